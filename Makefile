@@ -1,0 +1,18 @@
+# The two commands of the README. Both set up what is missing first (scripts/setup.sh).
+.PHONY: run test lint bench worker
+
+run:
+	@scripts/setup.sh run
+	.venv/bin/gunicorn -c gunicorn.conf.py "app:create_app()"
+
+test:
+	@scripts/setup.sh test
+	.venv/bin/ruff check .
+	.venv/bin/pytest $(PYTEST_ARGS)
+
+lint:
+	.venv/bin/ruff check .
+
+bench:
+	@scripts/setup.sh run
+	.venv/bin/python -m bench

@@ -1,0 +1,79 @@
+"""Quartile's application factory.
+
+`flask --app app run` and `gunicorn "app:create_app()"` both start here. Configuration comes from
+`config.Config` (defaults + QUARTILE_* environment variables); a test passes overrides.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from apiflask import APIFlask
+from flask_bootstrap import Bootstrap5
+from flask_wtf.csrf import CSRFProtect
+
+from config import Config
+from web.version import VERSION
+
+csrf = CSRFProtect()
+bootstrap = Bootstrap5()
+
+
+def create_app(config: Config | dict | None = None) -> APIFlask:
+    """Build the app. `config` is a Config, or a dict of overrides applied to the defaults."""
+    settings = config if isinstance(config, Config) else Config(**(config or {}))
+    app = APIFlask(
+        __name__,
+        title="Quartile API",
+        version=VERSION,
+        spec_path="/api/v1/openapi.json",
+        docs_path=None,  # our own offline page at /api/v1/docs
+        json_errors=False,  # pages get HTML errors; web/errors.py decides
+    )
+    app.config.update(settings.as_dict())
+    _configure_openapi(app)
+    _configure_logging(app)
+    Path(app.config["FILES_DIR"]).mkdir(parents=True, exist_ok=True)
+
+    from store import db as store_db
+    from web import errors, http
+
+    store_db.init_app(app)
+    csrf.init_app(app)
+    bootstrap.init_app(app)
+    http.init_app(app)
+    errors.init_app(app)
+    _register_blueprints(app)
+    return app
+
+
+def _register_blueprints(app: APIFlask) -> None:
+    from web import api, main
+
+    app.register_blueprint(main.bp)
+    app.register_blueprint(api.bp)
+    csrf.exempt(api.bp)
+
+
+def _configure_openapi(app: APIFlask) -> None:
+    from web.api import ErrorEnvelope
+
+    app.config["HTTP_ERROR_SCHEMA"] = ErrorEnvelope
+    app.config["VALIDATION_ERROR_SCHEMA"] = ErrorEnvelope
+    app.config["VALIDATION_ERROR_DESCRIPTION"] = "The request does not match the schema"
+    app.config["INFO"] = {
+        "description": (
+            "Quartile's JSON API: upload spreadsheets once, then analyse, chart and report on "
+            'them. Every error answers {"error": {"status", "code", "message"}}.'
+        )
+    }
+    app.config["SPEC_FORMAT"] = "json"
+
+
+def _configure_logging(app: APIFlask) -> None:
+    level = app.config.get("LOG_LEVEL", "INFO")
+    root = logging.getLogger()
+    if not root.handlers:
+        logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("quartile").setLevel(level)

@@ -1,0 +1,74 @@
+"""One place for configuration: defaults, overridden by `QUARTILE_*` environment variables.
+
+The defaults are the embedded ones a newcomer gets from `make run`: SQLite and uploads under
+`files/`, jobs in a thread pool inside the app, no Redis. Every setting is documented in the
+README (tests/test_docs.py fails when one is not).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+
+
+def _env(name: str, default: str) -> str:
+    return os.environ.get(f"QUARTILE_{name}", default)
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(f"QUARTILE_{name}")
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+class Config:
+    """Settings read when the object is made, so tests can set the environment first."""
+
+    def __init__(self, **overrides):
+        files_dir = Path(_env("FILES_DIR", str(ROOT / "files"))).resolve()
+        self.FILES_DIR = files_dir
+        self.SQLALCHEMY_DATABASE_URI = _env(
+            "DATABASE_URL", f"sqlite:///{files_dir / 'quartile.sqlite3'}"
+        )
+        # Uploads above this answer 413 before they are read.
+        self.MAX_CONTENT_LENGTH = int(_env("UPLOAD_LIMIT_MB", "100")) * 1024 * 1024
+        self.JOB_ENGINE = _env("JOB_ENGINE", "embedded")  # "embedded" | "celery"
+        self.REDIS_URL = _env("REDIS_URL", "") or None
+        self.AUTH = _env("AUTH", "on").lower()  # "on" | "off"
+        self.SIGNUP = _env("SIGNUP", "open").lower()  # "open" | "closed"
+        self.SECRET_KEY = _env("SECRET_KEY", "") or _persistent_secret(files_dir)
+        self.AUTO_MIGRATE = _env_bool("AUTO_MIGRATE", True)
+        self.LOG_LEVEL = _env("LOG_LEVEL", "INFO")
+        # Cookies: HttpOnly and SameSite always; Secure when served over HTTPS.
+        self.SESSION_COOKIE_HTTPONLY = True
+        self.SESSION_COOKIE_SAMESITE = "Lax"
+        self.SESSION_COOKIE_SECURE = _env_bool("SECURE_COOKIES", False)
+        self.REMEMBER_COOKIE_HTTPONLY = True
+        self.REMEMBER_COOKIE_SAMESITE = "Lax"
+        self.REMEMBER_COOKIE_SECURE = self.SESSION_COOKIE_SECURE
+        self.WTF_CSRF_TIME_LIMIT = None  # a token lives as long as the session
+        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+        self.BOOTSTRAP_SERVE_LOCAL = True  # never a CDN
+        self.TESTING = False
+        for key, value in overrides.items():
+            setattr(self, key, value)
+
+    def as_dict(self) -> dict:
+        return {k: v for k, v in vars(self).items() if k.isupper()}
+
+
+def _persistent_secret(files_dir: Path) -> str:
+    """A random key kept beside the data, so sessions survive a restart without configuration."""
+    path = files_dir / ".secret_key"
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        files_dir.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_hex(32)
+        path.write_text(key)
+        path.chmod(0o600)
+        return key

@@ -1,0 +1,234 @@
+"""Shared fixtures: an app per test on a fresh files dir and database, a live server, Chromium.
+
+Every test that touches the database runs on SQLite, and on PostgreSQL too when
+QUARTILE_TEST_POSTGRES_URL is set (CI sets it). Migrations run once per session per database;
+each test then gets an empty copy (SQLite: a copied file; PostgreSQL: truncated tables).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import threading
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from werkzeug.serving import make_server
+
+from app import create_app
+from config import Config
+
+DATA = Path(__file__).parent / "data"
+POSTGRES_URL = os.environ.get("QUARTILE_TEST_POSTGRES_URL")
+BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
+
+
+# -- databases -------------------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory) -> Path:
+    """A SQLite file migrated to head once; tests get a copy."""
+    files = tmp_path_factory.mktemp("template")
+    create_app(_settings(files, f"sqlite:///{files / 'template.sqlite3'}"))
+    return files / "template.sqlite3"
+
+
+@pytest.fixture(scope="session")
+def postgres_migrated() -> str:
+    """The PostgreSQL test database, wiped and migrated to head once per session."""
+    engine = create_engine(POSTGRES_URL)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+    return POSTGRES_URL
+
+
+def _truncate_postgres(url: str) -> None:
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        tables = (
+            conn.execute(
+                text(
+                    "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+                    "AND tablename <> 'alembic_version'"
+                )
+            )
+            .scalars()
+            .all()
+        )
+        if tables:
+            conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+def _settings(files_dir: Path, database_url: str, **overrides) -> Config:
+    base = {
+        "FILES_DIR": files_dir,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SECRET_KEY": "test-secret",
+        "TESTING": True,
+        "WTF_CSRF_ENABLED": False,
+        "AUTH": "off",
+    }
+    base.update(overrides)
+    return Config(**base)
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request, tmp_path) -> str:
+    if request.param == "sqlite":
+        template = request.getfixturevalue("sqlite_template")
+        target = tmp_path / "quartile.sqlite3"
+        shutil.copy(template, target)
+        return f"sqlite:///{target}"
+    url = request.getfixturevalue("postgres_migrated")
+    _truncate_postgres(url)
+    return url
+
+
+@pytest.fixture
+def make_app(tmp_path, database_url):
+    """Build an app on this test's files dir and database, with overrides (e.g. AUTH="on")."""
+    created = []
+
+    def factory(**overrides):
+        files = tmp_path / "files"
+        app = create_app(_settings(files, database_url, **overrides))
+        created.append(app)
+        return app
+
+    yield factory
+    for app in created:
+        with app.app_context():
+            from store.db import db
+
+            db.session.remove()
+            db.engine.dispose()
+
+
+@pytest.fixture
+def app(make_app):
+    return make_app()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+# -- a live server ---------------------------------------------------------------------------
+class LiveServer:
+    def __init__(self, app):
+        self.app = app
+        self.server = make_server("127.0.0.1", 0, app, threaded=True)
+        self.port = self.server.server_port
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def start(self) -> LiveServer:
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.thread.join(timeout=5)
+
+
+@pytest.fixture
+def live_server(make_app):
+    """The real app over real HTTP on a free port (threaded, like the README's server)."""
+    server = LiveServer(make_app(WTF_CSRF_ENABLED=True)).start()
+    yield server
+    server.stop()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+# -- Chromium --------------------------------------------------------------------------------
+CHROMIUM = os.environ.get("QUARTILE_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+AXE = Path(__file__).resolve().parent.parent / ".cache/npm/node_modules/axe-core/axe.min.js"
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: run `make test`, which installs Debian's chromium")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
+        yield browser
+        browser.close()
+
+
+class BrowserPage:
+    """A Playwright page that refuses non-local requests and records console errors."""
+
+    def __init__(self, page):
+        self.page = page
+        self.console_errors: list[str] = []
+        self.blocked: list[str] = []
+        page.on("console", self._on_console)
+        page.on("pageerror", lambda exc: self.console_errors.append(f"pageerror: {exc}"))
+        page.route("**/*", self._route)
+
+    def _on_console(self, message):
+        if message.type == "error":
+            self.console_errors.append(message.text)
+
+    def _route(self, route):
+        url = route.request.url
+        if url.startswith(("http://127.0.0.1", "ws://127.0.0.1", "data:", "blob:", "about:")):
+            route.continue_()
+        else:
+            self.blocked.append(url)
+            route.abort()
+
+    def check_accessibility(self) -> None:
+        """Run axe-core on the current page; fail on a serious or critical violation."""
+        result = self.page.evaluate("async () => await axe.run(document)")
+        bad = [
+            f"{v['id']} ({v['impact']}): {v['help']} — "
+            + "; ".join(node["target"][0] for node in v["nodes"][:3])
+            for v in result["violations"]
+            if v["impact"] in ("serious", "critical")
+        ]
+        assert not bad, f"accessibility violations on {self.page.url}:\n" + "\n".join(bad)
+
+
+@pytest.fixture
+def page(browser):
+    # A CSP-bypassing context is NOT used: the page runs under its real Content-Security-Policy.
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    if not AXE.exists():
+        pytest.fail(f"{AXE} is missing: run `make test`, which installs axe-core from npm")
+    # An init script is injected by the browser itself, so the page's CSP stays strict.
+    context.add_init_script(path=str(AXE))
+    wrapped = BrowserPage(context.new_page())
+    yield wrapped
+    errors, blocked = wrapped.console_errors, wrapped.blocked
+    context.close()
+    assert not errors, f"console errors: {errors}"
+    assert not blocked, f"requests left 127.0.0.1: {blocked}"

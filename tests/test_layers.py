@@ -1,0 +1,38 @@
+"""analysis/ and rendition/ are pure: they never import Flask (STYLE.md's layers)."""
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+WEB_MODULES = {"flask", "apiflask", "flask_wtf", "flask_login", "flask_sqlalchemy", "werkzeug"}
+
+
+def imported_modules(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(), filename=str(path))
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+@pytest.mark.parametrize("layer", ["analysis", "rendition"])
+def test_pure_layers_do_not_import_the_web_framework(layer):
+    sources = sorted((ROOT / layer).rglob("*.py"))
+    assert sources, f"{layer}/ has no modules"
+    offenders = {
+        str(p.relative_to(ROOT)): sorted(imported_modules(p) & WEB_MODULES)
+        for p in sources
+        if imported_modules(p) & WEB_MODULES
+    }
+    assert offenders == {}
+
+
+def test_the_scan_would_catch_a_flask_import(tmp_path):
+    module = tmp_path / "m.py"
+    module.write_text("from flask import request\nimport werkzeug.utils\n")
+    assert imported_modules(module) & WEB_MODULES == {"flask", "werkzeug"}

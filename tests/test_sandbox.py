@@ -1,0 +1,61 @@
+"""The limited worker pool: results, errors, and every way a task can overrun."""
+
+import os
+
+import pytest
+
+from errors import BadInput, Unprocessable
+from sandbox import LimitedPool, Limits
+from tests import sandbox_tasks as tasks
+
+
+@pytest.fixture(scope="module")
+def pool():
+    pool = LimitedPool(
+        "test task",
+        size=1,
+        limits=Limits(wall_seconds=3, cpu_seconds=1, memory_bytes=512 * 1024 * 1024),
+    ).start()
+    yield pool
+    pool.close()
+
+
+def test_returns_the_result(pool):
+    assert pool.run(tasks.add, 2, 3) == 5
+
+
+def test_quartile_errors_travel_back_unchanged(pool):
+    with pytest.raises(BadInput, match="no such column 'Price'"):
+        pool.run(tasks.refuse, "no such column 'Price'")
+    assert pool.run(tasks.add, 1, 1) == 2  # the worker was kept
+
+
+def test_other_exceptions_become_a_422_with_their_message(pool):
+    with pytest.raises(Unprocessable, match="ZeroDivisionError"):
+        pool.run(tasks.divide, 1, 0)
+
+
+def test_wall_clock_limit_kills_and_replaces_the_worker(pool):
+    before = pool.replaced
+    with pytest.raises(Unprocessable, match="took longer than 0.5 s") as caught:
+        pool.run(tasks.sleep_for, 10, limits=Limits(wall_seconds=0.5, cpu_seconds=5))
+    assert caught.value.code == "time_limit"
+    assert pool.replaced == before + 1
+    assert pool.run(tasks.add, 20, 22) == 42  # a fresh worker answers
+
+
+def test_cpu_limit_stops_a_busy_loop(pool):
+    with pytest.raises(Unprocessable, match="CPU time"):
+        pool.run(tasks.spin_forever, limits=Limits(wall_seconds=10, cpu_seconds=1))
+    assert pool.run(tasks.add, 1, 2) == 3
+
+
+def test_memory_limit_is_enforced(pool):
+    with pytest.raises(Unprocessable, match="512 MB memory limit"):
+        pool.run(tasks.allocate, 2048)
+    assert pool.run(tasks.allocate, 10) == 10 * 1024 * 1024
+
+
+def test_workers_are_separate_processes(pool):
+    pool.run(tasks.add, 0, 0)
+    assert os.getpid() not in pool.worker_pids()
