@@ -49,11 +49,19 @@ def create_app(config: Config | dict | None = None) -> APIFlask:
 
 
 def _register_blueprints(app: APIFlask) -> None:
-    from web import api, main
+    from web import api, auth, main
+    from web.cli import quartile
 
+    auth.init_app(app)
     app.register_blueprint(main.bp)
-    app.register_blueprint(api.bp)
-    csrf.exempt(api.bp)
+    register_api(app, api.bp)
+    app.cli.add_command(quartile)
+
+
+def register_api(app: APIFlask, blueprint) -> None:
+    """An API blueprint: described in the OpenAPI document; CSRF is checked by web.auth."""
+    app.register_blueprint(blueprint)
+    csrf.exempt(blueprint)
 
 
 def _configure_openapi(app: APIFlask) -> None:
@@ -69,6 +77,19 @@ def _configure_openapi(app: APIFlask) -> None:
         )
     }
     app.config["SPEC_FORMAT"] = "json"
+
+    @app.spec_processor
+    def declare_security(spec: dict) -> dict:
+        schemes = spec.setdefault("components", {}).setdefault("securitySchemes", {})
+        schemes["BearerToken"] = {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "A personal API token from the account page or "
+            "`flask --app app quartile create-token NAME`.",
+        }
+        schemes["SessionCookie"] = {"type": "apiKey", "in": "cookie", "name": "session"}
+        spec["security"] = [{"BearerToken": []}, {"SessionCookie": []}]
+        return spec
 
 
 def _configure_logging(app: APIFlask) -> None:

@@ -88,3 +88,9 @@ def test_one_log_line_per_request(client, caplog):
     assert lines[0].startswith("GET /healthz 200 ")
     assert "id=abc123" in lines[0]
     assert response.headers["X-Request-Id"] == "abc123"
+
+
+def test_openapi_declares_the_bearer_scheme(client):
+    spec = client.get("/api/v1/openapi.json").get_json()
+    assert spec["components"]["securitySchemes"]["BearerToken"]["scheme"] == "bearer"
+    assert {"BearerToken": []} in spec["security"]

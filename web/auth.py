@@ -1,0 +1,333 @@
+"""Accounts: sign-up, log-in, API tokens, and the rule that every request has an owner.
+
+With QUARTILE_AUTH=on (the default) every page except sign-up and log-in, and every API call,
+needs a session or an `Authorization: Bearer` token. With QUARTILE_AUTH=off a single local user
+owns everything, so the rest of the code never asks which mode it is in: `current_user` is set.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from urllib.parse import urlsplit
+
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_login import LoginManager, current_user, login_user, logout_user
+from flask_wtf import FlaskForm
+from flask_wtf.csrf import validate_csrf
+from sqlalchemy import func, select
+from werkzeug.security import check_password_hash, generate_password_hash
+from wtforms import BooleanField, PasswordField, StringField
+from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
+
+from errors import Conflict, NotFound, TooManyRequests, Unauthorized
+from store.db import db, utcnow
+from store.models import ApiToken, User
+
+bp = Blueprint("auth", __name__)
+login_manager = LoginManager()
+limiter = Limiter(key_func=get_remote_address, default_limits=[])
+
+LOCAL_USERNAME = "local"
+PASSWORD_METHOD = "scrypt"
+TOKEN_PREFIX = "qt_"
+# Endpoints anyone may reach (sign-up, log-in, health, static assets, the API's description).
+PUBLIC_ENDPOINTS = {
+    "auth.login",
+    "auth.signup",
+    "main.healthz",
+    "main.api_docs",
+    "openapi.spec",
+    "static",
+    "bootstrap.static",
+}
+
+
+# -- users and tokens (used by the CLI and the pages alike) ----------------------------------
+def create_user(username: str, password: str, *, is_admin: bool = False) -> User:
+    username = validate_username(username)
+    if len(password) < 8:
+        raise Conflict("A password needs at least 8 characters.", code="weak_password")
+    if db.session.scalar(select(User).where(User.username == username)):
+        raise Conflict(f"The user name {username!r} is taken.", code="username_taken")
+    user = User(
+        username=username,
+        password_hash=generate_password_hash(password, method=PASSWORD_METHOD),
+        is_admin=is_admin,
+    )
+    db.session.add(user)
+    db.session.commit()
+    return user
+
+
+def validate_username(username: str) -> str:
+    """Any printable text of 2–64 characters: names are shown escaped, never trusted."""
+    username = (username or "").strip()
+    if not 2 <= len(username) <= 64 or not username.isprintable():
+        raise Conflict("A user name has 2 to 64 printable characters.", code="invalid_username")
+    return username
+
+
+def find_user(username: str) -> User:
+    user = db.session.scalar(select(User).where(User.username == username.strip()))
+    if user is None:
+        raise NotFound(f"There is no user named {username!r}.")
+    return user
+
+
+def create_token(user: User, name: str = "token") -> tuple[ApiToken, str]:
+    """Make a token; the clear text is returned once and only its sha256 is stored."""
+    clear = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken(
+        user_id=user.id,
+        name=(name or "token").strip()[:100] or "token",
+        token_hash=_hash_token(clear),
+        prefix=clear[:10],
+    )
+    db.session.add(token)
+    db.session.commit()
+    return token, clear
+
+
+def _hash_token(clear: str) -> str:
+    return hashlib.sha256(clear.encode()).hexdigest()
+
+
+def user_for_token(clear: str) -> User | None:
+    token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _hash_token(clear)))
+    if token is None or token.revoked_at is not None:
+        return None
+    token.last_used_at = utcnow()
+    db.session.commit()
+    return token.user
+
+
+def local_user() -> User:
+    """The owner of everything when QUARTILE_AUTH=off."""
+    user = db.session.scalar(select(User).where(User.username == LOCAL_USERNAME))
+    if user is None:
+        user = User(
+            username=LOCAL_USERNAME,
+            password_hash=generate_password_hash(secrets.token_hex(16), method=PASSWORD_METHOD),
+            is_admin=True,
+        )
+        db.session.add(user)
+        db.session.commit()
+    return user
+
+
+def auth_enabled() -> bool:
+    return current_app.config.get("AUTH", "on") != "off"
+
+
+# -- request handling ------------------------------------------------------------------------
+@login_manager.user_loader
+def load_user(user_id: str) -> User | None:
+    return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+
+
+@login_manager.request_loader
+def load_user_from_request(req) -> User | None:
+    if not auth_enabled():
+        g.auth_method = "local"
+        return local_user()
+    header = req.headers.get("Authorization", "")
+    if header.startswith("Bearer "):
+        user = user_for_token(header[len("Bearer ") :].strip())
+        if user is None:
+            raise Unauthorized("The API token is not valid or has been revoked.", code="bad_token")
+        g.auth_method = "token"
+        return user
+    return None
+
+
+def require_login():
+    """before_request: pages redirect to log-in, the API answers 401."""
+    if request.endpoint in PUBLIC_ENDPOINTS or request.endpoint is None:
+        return None
+    if not current_user.is_authenticated:
+        if request.path.startswith("/api/"):
+            raise Unauthorized(
+                "Log in, or send an API token as 'Authorization: Bearer <token>'.",
+                code="login_required",
+            )
+        return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+    unsafe = request.method not in ("GET", "HEAD", "OPTIONS")
+    if unsafe and request.path.startswith("/api/") and g.get("auth_method") is None:
+        # A browser session calling the API: the page sends its CSRF token as a header.
+        validate_csrf(request.headers.get("X-CSRFToken", ""))
+    return None
+
+
+# -- forms and pages -------------------------------------------------------------------------
+class LoginForm(FlaskForm):
+    username = StringField("User name", validators=[DataRequired(), Length(max=64)])
+    password = PasswordField("Password", validators=[DataRequired()])
+    remember = BooleanField("Keep me logged in")
+
+
+class SignupForm(FlaskForm):
+    username = StringField("User name", validators=[DataRequired(), Length(min=2, max=64)])
+    password = PasswordField("Password", validators=[DataRequired(), Length(min=8)])
+    confirm = PasswordField(
+        "Password again", validators=[EqualTo("password", message="The passwords differ.")]
+    )
+
+
+class ChangePasswordForm(FlaskForm):
+    current = PasswordField("Current password", validators=[DataRequired()])
+    password = PasswordField("New password", validators=[DataRequired(), Length(min=8)])
+    confirm = PasswordField(
+        "New password again", validators=[EqualTo("password", message="The passwords differ.")]
+    )
+
+    def validate_current(self, field):
+        if not check_password_hash(current_user.password_hash, field.data):
+            raise ValidationError("The current password is wrong.")
+
+
+class TokenForm(FlaskForm):
+    name = StringField("Token name", validators=[DataRequired(), Length(max=100)])
+
+
+class RevokeForm(FlaskForm):
+    pass
+
+
+def _safe_next(target: str | None) -> str:
+    """Only same-site paths: never an open redirect."""
+    if target and target.startswith("/") and not target.startswith("//"):
+        parts = urlsplit(target)
+        if not parts.netloc and not parts.scheme:
+            return target
+    return url_for("main.home")
+
+
+def _login_limit_breached(limit):
+    raise TooManyRequests(
+        "Too many log-in attempts. Wait a minute and try again.", code="too_many_logins"
+    )
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(
+    "5 per minute",
+    methods=["POST"],
+    on_breach=_login_limit_breached,
+    deduct_when=lambda response: response.status_code != 302,
+)
+def login():
+    """Log in with user name and password; failed attempts are rate limited per address."""
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = db.session.scalar(select(User).where(User.username == form.username.data.strip()))
+        if user and check_password_hash(user.password_hash, form.password.data):
+            login_user(user, remember=form.remember.data)
+            return redirect(_safe_next(request.args.get("next")))
+        form.password.errors.append("Wrong user name or password.")
+        return render_template("auth/login.html", form=form, signup=_signup_open()), 401
+    return render_template("auth/login.html", form=form, signup=_signup_open())
+
+
+@bp.route("/signup", methods=["GET", "POST"])
+def signup():
+    """Create an account (when sign-up is open). The first account is the administrator."""
+    if not _signup_open():
+        return render_template("auth/signup_closed.html"), 403
+    form = SignupForm()
+    if form.validate_on_submit():
+        first = (
+            db.session.scalar(select(func.count(User.id)).where(User.username != LOCAL_USERNAME))
+            == 0
+        )
+        try:
+            user = create_user(form.username.data, form.password.data, is_admin=first)
+        except Conflict as exc:
+            form.username.errors.append(exc.message)
+        else:
+            login_user(user)
+            flash(f"Welcome, {user.username}.", "success")
+            return redirect(url_for("main.home"))
+    return render_template("auth/signup.html", form=form)
+
+
+@bp.post("/logout")
+def logout():
+    """Log out (a POST with the CSRF token, so another site cannot log you out)."""
+    RevokeForm().validate_on_submit() or _csrf_failed()
+    logout_user()
+    flash("You are logged out.", "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/account", methods=["GET", "POST"])
+def account():
+    """Change password, create and revoke personal API tokens."""
+    password_form, token_form = ChangePasswordForm(prefix="pw"), TokenForm(prefix="tok")
+    new_token = None
+    if request.method == "POST":
+        if "pw-submit" in request.form and password_form.validate_on_submit():
+            current_user.password_hash = generate_password_hash(
+                password_form.password.data, method=PASSWORD_METHOD
+            )
+            db.session.commit()
+            flash("Your password is changed.", "success")
+            return redirect(url_for("auth.account"))
+        if "tok-submit" in request.form and token_form.validate_on_submit():
+            _, new_token = create_token(current_user, token_form.name.data)
+    tokens = db.session.scalars(
+        select(ApiToken).where(ApiToken.user_id == current_user.id).order_by(ApiToken.id.desc())
+    ).all()
+    return render_template(
+        "auth/account.html",
+        password_form=password_form,
+        token_form=token_form,
+        revoke_form=RevokeForm(),
+        tokens=tokens,
+        new_token=new_token,
+        auth=auth_enabled(),
+    )
+
+
+@bp.post("/account/tokens/<int:token_id>/revoke")
+def revoke_token(token_id: int):
+    """Revoke one of your tokens: it stops working at once."""
+    RevokeForm().validate_on_submit() or _csrf_failed()
+    token = db.session.get(ApiToken, token_id)
+    if token is None or token.user_id != current_user.id:
+        raise NotFound("There is no such token.")
+    token.revoked_at = token.revoked_at or utcnow()
+    db.session.commit()
+    flash(f"Token {token.name!r} is revoked.", "info")
+    return redirect(url_for("auth.account"))
+
+
+def _csrf_failed():
+    from flask_wtf.csrf import CSRFError
+
+    raise CSRFError("The form was sent without a valid security token (CSRF).")
+
+
+def _signup_open() -> bool:
+    return current_app.config.get("SIGNUP", "open") != "closed"
+
+
+def init_app(app) -> None:
+    app.config.setdefault("RATELIMIT_STORAGE_URI", app.config.get("REDIS_URL") or "memory://")
+    app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    limiter.init_app(app)
+    app.register_blueprint(bp)
+    app.before_request(require_login)
