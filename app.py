@@ -55,6 +55,11 @@ def _register_blueprints(app: APIFlask) -> None:
     auth.init_app(app)
     app.register_blueprint(main.bp)
     register_api(app, api.bp)
+
+    from web import equations
+
+    app.register_blueprint(equations.bp)
+    register_api(app, equations.api)
     app.cli.add_command(quartile)
 
 

@@ -12,6 +12,7 @@ importable module-level functions; their arguments and results must pickle. Exce
 
 from __future__ import annotations
 
+import atexit
 import logging
 import multiprocessing
 import os
@@ -132,6 +133,7 @@ class LimitedPool:
         with self._lock:
             if not self._started:
                 self._started = True
+                atexit.register(self.close)
                 for _ in range(self.size):
                     self._spawn_async()
         return self
@@ -155,7 +157,10 @@ class LimitedPool:
         if self._closed:
             return
         worker = _Worker(self.limits, self.preload)
-        if worker.wait_ready(timeout=120):
+        ready = worker.wait_ready(timeout=120)
+        if self._closed:
+            worker.kill()
+        elif ready:
             self._idle.put(worker)
         else:
             log.error(

@@ -1,0 +1,201 @@
+"""Equations through the HTTP API: exact answers, and a hostile suite that must bounce off."""
+
+import io
+import math
+import time
+
+import pytest
+import sympy
+from matplotlib.image import imread
+
+from analysis.equations.parser import parse
+
+
+def solve(client, equations, **extra):
+    return client.post("/api/v1/equations/solve", json={"equations": equations, **extra})
+
+
+def values_of(solution):
+    return {name: parse(v["text"]).lhs for name, v in solution.items()}
+
+
+def test_the_books_linear_system_exactly(client):
+    response = solve(client, ["5*x-3*y-9", "15*x+3*y+12"])
+    assert response.status_code == 200
+    (solution,) = response.get_json()["solutions"]
+    assert solution["x"]["text"] == "-3/20"
+    assert solution["y"]["text"] == "-13/4"
+    assert solution["x"]["numeric"] == -0.15 and solution["y"]["numeric"] == -3.25
+    assert solution["x"]["latex"] == r"- \frac{3}{20}"
+
+
+def test_the_books_nonlinear_system_exactly(client):
+    body = solve(client, ["x**2-10*y+10", "10*x+5*y-3"]).get_json()
+    r6 = sympy.sqrt(6)
+    expected = [
+        {"x": -10 - 4 * r6, "y": sympy.Rational(103, 5) + 8 * r6},
+        {"x": -10 + 4 * r6, "y": sympy.Rational(103, 5) - 8 * r6},
+    ]
+    got = [values_of(s) for s in body["solutions"]]
+    assert len(got) == 2
+    for g, e in zip(got, expected, strict=True):
+        assert sympy.simplify(g["x"] - e["x"]) == 0
+        assert sympy.simplify(g["y"] - e["y"]) == 0
+    assert body["solutions"][1]["x"]["numeric"] == pytest.approx(-10 + 4 * math.sqrt(6))
+
+
+def test_real_and_complex_domains(client):
+    assert solve(client, ["x^2 + 1 = 0"]).get_json()["solutions"] == []
+    complex_roots = solve(client, ["x^2 + 1 = 0"], domain="complex").get_json()["solutions"]
+    assert sorted(s["x"]["text"] for s in complex_roots) == ["-I", "I"]
+
+
+def test_more_unknowns_than_equations_gives_the_parametric_solution(client):
+    body = solve(client, ["x + y = 1"]).get_json()
+    assert body["free"] == ["y"]
+    assert body["solutions"][0]["x"]["text"] == "1 - y"
+
+
+def test_numeric_solve_when_there_is_no_closed_form(client):
+    body = client.post(
+        "/api/v1/equations/nsolve", json={"equations": ["cos(x) = x"], "start": {"x": 1}}
+    ).get_json()
+    assert body["solutions"][0]["x"]["numeric"] == pytest.approx(0.7390851332151607, abs=1e-12)
+
+
+def test_evaluate_at_values(client):
+    response = client.post(
+        "/api/v1/equations/evaluate",
+        json={"expression": "x^2 + 3x y", "values": {"x": 2, "y": 0.5}},
+    )
+    assert response.get_json()["value"]["text"] == "7"  # 4 + 3*2*0.5
+
+
+@pytest.mark.parametrize(
+    ("action", "expression", "expected"),
+    [
+        ("differentiate", "x^3 sin(x)", "x**3*cos(x) + 3*x**2*sin(x)"),
+        ("integrate", "2x", "x**2"),
+        ("factor", "x^2 - 1", "(x - 1)*(x + 1)"),
+        ("expand", "(x+1)^2", "x**2 + 2*x + 1"),
+        ("simplify", "sin(x)^2 + cos(x)^2", "1"),
+    ],
+)
+def test_calculus_and_algebra(client, action, expression, expected):
+    body = client.post(
+        "/api/v1/equations/transform", json={"action": action, "expression": expression}
+    ).get_json()
+    assert sympy.simplify(parse(body["value"]["text"]).lhs - parse(expected).lhs) == 0
+
+
+def test_definite_integral_of_the_gaussian(client):
+    body = client.post(
+        "/api/v1/equations/transform",
+        json={"action": "integrate", "expression": "exp(-x^2)", "lower": "-oo", "upper": "oo"},
+    ).get_json()
+    assert body["value"]["numeric"] == pytest.approx(math.sqrt(math.pi))
+
+
+def test_plot_is_a_png_of_the_asked_size(client):
+    response = client.post(
+        "/api/v1/equations/plot",
+        json={
+            "equations": ["x^2-10*y+10", "10*x+5*y-3"],
+            "x_range": [-25, 5],
+            "width": 640,
+            "height": 400,
+        },
+    )
+    assert response.status_code == 200 and response.mimetype == "image/png"
+    image = imread(io.BytesIO(response.data), format="png")
+    assert image.shape[:2] == (400, 640)
+
+
+HOSTILE = [
+    "__import__('os').system('id')",
+    "().__class__.__bases__[0].__subclasses__()",
+    "x.diff.__globals__",
+    "lambda: 1",
+    "[i for i in range(10**9)]",
+    "9**9**9**9",
+    "factorial(10**10)",
+    "(" * 10_000 + "x" + ")" * 10_000,
+    "x" * 1_000_000,
+    "'a'",
+    '"x"',
+    "x.real",
+    "x＿1",
+    "ｘ+1",
+    "",
+    "(x+1",
+    "foo(x)",
+    'exec("1")',
+    'eval("1")',
+    'open("/etc/passwd")',
+    "{1:2}",
+    "x if y else z",
+    "(x:=1)",
+    "*x",
+    'f"{x}"',
+    "x[0]",
+    "1e999999",
+    "2**-9**9",
+    "1" * 200,
+    "x**(10**6)",
+    "sin(" * 1000 + "x" + ")" * 1000,
+    "import os",
+    "x; y",
+    "globals()",
+]
+
+
+@pytest.mark.parametrize("text", HOSTILE, ids=[f"hostile-{i}" for i in range(len(HOSTILE))])
+def test_hostile_input_is_a_quick_clear_4xx(client, text):
+    started = time.perf_counter()
+    response = solve(client, [text])
+    elapsed = time.perf_counter() - started
+    assert 400 <= response.status_code < 500, response.get_data(as_text=True)[:300]
+    message = response.get_json()["error"]["message"]
+    assert len(message) > 10
+    assert elapsed < 2.0
+    assert solve(client, ["2x = 4"]).get_json()["solutions"][0]["x"]["text"] == "2"
+
+
+def test_unbalanced_parenthesis_message_names_the_column(client):
+    message = solve(client, ["2*(x+1"]).get_json()["error"]["message"]
+    assert "column 3" in message
+
+
+def test_work_that_overruns_is_stopped_and_the_worker_replaced(client):
+    from analysis.equations import service
+    from sandbox import LimitedPool, Limits
+
+    pool = LimitedPool(
+        "equation solver", size=1, limits=Limits(wall_seconds=0.5, cpu_seconds=1)
+    ).start()
+    try:
+        with pytest.raises(Exception) as caught:
+            service.transform_expression("expand", "(x+y+z+w)^40", pool=pool)
+        assert "took longer than 0.5 s" in str(caught.value) or "CPU time" in str(caught.value)
+        assert pool.replaced == 1
+        assert service.solve_equations(["x = 1"], pool=pool)["solutions"][0]["x"]["text"] == "1"
+    finally:
+        pool.close()
+
+
+def test_a_slow_problem_over_http_is_a_422_time_limit(client, monkeypatch):
+    from analysis.equations import service
+    from sandbox import Limits
+
+    monkeypatch.setattr(
+        service.POOL,
+        "limits",
+        Limits(wall_seconds=0.5, cpu_seconds=1, memory_bytes=service.LIMITS.memory_bytes),
+    )
+    response = client.post(
+        "/api/v1/equations/transform", json={"action": "expand", "expression": "(x+y+z+w)^40"}
+    )
+    assert response.status_code == 422
+    assert response.get_json()["error"]["code"] == "time_limit"
+    monkeypatch.undo()
+    assert solve(client, ["x - 3"]).status_code == 200
