@@ -1,0 +1,234 @@
+"""Every analysis by kind: its title, its parameters (for the form and OpenAPI) and how to run it.
+
+The web layer calls `ANALYSES[kind].run(load_sheet, params)` with the JSON body (or query) as
+`params` and a `load_sheet(name) -> DataFrame` of its own; `spec.parameters` describe the form
+fields (`Parameter.to_dict()`), and a missing, unknown or mistyped parameter is a BadInput naming
+it. Column parameters are checked against the sheet by the analysis itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from analysis.correlation import METHODS, correlation
+from analysis.describe import describe_sheet
+from analysis.groups import group_summary
+from analysis.hypothesis import anova_oneway, chi2_independence, mann_whitney, welch_ttest
+from analysis.ols import ols_fit
+from analysis.price_index import price_index
+from analysis.timeseries import (
+    cagr,
+    drawdowns,
+    growth,
+    implied_deflator,
+    price_to_income,
+    rebase,
+    rolling_mean,
+)
+from errors import BadInput
+
+TYPES = ("sheet", "column", "numeric_column", "categorical_column", "columns", "numeric_columns",
+         "int", "string", "period", "choice", "formula", "values")
+LoadSheet = Callable[[str], pd.DataFrame]
+
+
+@dataclass(frozen=True)
+class Parameter:
+    name: str
+    type: str
+    required: bool = True
+    default: Any = None
+    choices: tuple | None = None
+    help: str = ""
+
+    def to_dict(self) -> dict:
+        return {"name": self.name, "type": self.type, "required": self.required,
+                "default": self.default,
+                "choices": list(self.choices) if self.choices else None, "help": self.help}
+
+    def coerce(self, value: Any) -> Any:
+        """The value in the type the analysis expects, or BadInput naming the parameter."""
+        kind = self.type
+        if kind in ("sheet", "column", "numeric_column", "categorical_column", "string",
+                    "formula"):
+            if isinstance(value, str) and value.strip():
+                return value
+            if kind == "string" and isinstance(value, (int, float)) and not isinstance(value,
+                                                                                      bool):
+                return str(value)
+            raise BadInput(f"Parameter '{self.name}' must be a non-empty string.")
+        if kind == "period":
+            if isinstance(value, int) and not isinstance(value, bool):
+                return str(value)
+            if isinstance(value, str) and value.strip():
+                return value.strip()
+            raise BadInput(f"Parameter '{self.name}' must be a period like '2010Q1' or '2010'.")
+        if kind in ("columns", "numeric_columns"):
+            if isinstance(value, str) and value:
+                return [value]
+            if isinstance(value, list) and all(isinstance(v, str) and v for v in value):
+                return value
+            raise BadInput(f"Parameter '{self.name}' must be a list of column names.")
+        if kind == "int":
+            if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+                value = int(value)
+            if isinstance(value, int) and not isinstance(value, bool):
+                return value
+            raise BadInput(f"Parameter '{self.name}' must be a whole number.")
+        if kind == "choice":
+            for choice in self.choices or ():
+                if value == choice or str(value) == str(choice):
+                    return choice
+            raise BadInput(f"Parameter '{self.name}' must be one of "
+                           f"{', '.join(str(c) for c in self.choices or ())}, not {value!r}.")
+        if kind == "values":
+            if isinstance(value, dict):
+                return [value]
+            if isinstance(value, list) and all(isinstance(v, dict) for v in value):
+                return value
+            raise BadInput(f"Parameter '{self.name}' must be a list of objects of column "
+                           "values.")
+        raise AssertionError(f"unknown parameter type {kind}")
+
+
+@dataclass(frozen=True)
+class AnalysisSpec:
+    kind: str
+    title: str
+    parameters: tuple[Parameter, ...]
+    compute: Callable[..., Any]
+    sheets: tuple[str, ...] = ("sheet",)
+
+    def to_dict(self) -> dict:
+        return {"kind": self.kind, "title": self.title,
+                "parameters": [p.to_dict() for p in self.parameters]}
+
+    def validate(self, params: dict | None) -> dict:
+        """Known parameters only, each coerced; defaults filled in for the optional ones."""
+        if params is None:
+            params = {}
+        if not isinstance(params, dict):
+            raise BadInput("Parameters must be a JSON object.")
+        known = {p.name for p in self.parameters}
+        unknown = sorted(set(params) - known)
+        if unknown:
+            raise BadInput(f"Unknown parameter(s) for {self.kind}: {', '.join(unknown)}. "
+                           f"Accepted: {', '.join(p.name for p in self.parameters)}.")
+        out = {}
+        for p in self.parameters:
+            value = params.get(p.name)
+            if value is None or value == "" or value == []:
+                if p.required:
+                    raise BadInput(f"Parameter '{p.name}' is required for {self.kind}.")
+                out[p.name] = p.default
+            else:
+                out[p.name] = p.coerce(value)
+        return out
+
+    def run(self, load_sheet: LoadSheet, params: dict | None) -> Any:
+        """Validate `params`, load the sheet(s) they name, and compute the result."""
+        values = self.validate(params)
+        frames = {name: load_sheet(values[name]) for name in self.sheets}
+        return self.compute(frames, values)
+
+
+SHEET = Parameter("sheet", "sheet", help="The sheet to analyse.")
+COLUMNS = Parameter("columns", "numeric_columns", required=False,
+                    help="Numeric columns; all numeric columns when omitted.")
+
+
+def _describe(f, v):
+    return describe_sheet(f["sheet"], v["sheet"])
+
+
+def _two(fn):
+    return lambda f, v: fn(f["sheet"], v["sheet"], v["value"], v["group"], v["a"], v["b"])
+
+
+ANALYSES: dict[str, AnalysisSpec] = {s.kind: s for s in (
+    AnalysisSpec("describe", "Describe every column", (SHEET,), _describe),
+    AnalysisSpec("groups", "Group summary", (
+        SHEET, Parameter("value", "numeric_column", help="The numeric column to summarise."),
+        Parameter("by", "categorical_column", help="The column whose values form the groups."),
+    ), lambda f, v: group_summary(f["sheet"], v["sheet"], v["value"], v["by"])),
+    AnalysisSpec("correlation", "Correlation matrix", (
+        SHEET, COLUMNS,
+        Parameter("method", "choice", False, "pearson", tuple(METHODS),
+                  "Pearson (linear), Spearman (rank) or Kendall (rank concordance)."),
+    ), lambda f, v: correlation(f["sheet"], v["sheet"], v["columns"], v["method"])),
+    AnalysisSpec("ols", "Linear regression (OLS)", (
+        SHEET, Parameter("formula", "formula",
+                         help="Like Price ~ Area + Bedrooms + C(FurnishingStatus); odd names in "
+                              "`backquotes`."),
+        Parameter("predict", "values", required=False,
+                  help="Values of the regressors to predict at, e.g. [{\"Area\": 5000}]."),
+    ), lambda f, v: ols_fit(f["sheet"], v["sheet"], v["formula"], v["predict"])),
+    AnalysisSpec("ttest", "Welch two-sample t-test", (
+        SHEET, Parameter("value", "numeric_column", help="The numeric column compared."),
+        Parameter("group", "categorical_column", help="The column that splits the rows."),
+        Parameter("a", "string", help="First group (a value of the group column)."),
+        Parameter("b", "string", help="Second group."),
+    ), _two(welch_ttest)),
+    AnalysisSpec("mannwhitney", "Mann-Whitney U test", (
+        SHEET, Parameter("value", "numeric_column", help="The numeric column compared."),
+        Parameter("group", "categorical_column", help="The column that splits the rows."),
+        Parameter("a", "string", help="First group (a value of the group column)."),
+        Parameter("b", "string", help="Second group."),
+    ), _two(mann_whitney)),
+    AnalysisSpec("anova", "One-way ANOVA", (
+        SHEET, Parameter("value", "numeric_column", help="The numeric column compared."),
+        Parameter("group", "categorical_column", help="The column that splits the rows."),
+    ), lambda f, v: anova_oneway(f["sheet"], v["sheet"], v["value"], v["group"])),
+    AnalysisSpec("chi2", "Chi-square test of independence", (
+        SHEET, Parameter("a", "categorical_column", help="First categorical column."),
+        Parameter("b", "categorical_column", help="Second categorical column."),
+    ), lambda f, v: chi2_independence(f["sheet"], v["sheet"], v["a"], v["b"])),
+    AnalysisSpec("growth", "Growth rates (percent)", (
+        SHEET, COLUMNS,
+        Parameter("periods", "int", False, 1,
+                  help="Rows to compare over: 1 = quarter on quarter, 4 = year on year."),
+    ), lambda f, v: growth(f["sheet"], v["sheet"], v["columns"], v["periods"])),
+    AnalysisSpec("rebase", "Rebase to a period = 100", (
+        SHEET, COLUMNS,
+        Parameter("base_period", "period",
+                  help="A period like 2010Q1, or a year like 2010 (the year's mean = 100)."),
+    ), lambda f, v: rebase(f["sheet"], v["sheet"], v["columns"], v["base_period"])),
+    AnalysisSpec("cagr", "Compound annual growth rate", (
+        SHEET, COLUMNS,
+        Parameter("start", "period", help="Start period (2000Q1) or year (2000)."),
+        Parameter("end", "period", help="End period or year."),
+    ), lambda f, v: cagr(f["sheet"], v["sheet"], v["columns"], v["start"], v["end"])),
+    AnalysisSpec("rolling", "Rolling mean", (
+        SHEET, COLUMNS,
+        Parameter("window", "int", False, 4, help="Number of rows in the trailing window."),
+    ), lambda f, v: rolling_mean(f["sheet"], v["sheet"], v["columns"], v["window"])),
+    AnalysisSpec("deflator", "Implied deflator (nominal / real)", (
+        Parameter("sheet", "sheet", help="The nominal sheet (e.g. HPI)."),
+        Parameter("real_sheet", "sheet", help="The real sheet (e.g. RHPI)."), COLUMNS,
+    ), lambda f, v: implied_deflator(f["sheet"], f["real_sheet"], v["columns"], v["sheet"],
+                                     v["real_sheet"]), sheets=("sheet", "real_sheet")),
+    AnalysisSpec("price_to_income", "Price-to-income ratio", (
+        Parameter("sheet", "sheet", help="The price sheet (e.g. HPI)."),
+        Parameter("income_sheet", "sheet", help="The income sheet (e.g. PDI)."), COLUMNS,
+        Parameter("scale", "choice", False, 1, (1, 100),
+                  help="Multiply the ratio: 100 when both sheets are indices."),
+    ), lambda f, v: price_to_income(f["sheet"], f["income_sheet"], v["columns"], v["sheet"],
+                                    v["income_sheet"], float(v["scale"])),
+        sheets=("sheet", "income_sheet")),
+    AnalysisSpec("drawdown", "Peak-to-trough drawdowns", (
+        SHEET, COLUMNS,
+        Parameter("start", "period", required=False, help="Window start (e.g. 2007)."),
+        Parameter("end", "period", required=False, help="Window end (e.g. 2012)."),
+    ), lambda f, v: drawdowns(f["sheet"], v["sheet"], v["columns"], v["start"], v["end"])),
+    AnalysisSpec("price_index", "Laspeyres, Paasche and Fisher price indices", (
+        SHEET, Parameter("p0", "numeric_column", help="Base-period prices."),
+        Parameter("q0", "numeric_column", help="Base-period quantities."),
+        Parameter("p1", "numeric_column", help="Current prices."),
+        Parameter("q1", "numeric_column", required=False,
+                  help="Current quantities (for Paasche and Fisher)."),
+    ), lambda f, v: price_index(f["sheet"], v["sheet"], v["p0"], v["q0"], v["p1"], v["q1"])),
+)}
