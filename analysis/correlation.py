@@ -46,6 +46,12 @@ class Correlation:
         return out
 
 
+def _nearly_constant(v: np.ndarray) -> bool:
+    """scipy's own test (NearConstantInputWarning): ||v - mean|| < eps^0.75 · |mean|."""
+    mean = v.mean()
+    return bool(np.linalg.norm(v - mean) < np.finfo(float).eps ** 0.75 * abs(mean))
+
+
 def correlation(frame: pd.DataFrame, sheet: str, columns: list[str] | None = None,
                 method: str = "pearson") -> Correlation:
     """Pairwise correlation of numeric columns; None/[] means every numeric column."""
@@ -75,6 +81,11 @@ def correlation(frame: pd.DataFrame, sheet: str, columns: list[str] | None = Non
                     raise Unprocessable(f"Column '{name}' of sheet '{sheet}' is constant over "
                                         f"the rows it shares with the other column; its "
                                         "correlation is undefined.")
+                if method == "pearson" and _nearly_constant(v):
+                    raise Unprocessable(f"Column '{name}' of sheet '{sheet}' is nearly constant "
+                                        "(its variation is below float precision relative to "
+                                        "its mean); a Pearson correlation would be "
+                                        "unreliable. Try Spearman or Kendall.")
             result = test(x, y)
             r, p = float(result.statistic), float(result.pvalue)
             matrix[a][b] = matrix[b][a] = r

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from analysis.results import available, is_numeric
+from analysis.results import available, check_magnitudes, holds_whole_numbers, is_numeric
 from errors import BadInput, Unprocessable
 
 MAX_FORMULA = 2000
@@ -33,7 +33,7 @@ SUPPORTED = ("Supported: y ~ a + b, C(col), log(col), a:b, `odd name` or Q(\"odd
              "and '- 1' or '+ 0' for no intercept.")
 TOKEN = re.compile(r"""
     (?P<space>\s+)
-  | (?P<name>[A-Za-z_][A-Za-z0-9_.]*)
+  | (?P<name>[^\W\d][\w.]*)
   | (?P<back>`[^`]*`)
   | (?P<string>"[^"]*"|'[^']*')
   | (?P<number>\d+(?:\.\d*)?)
@@ -223,8 +223,9 @@ def parse_formula(text: str, frame: pd.DataFrame, sheet: str) -> Formula:
             hint = f" Use C({f.column}) for categories." if f is not response else ""
             raise BadInput(f"Column '{f.column}' in sheet '{sheet}' is not numeric "
                            f"({frame[f.column].dtype}) and cannot be used as a number.{hint}")
-    if response in [f for t in terms for f in t]:
-        raise BadInput(f"The response '{response.name}' also appears on the right of '~'.")
+    if response.column in formula.regressor_columns:
+        raise BadInput(f"Column '{response.column}' is the response and cannot also appear on "
+                       "the right of '~'.")
     return formula
 
 
@@ -292,8 +293,9 @@ def _sorted_levels(series: pd.Series, numeric: bool) -> list[str]:
 def category_strings(series: pd.Series, sheet: str) -> pd.Series:
     """A column's values as category labels: whole numbers print as "3", not "3.0"."""
     if pd.api.types.is_float_dtype(series.dtype):
-        whole = series.dropna()
-        if not (whole == np.round(whole)).all():
+        check_magnitudes(series.to_numpy(dtype="float64", na_value=np.nan), series.index,
+                         sheet, series.name)
+        if not holds_whole_numbers(series):
             raise BadInput(f"Column '{series.name}' in sheet '{sheet}' holds continuous numbers "
                            "and cannot be used in C(...).")
         series = series.astype("Int64")
@@ -307,14 +309,20 @@ def build_design(formula: Formula, frame: pd.DataFrame, sheet: str) -> Design:
     keep = np.ones(len(frame), dtype=bool)
     for col in formula.columns:
         series = frame[col]
-        if col in cats and not (col == formula.response.column):
+        if col in cats:
             labels = category_strings(series, sheet)
-            keep &= labels.notna().to_numpy()
+            present = labels.notna().to_numpy()
             raw[col] = labels.to_numpy(dtype=object, na_value=None)
         else:
             values = series.to_numpy(dtype="float64", na_value=np.nan)
-            keep &= np.isfinite(values)
+            present = ~np.isnan(values)
+            if present.any():
+                check_magnitudes(values, frame.index, sheet, col)
             raw[col] = values
+        if not present.any():
+            raise Unprocessable(f"Column '{col}' in sheet '{sheet}' has no values (all "
+                                "missing); it cannot be used in a regression.")
+        keep &= present
     if not keep.any():
         raise Unprocessable(f"No row of sheet '{sheet}' has values in all of "
                             f"{available(formula.columns)}.")

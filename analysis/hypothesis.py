@@ -1,8 +1,12 @@
 """Two-sample and k-sample tests with an effect size and one plain sentence.
 
-- Welch's t-test (unequal variances); effect size Hedges' g (pooled-SD Cohen's d times the small
-  sample correction J = 1 - 3 / (4(n_a + n_b) - 9)); sign: positive when a's mean is larger.
-- One-way ANOVA (scipy `f_oneway`); effect size eta squared = SS_between / SS_total.
+- Welch's t-test (unequal variances, Welch-Satterthwaite df); effect size Hedges' g (pooled-SD
+  Cohen's d times the small-sample correction J = 1 - 3 / (4(n_a + n_b) - 9)); both d and g are
+  reported; sign: positive when a's mean is larger.
+- One-way ANOVA; effect size eta squared = SS_between / SS_total.
+  The t and F statistics are computed here from their closed forms (p from scipy's t and F
+  distributions): scipy's wrappers warn about "precision loss" on nearly constant groups, and a
+  warning must never leak to the user.
 - Pearson's chi-square test of independence *without* Yates' continuity correction, so that
   Cramér's V = sqrt(chi2 / (n (min(r, c) - 1))) matches the statistic shown.
 - Mann-Whitney U (two-sided, scipy's exact/asymptotic choice); U is a's statistic and the
@@ -99,22 +103,25 @@ def welch_ttest(frame: pd.DataFrame, sheet: str, value: str, group: str, a, b) -
                             "the t statistic is undefined.")
     n1, n2 = len(x), len(y)
     v1, v2 = x.var(ddof=1), y.var(ddof=1)
-    result = stats.ttest_ind(x, y, equal_var=False)
-    df = (v1 / n1 + v2 / n2) ** 2 / ((v1 / n1) ** 2 / (n1 - 1) + (v2 / n2) ** 2 / (n2 - 1))
+    diff = float(x.mean() - y.mean())
+    se2 = v1 / n1 + v2 / n2
+    t = diff / np.sqrt(se2)
+    df = se2**2 / ((v1 / n1) ** 2 / (n1 - 1) + (v2 / n2) ** 2 / (n2 - 1))
+    p = float(2 * stats.t.sf(abs(t), df))
     pooled = np.sqrt(((n1 - 1) * v1 + (n2 - 1) * v2) / (n1 + n2 - 2))
-    g = (x.mean() - y.mean()) / pooled * (1 - 3 / (4 * (n1 + n2) - 9))
-    p = float(result.pvalue)
+    d = diff / pooled
+    g = d * (1 - 3 / (4 * (n1 + n2) - 9))
     reading = _reading(p, f"mean {value} differs between {a} and {b}",
                        f"mean {value} differs between {a} and {b}")
     groups = [{"group": str(lv), "n": len(v), "mean": v.mean(), "std": v.std(ddof=1)}
               for lv, v in ((a, x), (b, y))]
     return TestResult(kind="ttest", sheet=sheet, test="Welch two-sample t-test",
-                      statistic=float(result.statistic), p_value=p,
+                      statistic=float(t), p_value=p,
                       effect_size={"name": "Hedges' g", "value": float(g)}, reading=reading,
                       details=json_safe({"value": value, "group": group, "a": str(a),
                                          "b": str(b), "df": df, "mean_a": x.mean(),
                                          "mean_b": y.mean(), "n_a": n1, "n_b": n2,
-                                         "difference": x.mean() - y.mean(),
+                                         "difference": diff, "cohen_d": d, "hedges_g": g,
                                          "groups": groups}))
 
 
@@ -153,25 +160,26 @@ def anova_oneway(frame: pd.DataFrame, sheet: str, value: str, group: str) -> Tes
         raise Unprocessable(f"Too few rows: {n} values of '{value}' in {k} groups of "
                             f"'{group}'; ANOVA needs more values than groups.")
     grand = data["v"].mean()
-    ss_total = float(((data["v"] - grand) ** 2).sum())
+    ss_between = float(sum(len(v) * (v.mean() - grand) ** 2 for v in samples.values()))
     ss_within = float(sum(((v - v.mean()) ** 2).sum() for v in samples.values()))
     if ss_within == 0:
         raise Unprocessable(f"'{value}' is constant within every group of '{group}'; the F "
                             "statistic is undefined.")
-    result = stats.f_oneway(*samples.values())
-    p = float(result.pvalue)
+    ss_total = ss_between + ss_within
+    f = (ss_between / (k - 1)) / (ss_within / (n - k))
+    p = float(stats.f.sf(f, k - 1, n - k))
     reading = _reading(p, f"mean {value} differs across the groups of {group}",
                        f"mean {value} differs across the groups of {group}")
     groups = [{"group": lv, "n": len(v), "mean": v.mean(),
                "std": v.std(ddof=1) if len(v) > 1 else None} for lv, v in samples.items()]
     return TestResult(kind="anova", sheet=sheet, test="One-way ANOVA",
-                      statistic=float(result.statistic), p_value=p,
-                      effect_size={"name": "eta squared",
-                                   "value": (ss_total - ss_within) / ss_total},
+                      statistic=float(f), p_value=p,
+                      effect_size={"name": "eta squared", "value": ss_between / ss_total},
                       reading=reading,
                       details=json_safe({"value": value, "group": group, "n": n,
                                          "df_between": k - 1, "df_within": n - k,
-                                         "ss_between": ss_total - ss_within,
+                                         "eta_squared": ss_between / ss_total,
+                                         "ss_between": ss_between,
                                          "ss_within": ss_within, "groups": groups}))
 
 

@@ -19,7 +19,6 @@ import numpy as np
 import pandas as pd
 import statsmodels.api as sm
 from scipy import stats
-from statsmodels.stats.diagnostic import het_breuschpagan
 from statsmodels.stats.stattools import durbin_watson, jarque_bera
 
 from analysis.formula import Design, Formula, build_design, encode, parse_formula
@@ -102,6 +101,15 @@ def _locate_collinearity(design: Design) -> None:
                                 "remove it or one of those.")
 
 
+def _check_not_exact(res, y: np.ndarray, formula: Formula) -> None:
+    """An exact fit leaves zero residual variance: standard errors are 0 and t, F infinite."""
+    scale = float(y @ y) if not formula.intercept else float(((y - y.mean()) ** 2).sum())
+    if res.ssr <= 1e-20 * scale:
+        raise Unprocessable(f"The regressors explain '{formula.response.name}' exactly (every "
+                            "residual is zero), so standard errors, t and F are undefined; "
+                            "check that the response is not computed from the regressors.")
+
+
 def _hc3(X: np.ndarray, resid: np.ndarray, xtx_inv: np.ndarray) -> tuple[np.ndarray, int]:
     """HC3 covariance (X'X)^-1 X' diag(e²/(1-h)²) X (X'X)^-1 and the count of h == 1 points."""
     h = ((X @ xtx_inv) * X).sum(axis=1)
@@ -165,6 +173,7 @@ def ols_fit(frame: pd.DataFrame, sheet: str, formula: str,
     n, k = X.shape
     with np.errstate(all="ignore"):
         res = sm.OLS(y, X, hasconst=parsed.intercept).fit()
+        _check_not_exact(res, y, parsed)
         xtx_inv = res.normalized_cov_params
         cov_hc3, at_one = _hc3(X, res.resid, xtx_inv)
         se_hc3 = np.sqrt(np.diag(cov_hc3))
@@ -203,12 +212,7 @@ def _diagnostics(res, X: np.ndarray, intercept: bool) -> dict:
     resid = res.resid
     with np.errstate(all="ignore"):
         jb, jb_p, _, _ = jarque_bera(resid)
-        exog = X if intercept else np.column_stack([np.ones(len(X)), X])
-        bp, bp_p = (None, None)
-        if intercept and X.shape[1] > 1:
-            bp, bp_p = _breusch_pagan(res, X)
-        elif exog.shape[1] > 1:
-            bp, bp_p, _, _ = het_breuschpagan(resid, exog)
+        bp, bp_p = _breusch_pagan(res, X, intercept)
         out = {"jarque_bera": jb, "jarque_bera_p_value": jb_p,
                "durbin_watson": durbin_watson(resid),
                "breusch_pagan": bp, "breusch_pagan_p_value": bp_p,
@@ -217,15 +221,24 @@ def _diagnostics(res, X: np.ndarray, intercept: bool) -> dict:
     return json_safe(out)
 
 
-def _breusch_pagan(res, X: np.ndarray) -> tuple[float, float]:
-    """Koenker's studentised Breusch-Pagan LM = n·R² of e² on X (as statsmodels' default),
-    reusing the fit's pseudo-inverse so a million rows cost two matrix-vector products."""
+def _breusch_pagan(res, X: np.ndarray, intercept: bool) -> tuple[float | None, float | None]:
+    """Koenker's studentised Breusch-Pagan LM = n·R² of e² on [1, X] (statsmodels' default),
+    with df = rank([1, X]) - 1. With an intercept the fit's pseudo-inverse is reused, so a
+    million rows cost two matrix-vector products; without one, [1, X] may already contain the
+    constant (y ~ C(g) - 1), so the auxiliary fit uses lstsq and its rank."""
     e2 = res.resid**2
-    fitted = X @ (res.model.pinv_wexog @ e2)
+    if intercept:
+        fitted, df = X @ (res.model.pinv_wexog @ e2), X.shape[1] - 1
+    else:
+        aux = np.column_stack([np.ones(len(X)), X])
+        coef, _, rank, _ = np.linalg.lstsq(aux, e2, rcond=None)
+        fitted, df = aux @ coef, int(rank) - 1
     centered = e2 - e2.mean()
-    r2 = 1.0 - ((e2 - fitted) ** 2).sum() / (centered @ centered)
-    lm = len(e2) * r2
-    return lm, stats.chi2.sf(lm, X.shape[1] - 1)
+    total = float(centered @ centered)
+    if df < 1 or total == 0:
+        return None, None
+    lm = len(e2) * (1.0 - float(((e2 - fitted) ** 2).sum()) / total)
+    return lm, stats.chi2.sf(lm, df)
 
 
 def _predictions(res, parsed: Formula, design: Design, predict) -> tuple[dict, ...]:

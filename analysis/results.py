@@ -17,6 +17,9 @@ import pandas as pd
 
 from errors import BadInput, Unprocessable
 
+# Beyond this, squares and sums of squares overflow float64 (about 1.8e308) on ordinary sheets.
+MAX_ABS = 1e100
+
 
 def number(value: Any) -> float | None:
     """A finite Python float, or None for missing/NaN/inf (JSON cannot carry NaN)."""
@@ -81,19 +84,34 @@ def is_numeric(series: pd.Series) -> bool:
     )
 
 
+def check_magnitudes(values: np.ndarray, index: pd.Index, sheet: str, name: Any) -> None:
+    """Unprocessable naming the column and a row when a value is infinite or beyond ±1e100.
+
+    Such values make sums and squares overflow (or an inf turns every statistic into nan): we
+    say so instead of answering with a silent null.
+    """
+    bad = np.abs(values) > MAX_ABS  # inf included, NaN (missing) not
+    if bad.any():
+        first = int(np.argmax(bad))
+        what = "an infinite value" if np.isinf(values[first]) else \
+            f"a value beyond ±{MAX_ABS:g} ({values[first]:g})"
+        raise Unprocessable(f"Column '{name}' in sheet '{sheet}' has {what} at row "
+                            f"{label(index[first])}; correct or rescale it before analysing.")
+
+
 def numeric_column(frame: pd.DataFrame, sheet: str, name: Any) -> pd.Series:
-    """The column as float64 (missing as NaN); BadInput when it is text or all missing."""
+    """The column as float64 (missing as NaN); a 4xx when it is text, all missing or infinite."""
     series = column(frame, sheet, name)
     if not is_numeric(series):
         raise BadInput(
             f"Column '{name}' in sheet '{sheet}' is not numeric ({series.dtype}); "
             "choose a column of numbers."
         )
-    values = pd.Series(series.to_numpy(dtype="float64", na_value=np.nan), index=frame.index,
-                       name=name)
-    if not np.isfinite(values.to_numpy()).any():
+    array = series.to_numpy(dtype="float64", na_value=np.nan)
+    if np.isnan(array).all():
         raise Unprocessable(f"Column '{name}' in sheet '{sheet}' has no values (all missing).")
-    return values
+    check_magnitudes(array, frame.index, sheet, name)
+    return pd.Series(array, index=frame.index, name=name)
 
 
 def numeric_columns(frame: pd.DataFrame, sheet: str, names: Any) -> list[str]:
@@ -115,6 +133,15 @@ def numeric_columns(frame: pd.DataFrame, sheet: str, names: Any) -> list[str]:
     return seen
 
 
+def holds_whole_numbers(series: pd.Series) -> bool:
+    """True when every present value is a whole number small enough to be an exact integer
+    (so "3.0" can be shown as the category "3"); infinities and huge values are not."""
+    values = series.to_numpy(dtype="float64", na_value=np.nan)
+    values = values[~np.isnan(values)]
+    return bool(np.all(np.isfinite(values) & (np.abs(values) < 2.0**53)
+                       & (values == np.round(values))))
+
+
 def group_column(frame: pd.DataFrame, sheet: str, name: Any, max_levels: int = 200) -> pd.Series:
     """A column usable to split rows into groups: text, boolean or whole numbers.
 
@@ -122,8 +149,9 @@ def group_column(frame: pd.DataFrame, sheet: str, name: Any, max_levels: int = 2
     """
     series = column(frame, sheet, name)
     if pd.api.types.is_float_dtype(series.dtype):
-        whole = series.dropna()
-        if not (whole == np.round(whole)).all():
+        check_magnitudes(series.to_numpy(dtype="float64", na_value=np.nan), frame.index, sheet,
+                         name)
+        if not holds_whole_numbers(series):
             raise BadInput(
                 f"Column '{name}' in sheet '{sheet}' holds continuous numbers; "
                 "choose a categorical column to group by."

@@ -1,10 +1,11 @@
 """Time-series arithmetic over a sheet's period index (Dallas Fed: quarters × countries).
 
 Every function needs the frame's index to be a PeriodIndex or DatetimeIndex (the ingestion layer
-sets it when it detects dates/quarters in the first column). Periods are given as text: an exact
-period at the index's frequency ("2010Q1", "2010:Q1", "2010-03") or a year ("2010"), which
-stands for the mean of that year's rows. Results are in percent where the name says so; a value
-that cannot be computed (the first `periods` rows of a growth rate, a division by zero) is None.
+sets it when it detects dates/quarters in the first column). Periods are given as text: a
+quarter ("2010Q1", "2010:Q1"), a month ("2010-03"), a day or a year ("2010"); it selects every row
+whose period overlaps it, so a year stands for the mean of that year's rows. Results are in
+percent where the name says so; a value that cannot be computed (the first `periods` rows of a
+growth rate, a missing cell) is None, and a division by zero is None *and* said in `notes`.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ import pandas as pd
 from analysis.results import json_safe, label, number, numeric_column, numeric_columns, table
 from errors import BadInput, Unprocessable
 
-YEAR = re.compile(r"^\s*(\d{4})\s*$")
+QUARTER = re.compile(r"^(?:(?P<y1>\d{4})\s*[:\-]?\s*Q(?P<q1>[1-4])|"
+                     r"Q(?P<q2>[1-4])\s*[:\-]?\s*(?P<y2>\d{4}))$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -69,24 +71,39 @@ def data_range(index: pd.Index) -> str:
     return f"{label(index[0])}–{label(index[-1])}"
 
 
-def select_rows(index: pd.Index, when, sheet: str) -> np.ndarray:
-    """Boolean mask of the rows `when` names: a year, or one exact period/date."""
+def parse_period(when) -> pd.Period:
+    """A period as a person types it: "2010" (year), "2010Q1", "2010:Q1", "Q1 2010", "2010-03",
+    "2010-03-31". Its own resolution is kept: a year stands for every row inside it."""
     text = str(when).strip() if isinstance(when, (str, int)) and not isinstance(when, bool) \
-        else None
+        else ""
     if not text:
         raise BadInput(f"A period must be text like '2010Q1' or '2010', not {when!r}.")
-    year = YEAR.match(text)
+    quarter = QUARTER.match(text)
+    if quarter:
+        year, q = quarter.group("y1") or quarter.group("y2"), quarter.group("q1") or \
+            quarter.group("q2")
+        text = f"{year}Q{q}"
     try:
-        if year:
-            mask = np.asarray(index.year == int(year.group(1)))
-        elif isinstance(index, pd.PeriodIndex):
-            mask = np.asarray(index == pd.Period(text.replace(":", ""), freq=index.freq))
-        else:
-            mask = np.asarray(index == pd.Timestamp(text))
-    except (ValueError, TypeError) as exc:
-        raise BadInput(f"'{text}' is not a period like '2010Q1' or a year like '2010'.") from exc
+        return pd.Period(text)
+    except ValueError as exc:  # pandas' DateParseError is a ValueError
+        raise BadInput(f"'{text}' is not a period like '2010Q1', '2010-03' or a year like "
+                       "'2010'.") from exc
+
+
+def select_rows(index: pd.Index, when, sheet: str) -> np.ndarray:
+    """Boolean mask of the rows whose period overlaps `when` (a year, quarter, month or day).
+
+    "2010" on quarterly rows is the four quarters of 2010; "2010-03" on quarterly rows is
+    2010Q1; "2010Q1" on monthly rows or on month-end dates is January to March.
+    """
+    period = parse_period(when)
+    if isinstance(index, pd.PeriodIndex):
+        starts, ends = index.start_time, index.end_time
+    else:
+        starts = ends = index.tz_localize(None) if index.tz is not None else index
+    mask = np.asarray((starts <= period.end_time) & (ends >= period.start_time))
     if not mask.any():
-        raise BadInput(f"Period '{text}' is outside the data of sheet '{sheet}' "
+        raise BadInput(f"Period '{str(when).strip()}' is outside the data of sheet '{sheet}' "
                        f"({data_range(index)}).")
     return mask
 
@@ -98,6 +115,8 @@ def fractional_years(index: pd.Index) -> np.ndarray:
         if per_year:
             return np.asarray(index.asi8, dtype="float64") / per_year
         index = index.to_timestamp()
+    elif index.tz is not None:
+        index = index.tz_localize(None)
     days = (index - pd.Timestamp("1970-01-01")) / pd.Timedelta(days=1)
     return np.asarray(days, dtype="float64") / 365.25
 
@@ -115,19 +134,29 @@ def _clean(values: np.ndarray) -> list[float | None]:
     return [number(v) for v in values]
 
 
+def _zero_note(col: str, denominators: np.ndarray, what: str) -> list[str]:
+    zeros = int((denominators == 0).sum())
+    if not zeros:
+        return []
+    return [f"Column '{col}': {zeros} value(s) are undefined because the {what} is 0; they "
+            "are shown as null."]
+
+
 def growth(frame: pd.DataFrame, sheet: str, columns=None, periods: int = 1) -> SeriesResult:
     """Percent change over `periods` rows: 1 = quarter on quarter, 4 = year on year (quarters)."""
     index = period_index(frame, sheet)
     if not isinstance(periods, int) or isinstance(periods, bool) or not 1 <= periods < len(index):
-        raise BadInput(f"'periods' must be a whole number from 1 to {len(index) - 1}.")
-    out = {}
+        raise BadInput(f"'periods' must be a whole number from 1 to {len(index) - 1} (sheet "
+                       f"'{sheet}' has {len(index)} rows).")
+    out, notes = {}, []
     for col, v in _series(frame, sheet, columns).items():
         pct = np.full(len(v), np.nan)
         with np.errstate(divide="ignore", invalid="ignore"):
             pct[periods:] = (v[periods:] / v[:-periods] - 1.0) * 100.0
+        notes += _zero_note(col, v[:-periods], "earlier value")
         out[col] = _clean(pct)
     return SeriesResult(kind="growth", sheet=sheet, index=_labels(index), series=out,
-                        meta={"periods": periods, "unit": "percent"})
+                        meta={"periods": periods, "unit": "percent", "notes": notes})
 
 
 def rebase(frame: pd.DataFrame, sheet: str, columns=None, base_period="2010") -> SeriesResult:
@@ -176,7 +205,11 @@ def cagr(frame: pd.DataFrame, sheet: str, columns=None, start="2000", end="2010"
         if v0 <= 0 or v1 <= 0:
             raise Unprocessable(f"Column '{col}' is not positive at {start} or {end}; a "
                                 "compound growth rate needs positive values.")
-        rate = ((v1 / v0) ** (1.0 / (t1 - t0)) - 1.0) * 100.0
+        with np.errstate(over="ignore"):
+            rate = float(np.expm1(np.log(v1 / v0) / (t1 - t0))) * 100.0
+        if not np.isfinite(rate):
+            raise Unprocessable(f"Column '{col}' grows too fast between {start} and {end} for "
+                                "its annual rate to be a finite number.")
         rows.append({"column": col, "start_value": v0, "end_value": v1, "years": t1 - t0,
                      "cagr_percent": rate})
     return RowsResult(kind="cagr", sheet=sheet, rows=tuple(json_safe(rows)),
@@ -206,12 +239,13 @@ def _aligned(a: pd.DataFrame, b: pd.DataFrame, sheet_a: str, sheet_b: str, colum
 
 def _ratio(kind, a, b, sheet_a, sheet_b, columns, scale, meta) -> SeriesResult:
     common, pairs = _aligned(a, b, sheet_a, sheet_b, columns)
-    out = {}
+    out, notes = {}, []
     for col, (x, y) in pairs.items():
         with np.errstate(divide="ignore", invalid="ignore"):
             out[col] = _clean(scale * x / y)
+        notes += _zero_note(col, y, f"value in sheet '{sheet_b}'")
     return SeriesResult(kind=kind, sheet=sheet_a, index=_labels(common), series=out,
-                        meta={"other_sheet": sheet_b, **meta})
+                        meta={"other_sheet": sheet_b, **meta, "notes": notes})
 
 
 def implied_deflator(nominal: pd.DataFrame, real: pd.DataFrame, columns=None,
@@ -243,7 +277,9 @@ def drawdowns(frame: pd.DataFrame, sheet: str, columns=None, start=None, end=Non
     hi = (len(index) - 1 - int(np.argmax(select_rows(index, end, sheet)[::-1]))
           if end is not None else len(index) - 1)
     if hi <= lo:
-        raise BadInput(f"The window {start}–{end} must span at least two periods.")
+        raise BadInput(f"The window {start or label(index[lo])}–{end or label(index[hi])} of "
+                       f"sheet '{sheet}' must span at least two periods (data: "
+                       f"{data_range(index)}).")
     rows = []
     for col, v in _series(frame, sheet, columns).items():
         pos = np.arange(lo, hi + 1)[np.isfinite(v[lo:hi + 1])]

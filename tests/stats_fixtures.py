@@ -44,3 +44,17 @@ def _housing() -> pd.DataFrame:
 def housing() -> pd.DataFrame:
     """HousingPreferences.csv: Price, Area, Bedrooms, ... FurnishingStatus (545 rows)."""
     return _housing().copy()
+
+
+@cache
+def _case_shiller() -> pd.DataFrame:
+    raw = pd.read_csv(DATA / "CSUSHPINSA.csv")
+    frame = raw[["CSUSHPINSA"]].astype("float64")
+    frame.index = pd.DatetimeIndex(pd.to_datetime(raw["DATE"], format="%Y-%m-%d"), name=None)
+    return frame
+
+
+def case_shiller() -> pd.DataFrame:
+    """CSUSHPINSA.csv (S&P/Case-Shiller US national index, Jan 2000 = 100): a DatetimeIndex of
+    first-of-month dates, the shape the ingestion layer gives a sheet with real dates."""
+    return _case_shiller().copy()

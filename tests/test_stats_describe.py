@@ -74,5 +74,31 @@ def test_describe_workbook_covers_every_sheet_and_tables():
     result = describe_workbook(book)
     assert [d.sheet for d in result.sheets] == ["HPI", "RHPI", "PDI", "RPDI"]
     assert result.to_dict()["sheets"][2]["sheet"] == "PDI"
+    assert list(result.by_sheet) == ["HPI", "RHPI", "PDI", "RPDI"]
+    rpdi = result["RPDI"].to_dict()["columns"]
+    assert rpdi[0]["mean"] == pytest.approx(np.nanmean(book["RPDI"].iloc[:, 0].to_numpy()))
     tables = result.tables()
     assert len(tables) == 4 and tables[0][1].shape[0] == book["HPI"].shape[1]
+
+
+def test_infinite_cells_are_counted_apart_and_left_out():
+    frame = pd.DataFrame({"x": [1.0, np.inf, 3.0, np.nan, -np.inf, 8.0]})
+    (col,) = describe_sheet(frame, "S").to_dict()["columns"]
+    finite = np.array([1.0, 3.0, 8.0])
+    assert (col["count"], col["missing"], col["infinite"]) == (3, 1, 2)
+    assert col["mean"] == pytest.approx(finite.mean())
+    assert col["std"] == pytest.approx(finite.std(ddof=1))
+    assert col["max"] == 8.0 and col["min"] == 1.0
+
+
+def test_huge_magnitudes_do_not_overflow():
+    """Fourth powers of 1e200 overflow float64; the statistics must still be right."""
+    import statistics
+
+    x = np.array([1e200, 3e200, -2e200, 5e200, 4e200, 1.5e200])
+    (col,) = describe_sheet(pd.DataFrame({"x": x}), "S").to_dict()["columns"]
+    assert col["mean"] == pytest.approx(statistics.fmean(x), rel=1e-12)
+    assert col["std"] == pytest.approx(statistics.stdev(x), rel=1e-12)  # exact fractions inside
+    assert col["skew"] == pytest.approx(stats.skew(x / 1e200, bias=False), rel=1e-9)
+    assert col["kurtosis"] == pytest.approx(stats.kurtosis(x / 1e200, bias=False), rel=1e-9)
+    assert col["q75"] == pytest.approx(np.percentile(x / 1e200, 75) * 1e200, rel=1e-12)

@@ -29,6 +29,11 @@ def test_welch_ttest_matches_welch_satterthwaite_and_hedges_g():
     sp = np.sqrt(((n1 - 1) * v1 + (n2 - 1) * v2) / (n1 + n2 - 2))
     g = (x.mean() - y.mean()) / sp * (1 - 3 / (4 * (n1 + n2) - 9))
     assert result["effect_size"] == {"name": "Hedges' g", "value": pytest.approx(g, rel=1e-10)}
+    assert result["cohen_d"] == pytest.approx((x.mean() - y.mean()) / sp, rel=1e-10)
+    assert result["hedges_g"] == pytest.approx(g, rel=1e-10)
+    scipy_t = stats.ttest_ind(x, y, equal_var=False)
+    assert result["statistic"] == pytest.approx(scipy_t.statistic, rel=1e-10)
+    assert result["p_value"] == pytest.approx(scipy_t.pvalue, rel=1e-8)
     assert (result["n_a"], result["n_b"]) == (140, 178)
     assert result["mean_a"] == pytest.approx(x.mean())
     assert result["reading"] == ("At the 5% level, mean Price differs between furnished and "
@@ -57,6 +62,8 @@ def test_anova_matches_closed_form_and_eta_squared():
     assert result["p_value"] == pytest.approx(stats.f.sf(f, 2, len(allv) - 3), rel=1e-6)
     assert (result["df_between"], result["df_within"]) == (2, 542)
     assert result["effect_size"]["value"] == pytest.approx(ssb / (ssb + ssw), rel=1e-10)
+    assert result["eta_squared"] == result["effect_size"]["value"]
+    assert result["statistic"] == pytest.approx(stats.f_oneway(*groups).statistic, rel=1e-10)
 
 
 def test_chi2_expected_counts_by_hand_and_cramers_v():
@@ -122,3 +129,14 @@ def test_tables_and_json():
     json.dumps(result.to_dict(), allow_nan=False)
     titles = [t for t, _ in result.tables()]
     assert titles == ["Chi-square test of independence", "Observed counts", "Expected counts"]
+
+
+def test_nearly_constant_group_gives_a_number_not_a_warning():
+    """scipy's ttest_ind warns about precision loss here; the closed form does not."""
+    x = np.array([1.0, 1.0, 1.0, 1.0])
+    y = np.array([1.0 + 4e-16, 1.0, 1.0 + 2e-16, 1.0])
+    frame = pd.DataFrame({"v": np.concatenate([x, y]), "g": ["a"] * 4 + ["b"] * 4})
+    result = welch_ttest(frame, "S", "v", "g", "a", "b").to_dict()
+    t = (x.mean() - y.mean()) / np.sqrt(x.var(ddof=1) / 4 + y.var(ddof=1) / 4)
+    assert result["statistic"] == pytest.approx(t, rel=1e-12)
+    assert result["df"] == pytest.approx(3.0)  # all the variance is in b: df = n_b - 1

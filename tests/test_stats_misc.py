@@ -134,6 +134,16 @@ def test_registry_runs_every_kind_with_the_api_contract(kind, params, keys):
     assert all(isinstance(t, str) and isinstance(f, pd.DataFrame) for t, f in result.tables())
 
 
+@pytest.mark.parametrize("kind, params, keys", API_CASES, ids=[c[0] for c in API_CASES])
+def test_validated_parameters_validate_again_unchanged(kind, params, keys):
+    """The web layer validates first (for its cache key) and then calls run(), which validates
+    the already-coerced values again: that second pass must be a no-op."""
+    spec = ANALYSES[kind]
+    once = spec.validate(params)
+    assert spec.validate(once) == once
+    json.dumps(once)  # usable in a cache key
+
+
 def test_registry_covers_every_kind_with_described_parameters():
     assert set(ANALYSES) == {c[0] for c in API_CASES}
     for spec in ANALYSES.values():

@@ -151,7 +151,11 @@ def test_formula_text_never_evaluated():
     ("Nope ~ Area", BadInput, "'Nope'"),
     ("Price ~ FurnishingStatus", BadInput, "'FurnishingStatus' in sheet 'H' is not numeric"),
     ("Price ~ Area + Const", Unprocessable, "'Const' is constant"),
-    ("Price ~ Area + Empty", Unprocessable, "'Price', 'Area', 'Empty'"),
+    ("Price ~ Area + Empty", Unprocessable, "Column 'Empty' in sheet 'H' has no values"),
+    ("Price ~ Area + Infinite", Unprocessable, "'Infinite' in sheet 'H' has an infinite value "
+                                               "at row 4"),
+    ("Price ~ Area + C(Price)", BadInput, "Column 'Price' is the response"),
+    ("Price ~ Half", Unprocessable, "explain 'Price' exactly"),
     ("Price ~ Area + Area2", Unprocessable, "term 'Area2'"),
     ("Price ~ Area + exp(Bedrooms)", BadInput, "'exp'"),
     ("Price ~ Area - Bedrooms", BadInput, "only for the intercept"),
@@ -166,6 +170,8 @@ def test_bad_formulas_name_the_column(formula, error, fragment):
     frame["Area2"] = 2 * frame["Area"] + 1
     frame["Single"] = "x"
     frame["Shift"] = frame["Area"] - 3000
+    frame["Infinite"] = frame["Area"].where(frame.index != 4, np.inf)
+    frame["Half"] = frame["Price"] / 2
     before = frame.copy()
     with pytest.raises(error) as info:
         ols_fit(frame, "H", formula)
@@ -202,3 +208,32 @@ def test_parser_handles_intercept_forms():
 def test_tables_export_coefficients():
     tables = ols_fit(housing(), "H", "Price ~ Area").tables()
     assert tables[0][1]["term"].tolist() == ["Intercept", "Area"]
+
+
+def test_unicode_names_need_no_backquotes():
+    frame = housing().rename(columns={"Area": "Größe"})
+    result = ols_fit(frame, "H", "Price ~ Größe").to_dict()
+    X = np.column_stack([np.ones(len(frame)), frame["Größe"].to_numpy(float)])
+    beta, *_ = np.linalg.lstsq(X, frame["Price"].to_numpy(float), rcond=None)
+    assert [c["term"] for c in result["coefficients"]] == ["Intercept", "Größe"]
+    assert result["coefficients"][1]["estimate"] == pytest.approx(beta[1], rel=1e-9)
+
+
+def test_cell_means_model_without_intercept_and_its_breusch_pagan():
+    """y ~ C(g) - 1: one column per level, estimates are the group means, and the auxiliary
+    Breusch-Pagan regression on [1, X] (which already spans the constant) has df = levels - 1."""
+    frame = housing()
+    result = ols_fit(frame, "H", "Price ~ C(FurnishingStatus) - 1").to_dict()
+    means = frame.groupby("FurnishingStatus")["Price"].mean()
+    assert [c["term"] for c in result["coefficients"]] == [
+        f"C(FurnishingStatus)[{lv}]" for lv in means.index]
+    assert [c["estimate"] for c in result["coefficients"]] == pytest.approx(means.to_numpy())
+    y = frame["Price"].to_numpy(float)
+    e = y - frame["FurnishingStatus"].map(means).to_numpy()
+    e2 = e**2
+    fitted = frame.assign(e2=e2).groupby("FurnishingStatus")["e2"].transform("mean").to_numpy()
+    r2 = 1 - ((e2 - fitted) ** 2).sum() / ((e2 - e2.mean()) ** 2).sum()
+    lm = len(y) * r2
+    d = result["diagnostics"]
+    assert d["breusch_pagan"] == pytest.approx(lm, rel=1e-8)
+    assert d["breusch_pagan_p_value"] == pytest.approx(stats.chi2.sf(lm, 2), rel=1e-6)

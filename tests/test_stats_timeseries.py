@@ -14,7 +14,7 @@ from analysis.timeseries import (
     rolling_mean,
 )
 from errors import BadInput
-from tests.stats_fixtures import dallas
+from tests.stats_fixtures import case_shiller, dallas
 
 
 def cell(frame, period, column):
@@ -97,9 +97,46 @@ def test_drawdown_2007_2012_by_numpy():
     (lambda f: growth(f, "HPI", ["Nope"], 4), "'Nope'"),
     (lambda f: growth(f.assign(Text="a"), "HPI", ["Text"], 4), "'Text'"),
     (lambda f: drawdowns(f, "HPI", ["US"], "2012", "2007"), "2012–2007"),
+    (lambda f: drawdowns(f.iloc[:1], "HPI", ["US"]), "1975Q1–1975Q1 of sheet 'HPI'"),
+    (lambda f: rebase(f, "HPI", ["US"], "2010Q5"), "'2010Q5' is not a period"),
     (lambda f: growth(f, "HPI", ["US"], 0), "'periods'"),
 ])
 def test_bad_time_series_input(call, fragment):
     with pytest.raises(BadInput) as info:
         call(dallas("HPI"))
     assert fragment in info.value.message
+
+
+def test_rebase_on_dates_reproduces_the_published_base():
+    """FRED publishes CSUSHPINSA with January 2000 = 100: rebasing to 2000-01 must give the
+    file's own numbers back."""
+    cs = case_shiller()
+    result = rebase(cs, "CS", ["CSUSHPINSA"], "2000-01").to_dict()
+    assert result["index"][0] == "1987-01-01"
+    assert result["series"]["CSUSHPINSA"] == pytest.approx(cs["CSUSHPINSA"].tolist(), rel=1e-12)
+
+
+@pytest.mark.parametrize("text", ["2010Q1", "2010:Q1", "Q1 2010", "2010 q1"])
+def test_a_quarter_on_monthly_dates_is_the_mean_of_its_three_months(text):
+    cs = case_shiller()
+    result = rebase(cs, "CS", ["CSUSHPINSA"], text).to_dict()["series"]["CSUSHPINSA"]
+    base = np.mean([cs.loc[f"2010-0{m}-01", "CSUSHPINSA"] for m in (1, 2, 3)])
+    assert result[-1] == pytest.approx(cs["CSUSHPINSA"].iloc[-1] / base * 100, rel=1e-12)
+
+
+def test_cagr_on_dates_uses_days_between():
+    cs = case_shiller()
+    row = cagr(cs, "CS", ["CSUSHPINSA"], "2000-01", "2020-07").to_dict()["columns"][0]
+    v0, v1 = cs.loc["2000-01-01", "CSUSHPINSA"], cs.loc["2020-07-01", "CSUSHPINSA"]
+    years = (pd.Timestamp("2020-07-01") - pd.Timestamp("2000-01-01")).days / 365.25
+    assert row["years"] == pytest.approx(years, rel=1e-12)
+    assert row["cagr_percent"] == pytest.approx(((v1 / v0) ** (1 / years) - 1) * 100, rel=1e-9)
+
+
+def test_division_by_zero_is_null_and_said():
+    frame = pd.DataFrame({"x": [2.0, 0.0, 3.0, 6.0]},
+                         index=pd.period_range("2000Q1", periods=4, freq="Q"))
+    result = growth(frame, "S", ["x"], 1).to_dict()
+    assert result["series"]["x"] == [None, -100.0, None, 100.0]
+    assert result["notes"] == ["Column 'x': 1 value(s) are undefined because the earlier value "
+                               "is 0; they are shown as null."]
