@@ -49,12 +49,16 @@ def create_app(config: Config | dict | None = None) -> APIFlask:
 
 
 def _register_blueprints(app: APIFlask) -> None:
+    from upload import api as datasets_api
+    from upload import views as datasets_views
     from web import api, auth, main
     from web.cli import quartile
 
     auth.init_app(app)
     app.register_blueprint(main.bp)
     register_api(app, api.bp)
+    app.register_blueprint(datasets_views.bp)
+    register_api(app, datasets_api.bp)
 
     from web import equations
 

@@ -44,3 +44,53 @@ def create_token_command(name: str, label: str) -> None:
     _, clear = create_token(user, label)
     click.echo(f"API token for {user.username!r} (shown once; send as 'Authorization: Bearer'):")
     click.echo(clear)
+
+
+def owner_for_cli(owner: str | None):
+    """--owner NAME, or the local user when log-in is off."""
+    from flask import current_app
+
+    from web.auth import find_user, local_user
+
+    if owner:
+        return find_user(owner)
+    if current_app.config.get("AUTH") == "off":
+        return local_user()
+    raise click.UsageError("Name the owner with --owner NAME (log-in is on).")
+
+
+@quartile.command("ingest")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option(
+    "--owner", help="User who owns the datasets (default: the local user if auth is off)."
+)
+def ingest_command(files: tuple[str, ...], owner: str | None) -> None:
+    """Upload FILES through the same path as the upload page and the API."""
+    from pathlib import Path
+
+    from flask import current_app
+
+    from upload.service import ingest_upload
+
+    try:
+        user = owner_for_cli(owner)
+    except QuartileError as exc:
+        fail(exc)
+    failed = 0
+    for name in files:
+        try:
+            with open(name, "rb") as stream:
+                dataset, created = ingest_upload(
+                    Path(current_app.config["FILES_DIR"]), user, stream, Path(name).name
+                )
+        except QuartileError as exc:
+            failed += 1
+            click.echo(f"{name}: error: {exc.message}", err=True)
+            continue
+        sheets = ", ".join(
+            f"{s['name']} ({s['n_rows']}×{s['n_cols']})" for s in dataset.meta["sheets"]
+        )
+        state = "stored" if created else "already stored"
+        click.echo(f"{dataset.id}\t{name}: {state}; sheets: {sheets}")
+    if failed:
+        raise SystemExit(1)

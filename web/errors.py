@@ -65,8 +65,9 @@ def _werkzeug_message(exc: HTTPException) -> str:
         return f"{request.method} is not allowed on {request.path}.{suffix}"
     if exc.code == 413:
         limit = request.max_content_length or 0
+        size = f"{limit // 2**20} MB" if limit >= 2**20 else f"{limit // 1024} KB"
         return (
-            f"The upload is larger than the {limit // (1024 * 1024)} MB limit. "
+            f"The upload is larger than the {size} limit. "
             "Split the file or ask an administrator to raise QUARTILE_UPLOAD_LIMIT_MB."
         )
     return exc.description or exc.name

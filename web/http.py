@@ -7,6 +7,7 @@ import secrets
 import time
 
 from flask import Flask, g, request
+from werkzeug.exceptions import RequestEntityTooLarge
 
 log = logging.getLogger("quartile.request")
 
@@ -25,6 +26,10 @@ def init_app(app: Flask) -> None:
     def start_request():
         g.request_id = request.headers.get("X-Request-Id", "")[:64] or secrets.token_hex(8)
         g.started = time.perf_counter()
+        limit = request.max_content_length
+        if limit is not None and (request.content_length or 0) > limit:
+            # Refuse before any part of the body is read or spooled to disk.
+            raise RequestEntityTooLarge()
 
     @app.after_request
     def finish_request(response):

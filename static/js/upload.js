@@ -1,0 +1,97 @@
+// Upload page: each file travels to POST /api/v1/datasets with a progress bar, then is parsed;
+// one file opens its dataset page, several open the library. Errors are shown per file.
+(function () {
+  "use strict";
+  const form = document.getElementById("upload-form");
+  const input = document.getElementById("file-input");
+  const zone = document.getElementById("dropzone");
+  const list = document.getElementById("upload-list");
+  const csrf = document.querySelector('meta[name="csrf-token"]').content;
+
+  function row(file) {
+    const item = document.createElement("li");
+    item.className = "mb-3";
+    const label = document.createElement("div");
+    label.textContent = file.name;
+    const bar = document.createElement("div");
+    bar.className = "progress";
+    bar.setAttribute("role", "progressbar");
+    bar.setAttribute("aria-label", "Upload of " + file.name);
+    bar.setAttribute("aria-valuemin", "0");
+    bar.setAttribute("aria-valuemax", "100");
+    const fill = document.createElement("div");
+    fill.className = "progress-bar";
+    fill.style.width = "0%";
+    bar.appendChild(fill);
+    const status = document.createElement("div");
+    status.className = "small text-body-secondary";
+    item.append(label, bar, status);
+    list.appendChild(item);
+    return {bar, fill, status};
+  }
+
+  function send(file) {
+    const ui = row(file);
+    return new Promise(function (resolve) {
+      const xhr = new XMLHttpRequest();
+      xhr.open("POST", form.dataset.api);
+      xhr.setRequestHeader("X-CSRFToken", csrf);
+      xhr.setRequestHeader("Accept", "application/json");
+      xhr.upload.onprogress = function (e) {
+        if (!e.lengthComputable) return;
+        const pct = Math.round((e.loaded / e.total) * 100);
+        ui.fill.style.width = pct + "%";
+        ui.bar.setAttribute("aria-valuenow", String(pct));
+        ui.status.textContent = pct < 100 ? "Uploading… " + pct + "%" : "Parsing…";
+        if (pct === 100) ui.fill.classList.add("progress-bar-striped", "progress-bar-animated");
+      };
+      xhr.onload = function () {
+        ui.fill.classList.remove("progress-bar-striped", "progress-bar-animated");
+        let body = null;
+        try { body = JSON.parse(xhr.responseText); } catch (err) { body = null; }
+        if (xhr.status === 200 || xhr.status === 201) {
+          ui.fill.style.width = "100%";
+          ui.fill.classList.add("bg-success");
+          ui.status.textContent = (xhr.status === 200 ? "Already uploaded: " : "Ready: ") +
+            body.sheets.length + " sheet(s)";
+          resolve(body);
+        } else {
+          ui.fill.classList.add("bg-danger");
+          ui.fill.style.width = "100%";
+          ui.status.className = "small text-danger";
+          ui.status.textContent = body && body.error ? body.error.message : "Upload failed (" + xhr.status + ").";
+          resolve(null);
+        }
+      };
+      xhr.onerror = function () {
+        ui.status.textContent = "The connection failed.";
+        resolve(null);
+      };
+      const data = new FormData();
+      data.append("file", file);
+      xhr.send(data);
+    });
+  }
+
+  async function uploadAll(files) {
+    const results = [];
+    for (const file of files) results.push(await send(file));
+    const ok = results.filter(Boolean);
+    if (files.length === 1 && ok.length === 1) {
+      window.location.assign("/datasets/" + encodeURIComponent(ok[0].id));
+    } else if (ok.length === files.length && ok.length > 0) {
+      window.location.assign(form.dataset.library);
+    }
+  }
+
+  input.addEventListener("change", function () { if (input.files.length) uploadAll(Array.from(input.files)); });
+  ["dragenter", "dragover"].forEach(function (name) {
+    zone.addEventListener(name, function (e) { e.preventDefault(); zone.classList.add("dragover"); });
+  });
+  ["dragleave", "drop"].forEach(function (name) {
+    zone.addEventListener(name, function (e) { e.preventDefault(); zone.classList.remove("dragover"); });
+  });
+  zone.addEventListener("drop", function (e) {
+    if (e.dataTransfer.files.length) uploadAll(Array.from(e.dataTransfer.files));
+  });
+})();

@@ -1,0 +1,61 @@
+"""Upload in real Chromium: pick a file, watch it travel, land on the dataset page, page through."""
+
+import re
+
+import pytest
+
+from tests.upload_actions import DATA
+
+pytestmark = pytest.mark.browser
+
+
+def test_upload_page_to_dataset_page(live_server, page):
+    p = page.page
+    p.goto(live_server.url + "/upload")
+    page.check_accessibility()
+    with p.expect_navigation(url=re.compile(r"/datasets/[\w-]+$"), timeout=30_000):
+        p.set_input_files("#file-input", str(DATA / "2020Q1.xlsx"))
+    assert p.locator("h1").inner_text() == "2020Q1.xlsx"
+    tabs = p.locator(".nav-tabs .nav-link").all_inner_texts()
+    assert {"HPI", "RHPI", "PDI", "RPDI"} <= set(tabs)
+    first_row = p.locator("table.table-numeric tbody tr").first
+    assert first_row.locator("th").inner_text().replace(":", "") == "1975Q1"
+    assert "Cleaning log" in p.inner_text("main")
+    page.check_accessibility()
+    p.get_by_role("link", name="RHPI", exact=True).click()
+    p.wait_for_url(re.compile(r"sheet=RHPI"))
+    assert p.locator(".nav-link.active").inner_text() == "RHPI"
+    p.get_by_role("link", name="Next").click()
+    p.wait_for_url(re.compile(r"offset=50"))
+    assert (
+        p.locator("table.table-numeric tbody tr").first.locator("th").inner_text().replace(":", "")
+        == "1987Q3"
+    )
+
+
+def test_upload_error_is_shown_next_to_the_file(live_server, page, tmp_path):
+    bad = tmp_path / "report.xlsx"
+    bad.write_bytes(b"%PDF-1.7\n%%EOF")
+    p = page.page
+    p.goto(live_server.url + "/upload")
+    p.set_input_files("#file-input", str(bad))
+    message = p.locator("#upload-list .text-danger")
+    message.wait_for(timeout=15_000)
+    assert "PDF" in message.inner_text()
+    page.console_errors[:] = [e for e in page.console_errors if "415" not in e]
+
+
+def test_library_lists_and_searches(live_server, page):
+    p = page.page
+    for name in ("HousingPreferences.csv", "2011Q2.xlsx"):
+        p.goto(live_server.url + "/upload")
+        with p.expect_navigation(url=re.compile(r"/datasets/[\w-]+$"), timeout=30_000):
+            p.set_input_files("#file-input", str(DATA / name))
+    p.goto(live_server.url + "/datasets")
+    names = p.locator("tbody td:first-child a").all_inner_texts()
+    assert names == ["2011Q2.xlsx", "HousingPreferences.csv"]
+    p.fill("#q", "housing")
+    p.press("#q", "Enter")
+    p.wait_for_url(re.compile(r"q=housing"))
+    assert p.locator("tbody td:first-child a").all_inner_texts() == ["HousingPreferences.csv"]
+    page.check_accessibility()

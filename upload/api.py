@@ -1,0 +1,190 @@
+"""`/api/v1/datasets`: upload, list, read rows, download, share, re-parse, delete."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from apiflask import APIBlueprint
+from flask import current_app, send_file
+from flask_login import current_user
+from sqlalchemy import func, select
+
+from errors import BadInput
+from store.db import db
+from store.models import Dataset, DatasetShare, User
+from upload import exports, schemas
+from upload.preview import page_of_rows
+from upload.resources import dataset_dict
+from upload.service import delete_dataset, ingest_upload, load_sheet, reparse
+from upload.store import FileStore
+from web.access import dataset_for_read, dataset_for_write, readable_datasets_query
+
+bp = APIBlueprint("datasets_api", __name__, url_prefix="/api/v1/datasets", tag="Datasets")
+ERRORS = [400, 401, 404, 413, 415, 422]
+
+
+def files_dir() -> Path:
+    return Path(current_app.config["FILES_DIR"])
+
+
+@bp.post("")
+@bp.input(schemas.UploadIn, location="files")
+@bp.output(schemas.DatasetOut, status_code=201, description="Stored and parsed")
+@bp.doc(
+    responses={
+        200: "The same bytes were uploaded before: the existing dataset",
+        **{code: "Error" for code in ERRORS},
+    }
+)
+def upload(files_data):
+    """Upload a spreadsheet (multipart field `file`): it is stored once and parsed once."""
+    upload_file = files_data["file"]
+    dataset, created = ingest_upload(
+        files_dir(), current_user, upload_file.stream, upload_file.filename or "upload"
+    )
+    return dataset_dict(dataset), 201 if created else 200
+
+
+@bp.get("/<dataset_id>")
+@bp.output(schemas.DatasetOut)
+@bp.doc(responses=[401, 404])
+def get_dataset(dataset_id):
+    """A dataset: sheets, columns, period index and cleaning log."""
+    return dataset_dict(dataset_for_read(dataset_id))
+
+
+@bp.patch("/<dataset_id>")
+@bp.input(schemas.DatasetPatch)
+@bp.output(schemas.DatasetOut)
+@bp.doc(responses=[401, 403, 404])
+def patch_dataset(dataset_id, json_data):
+    """Make a dataset public (read-only for everyone) or private again."""
+    dataset = dataset_for_write(dataset_id)
+    dataset.is_public = json_data["is_public"]
+    db.session.commit()
+    return dataset_dict(dataset)
+
+
+@bp.delete("/<dataset_id>")
+@bp.output({}, status_code=204)
+@bp.doc(responses=[401, 403, 404])
+def remove_dataset(dataset_id):
+    """Delete a dataset (its bytes stay while another user's dataset uses them)."""
+    delete_dataset(files_dir(), dataset_for_write(dataset_id))
+    return ""
+
+
+@bp.get("/<dataset_id>/sheets/<path:sheet>/rows")
+@bp.input(schemas.RowsQuery, location="query")
+@bp.output(schemas.RowsOut)
+@bp.doc(responses=[401, 404])
+def sheet_rows(dataset_id, sheet, query_data):
+    """A page of a cleaned sheet's rows (`offset`, `limit` ≤ 5000)."""
+    frame = load_sheet(files_dir(), dataset_for_read(dataset_id), sheet)
+    return page_of_rows(frame, query_data["offset"], query_data["limit"])
+
+
+@bp.get("/<dataset_id>/original")
+@bp.doc(
+    responses={
+        200: {
+            "description": "The uploaded file, as uploaded",
+            "content": {"application/octet-stream": {}},
+        },
+        401: "",
+        404: "",
+    }
+)
+def download_original(dataset_id):
+    """The original upload, byte for byte."""
+    dataset = dataset_for_read(dataset_id)
+    path = FileStore(files_dir()).blob_path(dataset.sha256)
+    return send_file(
+        path, as_attachment=True, download_name=dataset.name, mimetype="application/octet-stream"
+    )
+
+
+@bp.get("/<dataset_id>/sheets/<path:sheet>/export/<any(csv, xlsx, parquet):fmt>")
+@bp.doc(
+    responses={
+        200: {
+            "description": "The cleaned sheet",
+            "content": {t: {} for t in exports.MIMETYPES.values()},
+        },
+        401: "",
+        404: "",
+    }
+)
+def export_sheet(dataset_id, sheet, fmt):
+    """A cleaned sheet as CSV, XLSX or Parquet (formula-like cells neutralised in CSV/XLSX)."""
+    dataset = dataset_for_read(dataset_id)
+    frame = load_sheet(files_dir(), dataset, sheet)
+    return exports.send_frame(frame, f"{Path(dataset.name).stem}-{sheet}", fmt)
+
+
+@bp.post("/<dataset_id>/reparse")
+@bp.input(schemas.ReparseIn)
+@bp.output(schemas.DatasetOut)
+@bp.doc(responses=[401, 403, 404, 422])
+def reparse_dataset(dataset_id, json_data):
+    """Parse again with overrides: the header row (1-based) and column types per sheet."""
+    dataset = dataset_for_write(dataset_id)
+    return dataset_dict(reparse(files_dir(), dataset, {"sheets": json_data["sheets"]}))
+
+
+@bp.post("/<dataset_id>/shares")
+@bp.input(schemas.ShareIn)
+@bp.output(schemas.DatasetOut)
+@bp.doc(responses=[400, 401, 403, 404])
+def share_dataset(dataset_id, json_data):
+    """Share a dataset read-only with a named user."""
+    dataset = dataset_for_write(dataset_id)
+    share_with(dataset, json_data["username"])
+    return dataset_dict(dataset)
+
+
+@bp.delete("/<dataset_id>/shares/<username>")
+@bp.output({}, status_code=204)
+@bp.doc(responses=[401, 403, 404])
+def unshare_dataset(dataset_id, username):
+    """Stop sharing a dataset with a user."""
+    dataset = dataset_for_write(dataset_id)
+    for share in list(dataset.shares):
+        if share.user.username == username:
+            db.session.delete(share)
+    db.session.commit()
+    return ""
+
+
+# Listed last: DatasetOut must be registered as a top-level schema before it is nested.
+@bp.get("")
+@bp.input(schemas.DatasetListQuery, location="query")
+@bp.output(schemas.DatasetListOut)
+@bp.doc(responses=[401])
+def list_datasets(query_data):
+    """Datasets you can read, newest first; `q` searches names."""
+    query = readable_datasets_query()
+    if query_data["q"]:
+        query = query.where(Dataset.name.ilike(f"%{_like_escape(query_data['q'])}%", escape="\\"))
+    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+    rows = db.session.scalars(
+        query.order_by(Dataset.created_at.desc(), Dataset.id)
+        .offset(query_data["offset"])
+        .limit(query_data["limit"])
+    ).all()
+    return {"datasets": [dataset_dict(d) for d in rows], "total": total}
+
+
+def share_with(dataset: Dataset, username: str) -> None:
+    user = db.session.scalar(select(User).where(User.username == username.strip()))
+    if user is None:
+        raise BadInput(f"There is no user named {username!r}.", code="unknown_user")
+    if user.id == dataset.owner_id:
+        raise BadInput("You own this dataset already.", code="own_dataset")
+    if not any(s.user_id == user.id for s in dataset.shares):
+        dataset.shares.append(DatasetShare(user_id=user.id))
+        db.session.commit()
+
+
+def _like_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

@@ -1,0 +1,99 @@
+"""OpenAPI schemas of the datasets API (what API clients rely on; see issue 4's contract)."""
+
+from __future__ import annotations
+
+from apiflask import Schema
+from apiflask.fields import Boolean, Dict, File, Integer, List, Nested, Raw, String
+from apiflask.validators import Length, OneOf, Range
+
+
+class ColumnOut(Schema):
+    name = String(required=True)
+    dtype = String(required=True)
+    original = String(allow_none=True)
+
+
+class IndexOut(Schema):
+    name = String(required=True)
+    kind = String(required=True, validate=OneOf(["period", "datetime", "year"]))
+    freq = String(allow_none=True)
+    start = String(required=True)
+    end = String(required=True)
+
+
+class SheetOut(Schema):
+    name = String(required=True)
+    original_name = String()
+    n_rows = Integer(required=True)
+    n_cols = Integer(required=True)
+    columns = List(Nested(ColumnOut), required=True)
+    index = Nested(IndexOut, allow_none=True, required=True)
+
+
+class LogEntryOut(Schema):
+    sheet = String(allow_none=True, required=True)
+    step = String(required=True)
+    detail = String(required=True)
+
+
+class DatasetOut(Schema):
+    id = String(required=True)
+    name = String(required=True)
+    sha256 = String(required=True)
+    size = Integer(required=True)
+    format = String(required=True)
+    created = String(required=True)
+    owner = String(required=True)
+    is_public = Boolean(required=True)
+    sheets = List(Nested(SheetOut), required=True)
+    cleaning_log = List(Nested(LogEntryOut), required=True)
+    options = Dict()
+
+
+class DatasetListOut(Schema):
+    datasets = List(Nested(DatasetOut), required=True)
+    total = Integer(required=True)
+
+
+class DatasetListQuery(Schema):
+    q = String(load_default="", validate=Length(max=200))
+    limit = Integer(load_default=100, validate=Range(min=1, max=1000))
+    offset = Integer(load_default=0, validate=Range(min=0, max=10**9))
+
+
+class UploadIn(Schema):
+    file = File(required=True, metadata={"description": "XLSX, XLSM, XLS, ODS, CSV or TSV"})
+
+
+class RowsQuery(Schema):
+    offset = Integer(load_default=0, validate=Range(min=0, max=10**9))
+    limit = Integer(load_default=100, validate=Range(min=1, max=5000))
+
+
+class RowsOut(Schema):
+    columns = List(String(), required=True)
+    index = List(String(), allow_none=True, required=True)
+    rows = List(List(Raw(allow_none=True)), required=True)
+    total = Integer(required=True)
+
+
+class DatasetPatch(Schema):
+    is_public = Boolean(required=True)
+
+
+class ShareIn(Schema):
+    username = String(required=True, validate=Length(min=1, max=64))
+
+
+class SheetOverride(Schema):
+    header_row = Integer(validate=Range(min=1, max=1000), allow_none=True)
+    types = Dict(
+        keys=String(validate=Length(max=300)),
+        values=String(validate=OneOf(["number", "text", "date", "category"])),
+    )
+
+
+class ReparseIn(Schema):
+    sheets = Dict(
+        keys=String(validate=Length(max=300)), values=Nested(SheetOverride), required=True
+    )

@@ -1,0 +1,140 @@
+"""The one upload path: stream → content-addressed blob → parse in a limited worker → rows.
+
+The upload form, `POST /api/v1/datasets`, the CLI and background ingest jobs all call
+`ingest_upload`; analyses call `load_sheet`, which reads the stored Parquet copy and never the
+original file.
+"""
+
+from __future__ import annotations
+
+import json
+import unicodedata
+from functools import lru_cache
+from pathlib import Path
+from typing import BinaryIO
+
+import pandas as pd
+from sqlalchemy import func, select
+
+from errors import NotFound
+from store.db import db
+from store.models import Dataset, User
+from upload.pipeline import ingest_file, read_sheet
+from upload.store import FileStore, parse_key
+
+META_FILE = "meta.json"
+
+
+def ingest_upload(
+    files_dir: Path, owner: User, stream: BinaryIO, filename: str, options: dict | None = None
+) -> tuple[Dataset, bool]:
+    """Store and parse an upload for `owner`. Returns (dataset, created).
+
+    The same bytes uploaded again by the same owner return the existing dataset (created False).
+    A file that fails to parse raises its QuartileError and leaves nothing behind.
+    """
+    store = FileStore(files_dir)
+    sha256, size = store.put_stream(stream)
+    existing = db.session.scalar(
+        select(Dataset).where(Dataset.owner_id == owner.id, Dataset.sha256 == sha256)
+    )
+    if existing is not None:
+        return existing, False
+    name = display_name(filename)
+    try:
+        meta = parse_stored(store, sha256, name, options)
+    except Exception:
+        _forget_unused_blob(store, sha256)
+        raise
+    dataset = Dataset(
+        owner_id=owner.id,
+        name=name,
+        sha256=sha256,
+        size=size,
+        format=meta["format"],
+        parse_key=parse_key(options),
+        options=options or {},
+        meta=meta,
+    )
+    db.session.add(dataset)
+    db.session.commit()
+    return dataset, True
+
+
+def reparse(files_dir: Path, dataset: Dataset, options: dict) -> Dataset:
+    """Parse the stored original again with overrides (header rows, column types)."""
+    store = FileStore(files_dir)
+    meta = parse_stored(store, dataset.sha256, dataset.name, options)
+    dataset.options = options
+    dataset.parse_key = parse_key(options)
+    dataset.meta = meta
+    dataset.format = meta["format"]
+    db.session.commit()
+    return dataset
+
+
+def parse_stored(store: FileStore, sha256: str, filename: str, options: dict | None) -> dict:
+    """Parse a stored blob once per (bytes, options); later calls read the saved metadata."""
+    key = parse_key(options)
+    target = store.parse_dir(sha256, key)
+    meta_path = target / META_FILE
+    if meta_path.exists():
+        return json.loads(meta_path.read_text())
+    work = store.new_parse_dir()
+    try:
+        parsed = ingest_file(store.blob_path(sha256), filename, work, options)
+        meta = parsed.to_dict()
+        (work / META_FILE).write_text(json.dumps(meta))
+    except BaseException:
+        store.discard(work)
+        raise
+    store.commit_parse(work, sha256, key)
+    return meta
+
+
+def delete_dataset(files_dir: Path, dataset: Dataset) -> None:
+    """Delete the row; the bytes go too when no other dataset (any owner) still uses them."""
+    sha256 = dataset.sha256
+    db.session.delete(dataset)
+    db.session.commit()
+    _forget_unused_blob(FileStore(files_dir), sha256)
+
+
+def _forget_unused_blob(store: FileStore, sha256: str) -> None:
+    users = db.session.scalar(select(func.count(Dataset.id)).where(Dataset.sha256 == sha256))
+    if not users:
+        store.remove_blob(sha256)
+
+
+def sheet_meta(dataset: Dataset, sheet: str) -> dict:
+    for meta in dataset.meta.get("sheets", []):
+        if meta["name"] == sheet:
+            return meta
+    names = ", ".join(repr(s["name"]) for s in dataset.meta.get("sheets", []))
+    raise NotFound(f"The dataset {dataset.name!r} has no sheet named {sheet!r}. Sheets: {names}.")
+
+
+def sheet_path(files_dir: Path, dataset: Dataset, sheet: str) -> Path:
+    meta = sheet_meta(dataset, sheet)
+    return FileStore(files_dir).parse_dir(dataset.sha256, dataset.parse_key) / meta["parquet"]
+
+
+def load_sheet(files_dir: Path, dataset: Dataset, sheet: str) -> pd.DataFrame:
+    """The cleaned sheet as a DataFrame (cached: stored parses never change).
+
+    A shallow copy of the cached frame: with pandas' copy-on-write, a caller that assigns a
+    column changes its copy, never the cache.
+    """
+    return _read_cached(str(sheet_path(files_dir, dataset, sheet))).copy(deep=False)
+
+
+@lru_cache(maxsize=64)
+def _read_cached(path: str) -> pd.DataFrame:
+    return read_sheet(Path(path))
+
+
+def display_name(filename: str) -> str:
+    """The base name a person gave the file, without control characters, at most 255 chars."""
+    base = (filename or "").replace("\\", "/").rsplit("/", 1)[-1]
+    base = "".join(c for c in base if unicodedata.category(c)[0] != "C").strip()
+    return (base or "upload")[:255]

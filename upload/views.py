@@ -1,0 +1,181 @@
+"""Dataset pages: upload, library, a dataset's sheets, preview, log, sharing and deletion."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+
+from errors import BadInput, QuartileError
+from store.db import db
+from store.models import Dataset
+from upload.api import share_with
+from upload.preview import page_of_rows
+from upload.resources import dataset_dict
+from upload.service import delete_dataset, ingest_upload, load_sheet, reparse
+from web.access import dataset_for_read, dataset_for_write, readable_datasets_query
+
+bp = Blueprint("datasets", __name__)
+PREVIEW_ROWS = 50
+# Buttons other features add to a dataset page, shown once their blueprint is registered.
+DATASET_ACTIONS = [
+    ("analysis.page", "Analyse"),
+    ("charts.builder", "Build a chart"),
+    ("reports.library", "Make a report"),
+    ("live.page", "Live chart"),
+]
+
+
+class CsrfForm(FlaskForm):
+    """A form with no fields but the CSRF token; CSRFProtect checks every POST."""
+
+
+def files_dir() -> Path:
+    return Path(current_app.config["FILES_DIR"])
+
+
+@bp.get("/upload")
+def upload_page():
+    """Drag-and-drop or pick files; each travels with a progress bar, then opens."""
+    return render_template(
+        "datasets/upload.html", limit_mb=current_app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024)
+    )
+
+
+@bp.post("/upload")
+def upload_form():
+    """The same upload without JavaScript: one or more files in field `file`."""
+    files = [f for f in request.files.getlist("file") if f and f.filename]
+    if not files:
+        raise BadInput("Choose at least one file to upload.", code="no_file")
+    datasets, problems = [], []
+    for upload_file in files:
+        try:
+            dataset, _ = ingest_upload(
+                files_dir(), current_user, upload_file.stream, upload_file.filename
+            )
+            datasets.append(dataset)
+        except QuartileError as exc:
+            if len(files) == 1:
+                raise
+            problems.append(f"{upload_file.filename}: {exc.message}")
+    for problem in problems:
+        flash(problem, "error")
+    if len(datasets) == 1 and not problems:
+        return redirect(url_for("datasets.detail", dataset_id=datasets[0].id))
+    return redirect(url_for("datasets.library"))
+
+
+@bp.get("/datasets")
+def library():
+    """Your datasets and those shared with you, newest first, searchable by name."""
+    search = request.args.get("q", "").strip()[:200]
+    query = readable_datasets_query().order_by(Dataset.created_at.desc())
+    if search:
+        query = query.where(Dataset.name.ilike(f"%{search}%"))
+    datasets = [dataset_dict(d) for d in db.session.scalars(query.limit(500))]
+    return render_template("datasets/library.html", datasets=datasets, search=search)
+
+
+@bp.get("/datasets/<dataset_id>")
+def detail(dataset_id):
+    """Sheet tabs, a paged preview, column types, the cleaning log and downloads."""
+    dataset = dataset_for_read(dataset_id)
+    data = dataset_dict(dataset)
+    sheets = data["sheets"]
+    sheet = request.args.get("sheet") or default_sheet(sheets)
+    offset = max(0, request.args.get("offset", 0, type=int))
+    preview, current = None, None
+    if sheet is not None:
+        current = next((s for s in sheets if s["name"] == sheet), None)
+        if current is None:
+            raise BadInput(
+                f"This dataset has no sheet named {sheet!r}.", code="unknown_sheet", status=404
+            )
+        preview = page_of_rows(load_sheet(files_dir(), dataset, sheet), offset, PREVIEW_ROWS)
+    views = current_app.view_functions
+    return render_template(
+        "datasets/detail.html",
+        dataset=data,
+        sheet=current,
+        preview=preview,
+        offset=offset,
+        page_size=PREVIEW_ROWS,
+        is_owner=dataset.owner_id == current_user.id,
+        shares=[s.user.username for s in dataset.shares],
+        actions=[(e, label) for e, label in DATASET_ACTIONS if e in views],
+        form=CsrfForm(),
+    )
+
+
+def default_sheet(sheets: list[dict]) -> str | None:
+    """Open on the data, not on a notes sheet: the first indexed sheet, else the largest."""
+    if not sheets:
+        return None
+    indexed = [s for s in sheets if s.get("index")]
+    if indexed:
+        return indexed[0]["name"]
+    return max(sheets, key=lambda s: s["n_rows"] * s["n_cols"])["name"]
+
+
+@bp.get("/datasets/<dataset_id>/delete")
+def confirm_delete(dataset_id):
+    """Ask before deleting."""
+    dataset = dataset_for_write(dataset_id)
+    return render_template("datasets/delete.html", dataset=dataset_dict(dataset), form=CsrfForm())
+
+
+@bp.post("/datasets/<dataset_id>/delete")
+def delete(dataset_id):
+    """Delete after confirmation."""
+    dataset = dataset_for_write(dataset_id)
+    name = dataset.name
+    delete_dataset(files_dir(), dataset)
+    flash(f"Deleted {name}.", "info")
+    return redirect(url_for("datasets.library"))
+
+
+@bp.post("/datasets/<dataset_id>/sharing")
+def sharing(dataset_id):
+    """Make public or private, share with or stop sharing with a user."""
+    dataset = dataset_for_write(dataset_id)
+    action = request.form.get("action")
+    if action == "public":
+        dataset.is_public = request.form.get("public") == "1"
+        db.session.commit()
+    elif action == "share":
+        share_with(dataset, request.form.get("username", ""))
+    elif action == "unshare":
+        for share in list(dataset.shares):
+            if share.user.username == request.form.get("username"):
+                db.session.delete(share)
+        db.session.commit()
+    else:
+        raise BadInput("Unknown sharing action.", code="unknown_action")
+    return redirect(url_for("datasets.detail", dataset_id=dataset.id) + "#sharing")
+
+
+@bp.post("/datasets/<dataset_id>/reparse")
+def reparse_form(dataset_id):
+    """Override one sheet's header row and column types, then parse again."""
+    dataset = dataset_for_write(dataset_id)
+    sheet = request.form.get("sheet", "")
+    override = {}
+    header_row = request.form.get("header_row", "").strip()
+    if header_row:
+        if not header_row.isdigit() or not 1 <= int(header_row) <= 1000:
+            raise BadInput("The header row is a row number from 1 to 1000.", code="bad_header_row")
+        override["header_row"] = int(header_row)
+    types = {
+        key[len("type:") :]: value
+        for key, value in request.form.items()
+        if key.startswith("type:") and value in {"number", "text", "date", "category"}
+    }
+    if types:
+        override["types"] = types
+    options = {"sheets": {**(dataset.options or {}).get("sheets", {}), sheet: override}}
+    reparse(files_dir(), dataset, options)
+    flash("Parsed again with your settings.", "success")
+    return redirect(url_for("datasets.detail", dataset_id=dataset.id))
