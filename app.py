@@ -60,6 +60,11 @@ def _register_blueprints(app: APIFlask) -> None:
     app.register_blueprint(datasets_views.bp)
     register_api(app, datasets_api.bp)
 
+    from web import analyses
+
+    app.register_blueprint(analyses.bp)
+    register_api(app, analyses.api)
+
     from web import equations
 
     app.register_blueprint(equations.bp)

@@ -74,6 +74,7 @@ def api_docs():
 _NAV = [
     ("datasets.library", "Datasets"),
     ("datasets.upload_page", "Upload"),
+    ("analysis.page", "Analyse"),
     ("charts.builder", "Charts"),
     ("equations.page", "Equations"),
     ("reports.library", "Reports"),
