@@ -65,6 +65,12 @@ def _register_blueprints(app: APIFlask) -> None:
     app.register_blueprint(analyses.bp)
     register_api(app, analyses.api)
 
+    from web import reports
+
+    app.register_blueprint(reports.bp)
+    register_api(app, reports.api)
+    reports.init_cli(quartile)
+
     from web import equations
 
     app.register_blueprint(equations.bp)

@@ -1,0 +1,11 @@
+// Reports page: show "Building…" while LaTeX runs, and stop a second click from building twice.
+(function () {
+  "use strict";
+  const form = document.getElementById("report-form");
+  if (!form) return;
+  form.addEventListener("submit", function () {
+    const button = document.getElementById("build");
+    button.disabled = true;
+    form.querySelector(".building").classList.remove("d-none");
+  });
+})();
