@@ -1,0 +1,132 @@
+"""Sensible first charts for a dataset page, chosen from column names and types only.
+
+Works on metadata, not data, so the page can offer charts without loading every sheet:
+`frames_meta` maps sheet name -> {"index": "period" | "datetime" | "range" | …, "columns": …}
+where "columns" is a list of {"name", "dtype", optional "distinct"} (or a {name: dtype} dict).
+`sheet_meta(frame)` builds that shape from a DataFrame.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import pandas as pd
+
+from rendition.charts.spec import ChartSpec
+
+MAX_DEFAULTS = 8
+LINE_SERIES = 5
+PANELS = 4
+COMPARE_SERIES = 3
+HEATMAP_COLUMNS = 8
+PIE_MAX_DISTINCT = 12
+
+
+def sheet_meta(frame: pd.DataFrame) -> dict[str, Any]:
+    """The metadata `default_charts` reads, from a cleaned frame (distinct counts included)."""
+    if isinstance(frame.index, pd.PeriodIndex):
+        index = "period"
+    elif isinstance(frame.index, pd.DatetimeIndex):
+        index = "datetime"
+    else:
+        index = "range"
+    columns = [
+        {"name": str(name), "dtype": str(frame[name].dtype),
+         "distinct": int(frame[name].nunique(dropna=True))}
+        for name in frame.columns
+    ]
+    return {"index": index, "rows": int(len(frame)), "columns": columns}
+
+
+def default_charts(
+    frames_meta: Mapping[str, Mapping[str, Any]], dataset: str | int | None = None
+) -> list[ChartSpec]:
+    """A few charts worth showing first, most useful first, at most MAX_DEFAULTS.
+
+    Period/date-indexed sheets: a line of the first few numeric columns, small multiples, and
+    a comparison of the first two such sheets on their shared columns (HPI vs RHPI). Tables:
+    a histogram of the first numeric column, a pie of counts of the first text column with
+    3-12 values (else 2), a box plot of that number by that category, a scatter of the first
+    two numeric columns and a correlation heatmap.
+    """
+    specs: list[ChartSpec] = []
+    timed = [s for s, m in frames_meta.items() if m.get("index") in ("period", "datetime")]
+    for sheet, meta in frames_meta.items():
+        numeric, text = _split(meta)
+        if not numeric:
+            continue
+        if sheet in timed:
+            specs.append(_spec("line", sheet, numeric[:LINE_SERIES], dataset))
+            if sheet == timed[0] and len(numeric) >= 2:
+                specs.append(_spec("small_multiples", sheet, numeric[:PANELS], dataset))
+            if sheet == timed[0]:
+                specs.extend(_compare(frames_meta, timed, dataset))
+            continue
+        specs.extend(_table(sheet, numeric, text, dataset))
+    return specs[:MAX_DEFAULTS]
+
+
+def _compare(frames_meta, timed: list[str], dataset) -> list[ChartSpec]:
+    if len(timed) < 2:
+        return []
+    first, second = timed[0], timed[1]
+    other = set(_split(frames_meta[second])[0])
+    shared = [c for c in _split(frames_meta[first])[0] if c in other][:COMPARE_SERIES]
+    if not shared:
+        return []
+    return [_spec("compare_sheets", first, shared, dataset, sheets=(first, second))]
+
+
+def _table(sheet: str, numeric: list[str], text: list[tuple[str, int | None]], dataset):
+    out = [_spec("hist", sheet, numeric[:1], dataset)]
+    category = _category(text)
+    if category is not None:
+        out.append(_spec("pie", sheet, [], dataset, x=category))
+        out.append(_spec("box", sheet, numeric[:1], dataset, group=category))
+    if len(numeric) >= 2:
+        out.append(_spec("scatter", sheet, numeric[:1], dataset, x=numeric[1]))
+    if len(numeric) >= 3:
+        out.append(_spec("heatmap", sheet, numeric[:HEATMAP_COLUMNS], dataset))
+    return out
+
+
+def _category(text: list[tuple[str, int | None]]) -> str | None:
+    """First text column with 3-12 distinct values, else the first with 2 (yes/no)."""
+    for low in (3, 2):
+        for name, distinct in text:
+            if distinct is not None and low <= distinct <= PIE_MAX_DISTINCT:
+                return name
+    return None
+
+
+def _split(meta: Mapping[str, Any]) -> tuple[list[str], list[tuple[str, int | None]]]:
+    """(numeric column names, [(text column name, distinct count or None)])."""
+    columns = meta.get("columns", [])
+    if isinstance(columns, Mapping):
+        columns = [{"name": k, "dtype": v} for k, v in columns.items()]
+    numeric, text = [], []
+    for col in columns:
+        kind = _kind(str(col.get("dtype", "")))
+        if kind == "numeric":
+            numeric.append(str(col["name"]))
+        elif kind == "text":
+            text.append((str(col["name"]), col.get("distinct")))
+    return numeric, text
+
+
+def _kind(dtype: str) -> str:
+    d = dtype.lower()
+    if d.startswith("bool"):
+        return "bool"
+    if any(t in d for t in ("datetime", "period", "timedelta", "date")):
+        return "time"
+    if any(t in d for t in ("int", "float", "decimal", "double", "number")):
+        return "numeric"
+    return "text"
+
+
+def _spec(kind: str, sheet: str, y: list[str], dataset, *, x: str | None = None,
+          group: str | None = None, sheets: tuple[str, ...] | None = None) -> ChartSpec:
+    return ChartSpec(kind=kind, sheet=sheet, y=tuple(y), x=x, group=group, sheets=sheets,
+                     options={}, dataset=dataset)

@@ -1,0 +1,196 @@
+"""Fast, tidy axes for matplotlib: tick choice and margins without the constrained-layout engine.
+
+Constrained layout measures every tick label two or three times per render and AutoDateLocator
+runs dateutil rrules on each pass; together they cost more than drawing a 180-point line chart.
+For single-axes charts we know what surrounds the axes (title, tick labels, axis labels, an
+outside legend), so we measure those few strings once and set the margins directly.
+"""
+
+from __future__ import annotations
+
+import math
+
+import matplotlib.dates as mdates
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties
+from matplotlib.legend import Legend
+from matplotlib.text import Text
+from matplotlib.ticker import (
+    FixedFormatter,
+    FixedLocator,
+    FuncFormatter,
+    LogLocator,
+    NullFormatter,
+)
+
+TICK_PT = 9.0
+LABEL_PT = 10.0
+TITLE_PT = 13.0
+NOTE_PT = 8.5
+PAD_PX = 10  # white border around everything
+SLANT = 35  # degrees, for crowded category labels
+
+_YEAR_STEPS = (1, 2, 5, 10, 20, 25, 50, 100, 200, 500)
+_MONTH_STEPS = (1, 2, 3, 6)
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def time_ticks(ax: Axes, lo: np.datetime64, hi: np.datetime64, max_ticks: int = 10) -> None:
+    """Fixed ticks on whole years (or months for short spans), labelled "1975" / "Mar 2019"."""
+    lo_y, hi_y = int(str(lo)[:4]), int(str(hi)[:4])
+    if hi_y - lo_y >= 3:
+        step = next((s for s in _YEAR_STEPS if (hi_y - lo_y) / s <= max_ticks), _YEAR_STEPS[-1])
+        years = np.arange(math.ceil(lo_y / step) * step, hi_y + 1, step)
+        stamps = np.array([f"{y:04d}-01-01" for y in years], dtype="datetime64[ns]")
+        labels = [str(y) for y in years]
+    else:
+        first = lo.astype("datetime64[M]")
+        months = int((hi.astype("datetime64[M]") - first).astype(int)) + 1
+        step = next((s for s in _MONTH_STEPS if months / s <= max_ticks), 12)
+        grid = np.arange(first, hi.astype("datetime64[M]") + 1, dtype="datetime64[M]")
+        grid = grid[(grid.astype(int) % 12) % step == 0]
+        stamps = grid.astype("datetime64[ns]")
+        labels = [f"{_MONTHS[int(m) % 12]} {1970 + int(m) // 12}" for m in grid.astype(int)]
+    keep = (stamps >= lo) & (stamps <= hi)
+    if keep.sum() < 2:  # a span too short for our grid: let matplotlib choose
+        locator = mdates.AutoDateLocator(minticks=3, maxticks=max_ticks)
+        ax.xaxis.set_major_locator(locator)
+        ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+        return
+    ax.xaxis.set_major_locator(FixedLocator(mdates.date2num(stamps[keep])))
+    kept = [lb for lb, k in zip(labels, keep, strict=True) if k]
+    ax.xaxis.set_major_formatter(FixedFormatter(kept))
+
+
+def number_axis(axis) -> None:
+    """Ticks like 2,000 / 12M instead of matplotlib's "1e7" offset; one unit per axis."""
+
+    def fmt(v: float, _pos: int | None = None) -> str:
+        if v == 0:
+            return "0"
+        top = max(abs(lim) for lim in axis.get_view_interval())
+        if top >= 1e6:
+            return f"{v / 1e6:,.6g}M"
+        if top >= 1e4:
+            return f"{v / 1e3:,.6g}k"
+        return f"{v:,.6g}"
+
+    axis.set_major_formatter(FuncFormatter(fmt))
+
+
+def log_axis(axis) -> None:
+    """Plain-number ticks on a log axis (80, 90, 100 or 1, 10, 100), no 10^n mathtext."""
+    lo, hi = sorted(abs(v) for v in axis.get_view_interval())
+    decades = math.log10(hi / lo) if lo > 0 else 10.0
+    subs = (1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0) if decades < 1 else (
+        (1.0, 2.0, 5.0) if decades < 3 else (1.0,))
+    axis.set_major_locator(LogLocator(base=10, subs=subs))
+    axis.set_minor_formatter(NullFormatter())
+    number_axis(axis)
+
+
+def fit_axes(
+    fig: Figure,
+    ax: Axes,
+    *,
+    title_lines: int = 1,
+    legend: Legend | None = None,
+    slanted: list[str] | None = None,
+) -> None:
+    """Set the axes' position so its decorations just fit inside the figure.
+
+    Measures the y tick labels, the slanted x tick labels (if `slanted`, at SLANT degrees) and
+    an outside legend; everything else has a known height. Call after all artists are added.
+    """
+    renderer = fig.canvas.get_renderer()
+    scale = fig.dpi / 72.0
+    width, height = fig.bbox.width, fig.bbox.height
+    tick_gap = (3.5 + 3.5) * scale  # tick length + label pad, in points -> px
+    y_labels = _tick_labels(ax.yaxis, ax.get_ylim())
+    left = PAD_PX + tick_gap + _max_width(renderer, y_labels, TICK_PT)
+    if ax.get_ylabel():
+        left += LABEL_PT * scale * 1.2 + 4 * scale
+    x_tall = TICK_PT * scale * 1.25
+    first_reach = 0.0  # how far the first slanted label reaches left of its tick
+    if slanted:
+        rad = math.radians(SLANT)
+        x_tall = _max_width(renderer, slanted, TICK_PT) * math.sin(rad) + x_tall * math.cos(rad)
+        first_reach = _max_width(renderer, slanted[:1], TICK_PT) * math.cos(rad)
+    bottom = PAD_PX + tick_gap + x_tall
+    if ax.get_xlabel():
+        bottom += LABEL_PT * scale * 1.2 + 4 * scale
+    top = PAD_PX + TITLE_PT * scale * 1.25 + 6 * scale
+    top += (title_lines - 1) * NOTE_PT * scale * 1.3
+    right = PAD_PX + 8 * scale
+    if legend is not None:
+        right = PAD_PX + legend.get_window_extent(renderer).width + 8 * scale
+    if first_reach:
+        x0, x1 = ax.get_xlim()
+        ticks = ax.get_xticks()
+        frac = (ticks[0] - x0) / (x1 - x0) if len(ticks) and x1 != x0 else 0.0
+        left = max(left, PAD_PX + first_reach - frac * (width - left - right))
+    _shorten_title(ax, renderer, width - left - PAD_PX)
+    ax.set_position([left / width, bottom / height, 1 - (left + right) / width,
+                     1 - (top + bottom) / height])
+
+
+def _tick_labels(axis, limits) -> list[str]:
+    lo, hi = sorted(limits)
+    locs = [v for v in axis.get_major_locator()() if lo <= v <= hi]
+    formatter = axis.get_major_formatter()
+    formatter.set_locs(locs)
+    return [formatter(v, i) for i, v in enumerate(locs)]
+
+
+def _max_width(renderer, labels: list[str], size: float, prop=None) -> float:
+    prop = prop or FontProperties(size=size)
+    widths = [
+        renderer.get_text_width_height_descent(s, prop, ismath="$" in s)[0] for s in labels if s
+    ]
+    return max(widths, default=0.0)
+
+
+
+def emptiest_corner(ax: Axes, xs: list[np.ndarray], ys: list[np.ndarray]) -> str | None:
+    """A legend corner with no data under it (a cheap stand-in for loc="best"), or None."""
+    (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
+    log = ax.get_yscale() == "log"
+    counts = {}
+    corners = {"upper left": (0, 1), "upper right": (1, 1), "lower left": (0, 0),
+               "lower right": (1, 0)}
+    fx = np.concatenate([mdates.date2num(x) if x.dtype.kind == "M" else x for x in xs])
+    fy = np.concatenate(ys)
+    if log:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            fy, y0, y1 = np.log10(fy), np.log10(y0), np.log10(y1)
+    u = (fx - x0) / ((x1 - x0) or 1.0)
+    v = (fy - y0) / ((y1 - y0) or 1.0)
+    for name, (cx, cy) in corners.items():
+        inside = (np.abs(u - cx) < 0.3) & (np.abs(v - cy) < 0.4)
+        counts[name] = int(np.count_nonzero(inside))
+    best = min(corners, key=lambda k: counts[k])  # ties: the order above (upper left first)
+    return best if counts[best] == 0 else None
+
+
+def _shorten_title(ax: Axes, renderer, room: float) -> None:
+    """Cut the left-aligned title with "…" so it ends inside the figure."""
+    title = ax.get_title(loc="left")
+    prop = FontProperties(size=TITLE_PT, weight="bold")
+    if not title or _max_width(renderer, [title], TITLE_PT, prop) <= room:
+        return
+    lo, hi = 1, len(title)
+    while lo < hi:  # the longest prefix that fits
+        mid = (lo + hi + 1) // 2
+        if _max_width(renderer, [title[:mid] + "…"], TITLE_PT, prop) <= room:
+            lo = mid
+        else:
+            hi = mid - 1
+    cut = title[:lo]
+    if cut.endswith("\\"):
+        cut = cut[:-1]  # never end on half of an escaped "\\$"
+    for child in ax.get_children():  # the left title's Text: keep its font, change the words
+        if isinstance(child, Text) and child.get_text() == title:
+            child.set_text(cut + "…")
+            return

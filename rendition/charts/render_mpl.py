@@ -1,0 +1,395 @@
+"""ChartSpec -> PNG or SVG bytes with matplotlib's object API (never pyplot: no global state).
+
+Every string from the data goes through `mpl_text`/`mpl_label`, so `$` never starts mathtext.
+The image is exactly width × height pixels (no "tight" bounding box). Single-axes charts are
+laid out by `mpl_layout.fit_axes` (fast); pie, heatmap and small multiples use matplotlib's
+constrained layout, which handles their colour bars and grids of panels.
+"""
+
+from __future__ import annotations
+
+import io
+import threading
+from collections.abc import Callable, Mapping
+
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.backends.backend_svg import FigureCanvasSVG
+from matplotlib.figure import Figure
+from matplotlib.legend import Legend
+from matplotlib.patches import Patch
+from matplotlib.ticker import FixedLocator, MaxNLocator
+from PIL import Image
+
+from rendition.charts.chartdata import (
+    BarData,
+    BoxData,
+    ChartData,
+    HeatmapData,
+    HistData,
+    LineData,
+    PieData,
+    ScatterData,
+    color,
+)
+from rendition.charts.mpl_layout import (
+    SLANT,
+    emptiest_corner,
+    fit_axes,
+    log_axis,
+    number_axis,
+    time_ticks,
+)
+from rendition.charts.prepare import prepare
+from rendition.charts.spec import ChartSpec
+from rendition.charts.text import mpl_label, mpl_text, shorten
+
+DASHES = ("-", "--", ":", "-.")
+GRID = "#e3e3e3"
+INK = "#333333"
+LEGEND_INSIDE_MAX = 6  # more entries than this go in a legend outside the axes
+PNG_COMPRESSION = 1  # zlib level: level 6 costs ~10 ms more per chart for ~20% smaller files
+# matplotlib says it is not thread-safe (shared caches in text layout and mathtext); a threaded
+# web worker must not draw two figures at once. Processes each have their own lock.
+_MPL_LOCK = threading.Lock()
+
+
+def render_png(
+    spec: ChartSpec,
+    frames: Mapping[str, pd.DataFrame],
+    width: int | None = None,
+    height: int | None = None,
+    dpi: int = 100,
+) -> bytes:
+    """PNG of exactly width × height pixels (defaults: options width/height, else 900 × 500)."""
+    data = prepare(spec, frames)
+    with _MPL_LOCK:
+        fig = build_figure(data, width, height, dpi)
+        canvas = fig.canvas
+        canvas.draw()
+        # The page is opaque white: RGB is a quarter less to compress than matplotlib's RGBA.
+        image = Image.frombuffer("RGBA", canvas.get_width_height(), canvas.buffer_rgba())
+        image = image.convert("RGB")
+    buf = io.BytesIO()
+    image.save(buf, format="png", compress_level=PNG_COMPRESSION)
+    return buf.getvalue()
+
+
+def render_svg(
+    spec: ChartSpec,
+    frames: Mapping[str, pd.DataFrame],
+    width: int | None = None,
+    height: int | None = None,
+    dpi: int = 100,
+) -> bytes:
+    """SVG (UTF-8 XML); text is drawn as paths, so no user string appears as SVG markup."""
+    data = prepare(spec, frames)
+    buf = io.BytesIO()
+    with _MPL_LOCK:
+        fig = build_figure(data, width, height, dpi)
+        FigureCanvasSVG(fig).print_svg(buf, metadata={"Date": None})
+    return buf.getvalue()
+
+
+def build_figure(data: ChartData, width: int | None, height: int | None, dpi: int) -> Figure:
+    w, h = width or data.width, height or data.height
+    draw, layout = _DRAW[data.kind]
+    fig = Figure(figsize=(w / dpi, h / dpi), dpi=dpi, facecolor="white", layout=layout)
+    FigureCanvasAgg(fig)
+    if layout == "constrained":
+        fig.get_layout_engine().set(w_pad=0.1, h_pad=0.1)
+    draw(fig, data)
+    return fig
+
+
+def _axes(fig: Figure, data: ChartData) -> Axes:
+    ax = fig.add_subplot()
+    _title(ax, data)
+    _style(ax)
+    if data.x_label:
+        ax.set_xlabel(mpl_text(data.x_label), color=INK, fontsize=10)
+    if data.y_label:
+        ax.set_ylabel(mpl_text(data.y_label), color=INK, fontsize=10)
+    if data.log_y:
+        ax.set_yscale("log")
+    else:
+        number_axis(ax.yaxis)
+    return ax
+
+
+def _title(ax: Axes, data: ChartData) -> None:
+    pad = 6 + (11 * len(data.notes))
+    fits = int(ax.figure.bbox.width / 9.5)  # fit_axes trims further, measuring the text
+    ax.set_title(mpl_text(shorten(data.title, fits)), loc="left", fontsize=13,
+                 fontweight="bold", color=INK, pad=pad)
+    for i, note in enumerate(data.notes):
+        ax.annotate(mpl_text(note), (0, 1), xycoords="axes fraction", xytext=(0, 4 + 11 * i),
+                    textcoords="offset points", fontsize=8.5, color="#666666", va="bottom")
+
+
+def _style(ax: Axes) -> None:
+    ax.set_facecolor("white")
+    ax.grid(True, color=GRID, linewidth=0.8)
+    ax.set_axisbelow(True)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    for side in ("left", "bottom"):
+        ax.spines[side].set_color("#999999")
+    ax.tick_params(labelsize=9, colors=INK)
+
+
+def _legend(ax: Axes, n_entries: int, points=None, handles=None) -> Legend | None:
+    """A legend inside the axes for a few entries; outside on the right (returned) for many.
+
+    `points` = (list of x arrays, list of y arrays) lets the legend avoid the data.
+    """
+    if n_entries <= 1:
+        return None
+    kw = {"handles": handles} if handles is not None else {}
+    loc = None
+    if n_entries <= LEGEND_INSIDE_MAX:
+        loc = emptiest_corner(ax, *points) if points else "upper left"
+    if loc is not None:
+        ax.legend(loc=loc, fontsize=9, frameon=True, framealpha=0.85, edgecolor="#dddddd", **kw)
+        return None
+    return ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0,
+                     fontsize=8.5, frameon=False, ncols=1 if n_entries <= 25 else 2, **kw)
+
+
+def _finish(fig: Figure, ax: Axes, data: ChartData, legend: Legend | None,
+            slanted: list[str] | None = None) -> None:
+    if data.log_y:
+        log_axis(ax.yaxis)
+    fit_axes(fig, ax, title_lines=1 + len(data.notes), legend=legend, slanted=slanted)
+
+
+def _plot_lines(ax: Axes, series, body: LineData, maxticks: int = 10) -> None:
+    for s in series:
+        ax.plot(s.x, s.y, color=color(s.color), linestyle=DASHES[s.dash], linewidth=1.6,
+                label=mpl_label(s.label))
+    ax.margins(x=0.01)
+    if body.x_kind == "time":
+        xs = [s.x for s in series if s.x.size]
+        if xs:
+            time_ticks(ax, min(x.min() for x in xs), max(x.max() for x in xs), maxticks)
+    else:
+        number_axis(ax.xaxis)
+
+
+def _draw_line(fig: Figure, data: ChartData) -> None:
+    body: LineData = data.body  # type: ignore[assignment]
+    ax = _axes(fig, data)
+    _plot_lines(ax, body.series, body)
+    points = ([s.x for s in body.series], [s.y for s in body.series])
+    legend = _legend(ax, len(body.series), points)
+    _finish(fig, ax, data, legend)
+
+
+def _draw_panels(fig: Figure, data: ChartData) -> None:
+    body: LineData = data.body  # type: ignore[assignment]
+    n, cols = len(body.panels), body.cols
+    rows = -(-n // cols)
+    axes = fig.subplots(rows, cols, sharex=True, squeeze=False).ravel()
+    fits = int(fig.bbox.width / 9.5)
+    fig.suptitle(mpl_text(shorten(data.title, fits)), x=0.01, ha="left", fontsize=13,
+                 fontweight="bold", color=INK)
+    if data.x_label:
+        fig.supxlabel(mpl_text(data.x_label), fontsize=10, color=INK)
+    small = rows * cols > 4
+    for i, ax in enumerate(axes):
+        if i >= n:
+            ax.set_visible(False)
+            continue
+        _style(ax)
+        if small:
+            ax.tick_params(labelsize=7.5)
+        ax.set_title(mpl_text(body.panels[i]), loc="left", fontsize=10 if small else 11,
+                     color=INK)
+        _plot_lines(ax, [s for s in body.series if s.panel == i], body, max(3, 12 // cols))
+        if data.log_y:
+            ax.set_yscale("log")
+            log_axis(ax.yaxis)
+        else:
+            number_axis(ax.yaxis)
+        if i + cols >= n:  # the last panel in its column: show its x labels
+            ax.xaxis.set_tick_params(labelbottom=True)
+
+
+def _draw_bar(fig: Figure, data: ChartData) -> None:
+    body: BarData = data.body  # type: ignore[assignment]
+    ax = _axes(fig, data)
+    k, n = len(body.series), len(body.categories)
+    pos = np.arange(n)
+    width = 0.8 / k
+    for j, (label, values) in enumerate(body.series):
+        ax.bar(pos - 0.4 + width * (j + 0.5), values, width=width * 0.95, color=color(j),
+               label=mpl_label(label))
+    slanted = _category_ticks(ax, body.categories)
+    ax.grid(False, axis="x")
+    ax.margins(x=0.01)
+    tops = np.concatenate([v for _, v in body.series])
+    xs = np.tile(pos, k)
+    points = ([xs, xs, xs], [tops, tops / 2, tops * 0])  # bars fill down to zero
+    _finish(fig, ax, data, _legend(ax, k, points), slanted)
+
+
+def _category_ticks(ax: Axes, categories: tuple[str, ...]) -> list[str] | None:
+    """One label per category, thinned to about 24; slanted (and returned) when crowded."""
+    n = len(categories)
+    step = max(1, int(np.ceil(n / 24)))
+    ticks = np.arange(0, n, step)
+    labels = [mpl_text(shorten(categories[i], 30)) for i in ticks]
+    ax.xaxis.set_major_locator(FixedLocator(ticks))
+    longest = max((len(c) for c in labels), default=0)
+    if longest * len(ticks) <= 90:
+        ax.set_xticks(ticks, labels)
+        return None
+    ax.set_xticks(ticks, labels, rotation=SLANT, ha="right", rotation_mode="anchor")
+    return labels
+
+
+def _draw_pie(fig: Figure, data: ChartData) -> None:
+    body: PieData = data.body  # type: ignore[assignment]
+    ax = fig.add_subplot()
+    _title(ax, data)
+    total = float(body.values.sum())
+    show_pct = len(body.values) <= 12
+
+    def pct(p: float) -> str:
+        return f"{p:.1f}%" if show_pct and p >= 3 else ""
+
+    wedges, *_ = ax.pie(
+        body.values, colors=[color(i) for i in range(len(body.values))], startangle=90,
+        counterclock=False, autopct=pct, pctdistance=0.72,
+        wedgeprops={"edgecolor": "white", "linewidth": 1.2},
+        textprops={"fontsize": 9, "color": "white", "fontweight": "bold"},
+    )
+    ax.set_aspect("equal")
+    labels = [
+        mpl_label(f"{lb}  ({_number(v)}, {100 * v / total:.1f}%)")
+        for lb, v in zip(body.labels, body.values, strict=True)
+    ]
+    ax.legend(wedges, labels, loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=9,
+              frameon=False, ncols=1 if len(labels) <= 25 else 2)
+
+
+def _number(v: float) -> str:
+    if float(v).is_integer() and abs(v) < 1e15:
+        return f"{int(v):,}"
+    return f"{v:,.4g}"
+
+
+def _draw_scatter(fig: Figure, data: ChartData) -> None:
+    body: ScatterData = data.body  # type: ignore[assignment]
+    ax = _axes(fig, data)
+    total = sum(s.n for s in body.points)
+    size, alpha = (14, 0.65) if total <= 2_000 else (5, 0.35)
+    entries = 0
+    for s, fit in zip(body.points, body.fits, strict=True):
+        prefix = f"{s.label}: " if len(body.points) > 1 else ""
+        ax.scatter(s.x, s.y, s=size, alpha=alpha, color=color(s.color), linewidths=0,
+                   label=mpl_label(s.label), rasterized=s.n > 10_000)
+        entries += 1
+        if fit is None:
+            continue
+        if fit.lower is not None:
+            ax.fill_between(fit.grid, fit.lower, fit.upper, color=color(s.color), alpha=0.18,
+                            linewidth=0, label=mpl_label(f"{prefix}95% CI of the mean"))
+            entries += 1
+        ax.plot(fit.grid, fit.fitted, color=color(s.color), linewidth=2,
+                label=mpl_label(f"{prefix}OLS fit (R² = {fit.r2:.3f})"))
+        entries += 1
+    number_axis(ax.xaxis)
+    points = ([s.x for s in body.points], [s.y for s in body.points])
+    _finish(fig, ax, data, _legend(ax, entries, points))
+
+
+def _draw_hist(fig: Figure, data: ChartData) -> None:
+    body: HistData = data.body  # type: ignore[assignment]
+    ax = _axes(fig, data)
+    single = len(body.counts) == 1
+    for j, (label, counts) in enumerate(body.counts):
+        ax.hist(body.edges[:-1], bins=body.edges, weights=counts, color=color(j),
+                alpha=0.9 if single else 0.5, edgecolor="white" if single else color(j),
+                linewidth=0.6, histtype="bar" if single else "stepfilled",
+                label=mpl_label(label))
+    number_axis(ax.xaxis)
+    if not data.log_y:
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    centres = np.tile((body.edges[:-1] + body.edges[1:]) / 2, 3)  # bars fill down to zero
+    heights = [np.concatenate([c, c / 2, c * 0]).astype("float64") for _, c in body.counts]
+    points = ([centres] * len(body.counts), heights)
+    _finish(fig, ax, data, _legend(ax, len(body.counts), points))
+
+
+def _draw_box(fig: Figure, data: ChartData) -> None:
+    body: BoxData = data.body  # type: ignore[assignment]
+    ax = _axes(fig, data)
+    grouped = body.group is not None
+    k = len(body.series) if grouped else 1
+    width = 0.7 / k
+    xs, ys = [], []
+    for b in body.boxes:
+        j = body.series.index(b.series) if grouped else body.categories.index(b.category)
+        slot = body.series.index(b.series) if grouped else 0
+        pos = body.categories.index(b.category) - 0.35 + width * (slot + 0.5)
+        spots = [b.whisker_low, b.q1, b.median, b.q3, b.whisker_high, *b.outliers]
+        xs.append(np.full(len(spots), pos))
+        ys.append(np.asarray(spots, dtype="float64"))
+        stats = {"med": b.median, "q1": b.q1, "q3": b.q3, "whislo": b.whisker_low,
+                 "whishi": b.whisker_high, "fliers": b.outliers, "mean": b.mean}
+        ax.bxp([stats], positions=[pos], widths=width * 0.85, patch_artist=True,
+               boxprops={"facecolor": color(j), "alpha": 0.55, "edgecolor": color(j)},
+               medianprops={"color": INK, "linewidth": 1.6},
+               whiskerprops={"color": color(j)}, capprops={"color": color(j)},
+               flierprops={"marker": "o", "markersize": 3, "markerfacecolor": color(j),
+                           "markeredgecolor": "none", "alpha": 0.6}, manage_ticks=False)
+    slanted = _category_ticks(ax, body.categories)
+    ax.set_xlim(-0.6, len(body.categories) - 0.4)
+    ax.grid(False, axis="x")
+    legend = None
+    if grouped and k > 1:
+        handles = [Patch(facecolor=color(j), alpha=0.55, label=mpl_label(name))
+                   for j, name in enumerate(body.series)]
+        legend = _legend(ax, k, (xs, ys), handles=handles)
+    _finish(fig, ax, data, legend, slanted)
+
+
+def _draw_heatmap(fig: Figure, data: ChartData) -> None:
+    body: HeatmapData = data.body  # type: ignore[assignment]
+    ax = fig.add_subplot()
+    _title(ax, data)
+    n = len(body.labels)
+    image = ax.imshow(np.ma.masked_invalid(body.matrix), cmap="RdBu_r", vmin=-1, vmax=1,
+                      aspect="auto")
+    labels = [mpl_text(lb) for lb in body.labels]
+    size = 9 if n <= 15 else 7
+    ax.set_xticks(np.arange(n), labels, fontsize=size, rotation=SLANT + 5, ha="right",
+                  rotation_mode="anchor")
+    ax.set_yticks(np.arange(n), labels, fontsize=size)
+    ax.tick_params(length=0)
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+    if n <= 12:
+        for i in range(n):
+            for j in range(n):
+                r = body.matrix[i, j]
+                text = "–" if not np.isfinite(r) else f"{r:.2f}"
+                ink = "white" if np.isfinite(r) and abs(r) > 0.6 else INK
+                ax.text(j, i, text, ha="center", va="center", fontsize=8.5, color=ink)
+    fig.colorbar(image, ax=ax, shrink=0.85, label="Pearson r")
+
+
+_DRAW: dict[str, tuple[Callable[[Figure, ChartData], None], str | None]] = {
+    "line": (_draw_line, None),
+    "compare_sheets": (_draw_line, None),
+    "small_multiples": (_draw_panels, "constrained"),
+    "bar": (_draw_bar, None),
+    "pie": (_draw_pie, "constrained"),
+    "scatter": (_draw_scatter, None),
+    "hist": (_draw_hist, None),
+    "box": (_draw_box, None),
+    "heatmap": (_draw_heatmap, "constrained"),
+}

@@ -1,0 +1,115 @@
+"""matplotlib renderer: valid PNGs of the asked size, SVG that parses, user text kept literal."""
+
+from __future__ import annotations
+
+import io
+import struct
+import xml.etree.ElementTree as ET
+
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib import image as mpimg
+
+from rendition.charts import ChartSpec, render_png, render_svg
+from tests.charts_fixtures import (
+    HOSTILE_CASES,
+    KIND_CASES,
+    case_id,
+    frames_for,
+    hostile_case,
+)
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def png_size(data: bytes) -> tuple[int, int]:
+    """(width, height) from the IHDR chunk, which must come first."""
+    assert data[:8] == PNG_SIGNATURE
+    length, kind = struct.unpack(">I4s", data[8:16])
+    assert kind == b"IHDR" and length == 13
+    return struct.unpack(">II", data[16:24])
+
+
+def decoded(data: bytes) -> np.ndarray:
+    return mpimg.imread(io.BytesIO(data), format="png")
+
+
+@pytest.mark.parametrize("case", KIND_CASES, ids=[case_id(c) for c in KIND_CASES])
+def test_png_is_a_valid_image_of_the_default_size(case):
+    dataset, body = case
+    png = render_png(ChartSpec.from_dict(body), frames_for(dataset))
+    assert png_size(png) == (900, 500)
+    pixels = decoded(png)
+    assert pixels.shape[:2] == (500, 900)
+    assert np.ptp(pixels[..., :3]) > 0.5  # something dark was drawn on the white page
+
+
+@pytest.mark.parametrize(("width", "height", "dpi"), [(640, 360, 100), (1234, 567, 100),
+                                                     (800, 450, 150), (333, 250, 72)])
+def test_png_has_exactly_the_asked_size(width, height, dpi):
+    spec = ChartSpec.from_dict({"kind": "line", "sheet": "HPI", "y": ["Australia", "US"]})
+    png = render_png(spec, frames_for("2020Q1"), width=width, height=height, dpi=dpi)
+    assert png_size(png) == (width, height)
+
+
+def test_png_size_from_the_spec_options():
+    spec = ChartSpec.from_dict({"kind": "pie", "sheet": "HousingPreferences",
+                                "x": "FurnishingStatus",
+                                "options": {"width": 1200, "height": 700}})
+    assert png_size(render_png(spec, frames_for("housing"))) == (1200, 700)
+
+
+@pytest.mark.parametrize(
+    "case",
+    [c for c in KIND_CASES if c[0] != "2011Q2"],
+    ids=[case_id(c) for c in KIND_CASES if c[0] != "2011Q2"],
+)
+def test_svg_parses_as_xml_of_the_asked_size(case):
+    dataset, body = case
+    svg = render_svg(ChartSpec.from_dict(body), frames_for(dataset), width=720, height=400)
+    root = ET.fromstring(svg)
+    assert root.tag == "{http://www.w3.org/2000/svg}svg"
+    assert root.get("viewBox") == "0 0 518.4 288"  # 720 x 400 px at 100 dpi, in points
+
+
+@pytest.mark.parametrize("body", HOSTILE_CASES, ids=[b["kind"] for b in HOSTILE_CASES])
+def test_hostile_names_render_and_stay_text(body):
+    body, frames = hostile_case(body)
+    spec = ChartSpec.from_dict(body)
+    assert png_size(render_png(spec, frames)) == (900, 500)
+    svg = render_svg(spec, frames)
+    root = ET.fromstring(svg)  # still well-formed XML
+    for element in root.iter():
+        assert not element.tag.lower().endswith("script")
+        assert not element.tag.lower().endswith("foreignobject")
+        assert not [a for a in element.attrib if a.lower().startswith("on")]
+    text = svg.decode().lower()
+    assert "<script" not in text and "<img" not in text
+
+
+def test_dollar_signs_do_not_start_mathtext():
+    """'$x$' must be drawn as the three characters, not as math (which would parse or fail)."""
+    frame = pd.DataFrame({"cost $ (a)": [1.0, 2.0, 3.0], "$\\frac{1}{0}$": [3.0, 1.0, 2.0],
+                          "unbalanced $x": [2.0, 2.0, 1.0]})
+    spec = ChartSpec.from_dict({"kind": "line", "sheet": "$", "y": list(frame.columns),
+                                "options": {"title": "$$ \\alpha $"}})
+    assert png_size(render_png(spec, {"$": frame})) == (900, 500)
+
+
+def test_svg_survives_double_dashes_in_names():
+    """matplotlib writes text into XML comments, where "--" is not allowed raw."""
+    frame = pd.DataFrame({"a -- b": [1.0, 2.0], "c --> d": [2.0, 1.0]})
+    spec = ChartSpec.from_dict({"kind": "line", "sheet": "s", "y": ["a -- b", "c --> d"]})
+    ET.fromstring(render_svg(spec, {"s": frame}))
+
+
+def test_legend_label_with_leading_underscore_is_kept():
+    from rendition.charts.prepare import prepare
+    from rendition.charts.render_mpl import build_figure
+
+    frame = pd.DataFrame({"_a": [1.0, 2.0], "b": [2.0, 1.0]})
+    spec = ChartSpec.from_dict({"kind": "line", "sheet": "s", "y": ["_a", "b"]})
+    fig = build_figure(prepare(spec, {"s": frame}), None, None, 100)
+    legend = fig.axes[0].get_legend()
+    assert [t.get_text().lstrip("\u200b") for t in legend.get_texts()] == ["_a", "b"]
