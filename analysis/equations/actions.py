@@ -1,82 +1,38 @@
 """What the equation form can do. These run inside the solver's worker processes.
 
-Each action takes plain text and numbers (picklable, already validated once in the server) and
-returns plain dicts, so a worker can be killed at any moment without losing anything.
+Each action takes plain text and numbers (validated once already in the server by
+parser.check, and checked again here by build.parse) and returns a plain, JSON-safe dict, so a
+worker can be killed at any moment without losing anything. An input without `=` means
+"= 0" when solved; for the other actions an equation `lhs = rhs` stands for lhs - rhs.
 """
 
 from __future__ import annotations
 
-import math
+from collections.abc import Mapping, Sequence
 
 import sympy
 
-from analysis.equations.parser import Parsed, parse
+from analysis.equations.build import Parsed, parse, symbol
+from analysis.equations.values import is_real, mathml, sort_key, value_dict
 from errors import BadInput, Unprocessable
 
-
-def value_dict(value: sympy.Expr) -> dict:
-    """{"text", "latex", "numeric"}: exact forms and, when it is a finite real number, a float."""
-    numeric = None
-    imag = None
-    if value.is_number:
-        approx = complex(value.evalf(30))
-        if math.isfinite(approx.real) and math.isfinite(approx.imag):
-            if abs(approx.imag) <= 1e-12 * max(1.0, abs(approx.real)):
-                numeric = approx.real
-            else:
-                imag = approx.imag
-                numeric = None
-    out = {
-        "text": sympy.sstr(value),
-        "latex": sympy.latex(value),
-        "numeric": numeric,
-        "mathml": mathml(value),
-    }
-    if imag is not None:
-        out["numeric_real"] = complex(value.evalf(30)).real
-        out["numeric_imag"] = imag
-    return out
+TRANSFORMS = ("simplify", "expand", "factor", "differentiate", "integrate")
+NSOLVE_PRECISION = 30  # digits mpmath works to; results are reported to 15
 
 
-def mathml(expr) -> str:
-    """Presentation MathML (Chromium renders it natively: no script, works offline).
-
-    Built by sympy from a validated object whose names are ASCII identifiers, so it holds no
-    user markup.
-    """
-    return sympy.mathml(expr, printer="presentation")
-
-
-def symbol_map(parsed: list[Parsed]) -> dict[str, sympy.Symbol]:
-    names: dict[str, sympy.Symbol] = {}
-    for item in parsed:
-        for symbol in item.as_sympy().free_symbols:
-            names[symbol.name] = symbol
-    return names
-
-
-def evaluate(expression: str, values: dict[str, float]) -> dict:
-    parsed = parse(expression)
-    symbols = symbol_map([parsed])
-    unknown = sorted(set(values) - set(symbols))
+def evaluate(expression: str, values: Mapping[str, int | float]) -> dict:
+    """The value of `expression` at `values` (exact when the inputs are), e.g. x=2, y=0.5."""
+    typed = parse(expression)
+    unknown = sorted(set(values) - typed.names)
     if unknown:
         raise BadInput(
             f"The expression has no variable named {unknown[0]!r}.", code="unknown_variable"
         )
-    substitutions = {
-        symbols[name]: sympy.Rational(repr(float(v))) if isinstance(v, float) else sympy.Integer(v)
-        for name, v in values.items()
-    }
-    if parsed.is_equation:
-        result = parsed.lhs.subs(substitutions) - parsed.rhs.subs(substitutions)
-    else:
-        result = parsed.lhs.subs(substitutions)
-    result = sympy.nsimplify(result) if result.is_Float else sympy.simplify(result)
-    return {
-        "value": value_dict(result),
-        "input_latex": sympy.latex(parsed.as_sympy()),
-        "input_mathml": mathml(parsed.as_sympy()),
-    }
+    result = parse(expression, values=values).as_expression()
+    out = {"value": value_dict(result), **_echo([typed], many=False)}
+    if typed.is_equation:
+        out["note"] = "The value given is lhs - rhs: 0 means the equation holds."
+    return out
 
 
 def transform(
@@ -87,10 +43,11 @@ def transform(
     lower: str | None = None,
     upper: str | None = None,
 ) -> dict:
+    """simplify, expand, factor, differentiate (order 1-10) or integrate (limits optional)."""
     parsed = parse(expression)
     expr = parsed.as_expression()
-    symbols = symbol_map([parsed])
-    var = _pick_variable(variable, symbols, action)
+    var = _variable_for(action, variable, parsed)
+    note = None
     if action == "simplify":
         result = sympy.simplify(expr)
     elif action == "expand":
@@ -100,139 +57,228 @@ def transform(
     elif action == "differentiate":
         result = sympy.diff(expr, var, order)
     elif action == "integrate":
-        if (lower is None) != (upper is None):
-            raise BadInput(
-                "Give both limits for a definite integral, or neither.", code="bad_limits"
-            )
-        if lower is None:
-            result = sympy.integrate(expr, var)
-        else:
-            a, b = parse(lower, what="lower limit").lhs, parse(upper, what="upper limit").lhs
-            result = sympy.integrate(expr, (var, a, b))
+        result, note = _integrate(expr, var, lower, upper)
+    else:
+        raise BadInput(
+            f"Unknown action {action!r}. Choose one of {', '.join(TRANSFORMS)}.",
+            code="unknown_action",
+        )
+    out = {"value": value_dict(result), **_echo([parsed], many=False), "variable": _name(var)}
+    if parsed.is_equation:
+        note = ((note + " ") if note else "") + f"Applied to lhs - rhs of {parsed.text!r}."
+    if note:
+        out["note"] = note
+    return out
+
+
+def _integrate(expr, var, lower, upper) -> tuple[sympy.Expr, str | None]:
+    if (lower is None) != (upper is None):
+        raise BadInput("Give both limits for a definite integral, or neither.", code="bad_limits")
+    if lower is None:
+        result = sympy.integrate(expr, var)
         if result.has(sympy.Integral):
             raise Unprocessable(
                 "No closed form was found for this integral.", code="no_closed_form"
             )
-    else:
-        raise BadInput(f"Unknown action {action!r}.", code="unknown_action")
-    return {
-        "value": value_dict(result),
-        "input_latex": sympy.latex(parsed.as_sympy()),
-        "input_mathml": mathml(parsed.as_sympy()),
-        "variable": str(var) if var is not None else None,
-    }
+        return result, "Add an arbitrary constant C."
+    a, b = (_limit(text, what) for text, what in ((lower, "lower limit"), (upper, "upper limit")))
+    result = sympy.integrate(expr, (var, a, b))
+    if not result.has(sympy.Integral):
+        return result, None
+    numeric = sympy.Integral(expr, (var, a, b)).evalf(15)
+    if numeric.is_number and not numeric.has(sympy.Integral, sympy.nan, sympy.zoo):
+        return numeric, "No closed form was found; the value is a numeric approximation."
+    raise Unprocessable("No closed form was found for this integral.", code="no_closed_form")
 
 
-def _pick_variable(variable, symbols, action):
-    if action not in ("differentiate", "integrate"):
-        return None
-    if variable:
-        if variable not in symbols:
-            raise BadInput(
-                f"The expression has no variable named {variable!r}.", code="unknown_variable"
-            )
-        return symbols[variable]
-    if len(symbols) == 1:
-        return next(iter(symbols.values()))
-    if "x" in symbols:
-        return symbols["x"]
-    raise BadInput("Name the variable to " + action + " with respect to.", code="variable_needed")
+def _limit(text: str, what: str) -> sympy.Expr:
+    parsed = parse(text, what=what)
+    if parsed.is_equation:
+        raise BadInput(f"The {what} is a value, not an equation.", code="bad_limits")
+    return parsed.lhs
 
 
-def solve(equations: list[str], variables: list[str] | None, domain: str) -> dict:
-    parsed = [parse(text, what="equation") for text in equations]
-    symbols = symbol_map(parsed)
-    unknowns = _unknowns(variables, symbols)
-    exprs = [p.as_expression() for p in parsed]
+def solve(
+    equations: Sequence[str],
+    variables: Sequence[str] | None = None,
+    domain: str = "real",
+    start: Mapping[str, int | float] | None = None,
+) -> dict:
+    """Exact solutions of one equation or a system, one mapping per solution, sorted.
+
+    More unknowns than independent equations gives the parametric solution (the unknowns left
+    free are listed in "free"). With no closed form: a numeric solve from `start` when given,
+    else a 422 asking for a starting point.
+    """
+    parsed = _parse_all(equations)
+    unknowns = _unknowns(variables, parsed)
     try:
-        raw = sympy.solve(exprs, unknowns, dict=True)
+        raw = solve_exact([p.as_expression() for p in parsed], unknowns, real=domain == "real")
     except NotImplementedError:
+        if start:
+            out = numeric_solve(equations, variables, start)
+            out["note"] = "No closed form was found; this is a numeric solution from the start."
+            return out
+        names = ", ".join(u.name for u in unknowns)
         raise Unprocessable(
-            "No closed-form solution was found. Try a numeric solve with a starting point.",
+            f"No closed-form solution was found for {names}. Give a starting point for a "
+            f"numeric solve (for example {unknowns[0].name} = 1).",
             code="no_closed_form",
         ) from None
-    solutions = []
-    for solution in raw:
-        if domain == "real" and not all(_is_real(v) for v in solution.values()):
-            continue
-        solutions.append(solution)
-    solutions.sort(key=lambda s: [_sort_key(s.get(u)) for u in unknowns])
-    free = sorted({str(u) for u in unknowns if raw and all(u not in s for s in raw)})
+    kept = [s for s in raw if domain == "complex" or all(is_real(v) for v in s.values())]
+    kept.sort(key=lambda s: [sort_key(s.get(u)) for u in unknowns])
     out = {
-        "solutions": [{str(k): value_dict(v) for k, v in s.items()} for s in solutions],
-        "variables": [str(u) for u in unknowns],
+        "solutions": [{k.name: value_dict(v) for k, v in s.items()} for s in kept],
+        "variables": [u.name for u in unknowns],
         "domain": domain,
-        "input_latex": [sympy.latex(p.as_sympy()) for p in parsed],
-        "input_mathml": [mathml(p.as_sympy()) for p in parsed],
+        "method": "exact",
+        **_echo(parsed, many=True),
     }
+    free = [u.name for u in unknowns if raw and all(u not in s for s in raw)]
+    notes = []
     if free:
         out["free"] = free
-        out["note"] = (
-            f"There are more unknowns than independent equations: the solution is "
-            f"given in terms of {', '.join(free)}."
+        notes.append(
+            "There are more unknowns than independent equations: the solution is given in "
+            f"terms of {', '.join(free)}, which may take any value."
         )
-    elif not solutions:
-        out["note"] = (
-            "No solution in the real numbers."
-            if domain == "real" and raw
-            else "No closed-form solution was found; try a numeric solve with a starting point."
+    if not kept:
+        notes.append(
+            "No real solution was found (try the complex domain)."
+            if domain == "real"
+            else "No solution was found: the equations may be inconsistent."
         )
+    if kept and any(p.as_expression().has(sympy.sin, sympy.cos, sympy.tan) for p in parsed):
+        notes.append(
+            "Periodic functions: the solutions listed are those in one period; adding whole "
+            "periods gives the others."
+        )
+    if notes:
+        out["note"] = " ".join(notes)
     return out
 
 
+def solve_exact(
+    exprs: list[sympy.Expr], unknowns: list[sympy.Symbol], *, real: bool = False
+) -> list[dict]:
+    """sympy.solve(..., dict=True) → [{symbol: value}]; NotImplementedError when sympy has none.
+
+    `real`: solve with every variable declared real, so sympy can use it (|x| = 2 is solvable
+    only then) and drops complex roots itself; the answer is given in the plain symbols.
+    One equation goes in alone, not in a list: sympy's system path returns [] for a quintic
+    that its single-equation path answers with CRootOf roots.
+    """
+    swap: dict[sympy.Symbol, sympy.Symbol] = {}
+    if real:
+        names = set().union(*(e.free_symbols for e in exprs)) | set(unknowns)
+        swap = {s: sympy.Symbol(s.name, real=True) for s in names}
+    back = {v: k for k, v in swap.items()}
+    system = [e.xreplace(swap) for e in exprs]
+    targets = [swap.get(u, u) for u in unknowns]
+    solutions = sympy.solve(system[0] if len(system) == 1 else system, targets, dict=True)
+    return [
+        {back.get(k, k): v.xreplace(back) for k, v in solution.items()}
+        for solution in solutions
+        if not any(v.has(sympy.nan, sympy.zoo) for v in solution.values())
+    ]
+
+
 def numeric_solve(
-    equations: list[str], variables: list[str] | None, start: dict[str, float]
+    equations: Sequence[str],
+    variables: Sequence[str] | None = None,
+    start: Mapping[str, int | float] | None = None,
 ) -> dict:
-    parsed = [parse(text, what="equation") for text in equations]
-    symbols = symbol_map(parsed)
-    unknowns = _unknowns(variables, symbols)
+    """One numeric root near `start` (mpmath's findroot through sympy.nsolve)."""
+    parsed = _parse_all(equations)
+    unknowns = _unknowns(variables, parsed)
+    start = dict(start or {})
     if len(unknowns) != len(parsed):
-        raise BadInput("A numeric solve needs as many equations as unknowns.", code="not_square")
-    guesses = [float(start.get(str(u), 1.0)) for u in unknowns]
+        raise BadInput(
+            f"A numeric solve needs as many equations as unknowns: {len(parsed)} equation(s), "
+            f"{len(unknowns)} unknown(s) ({', '.join(u.name for u in unknowns)}).",
+            code="not_square",
+        )
+    stray = sorted(set(start) - {u.name for u in unknowns})
+    if stray:
+        raise BadInput(f"{stray[0]!r} is not one of the unknowns.", code="unknown_variable")
+    guesses = [start.get(u.name, 1) for u in unknowns]
     exprs = [p.as_expression() for p in parsed]
     try:
-        result = sympy.nsolve(
-            exprs if len(exprs) > 1 else exprs[0],
-            unknowns if len(unknowns) > 1 else unknowns[0],
-            guesses if len(guesses) > 1 else guesses[0],
-        )
-    except (ValueError, ZeroDivisionError) as exc:
+        if len(unknowns) == 1:
+            found = [sympy.nsolve(exprs[0], unknowns[0], guesses[0], prec=NSOLVE_PRECISION)]
+        else:
+            found = list(sympy.nsolve(exprs, unknowns, guesses, prec=NSOLVE_PRECISION))
+    except (ValueError, ZeroDivisionError, TypeError) as exc:
         raise Unprocessable(
-            f"The numeric solver did not converge from that start ({exc}).", code="no_convergence"
+            "The numeric solver did not converge from that starting point; try another "
+            f"({str(exc).splitlines()[0][:120]}).",
+            code="no_convergence",
         ) from None
-    values = list(result) if hasattr(result, "__len__") else [result]
-    return {
-        "solutions": [
-            {str(u): value_dict(sympy.Float(v, 15)) for u, v in zip(unknowns, values, strict=True)}
-        ],
-        "variables": [str(u) for u in unknowns],
+    out = {
+        "solutions": [{u.name: _numeric_value(v) for u, v in zip(unknowns, found, strict=True)}],
+        "variables": [u.name for u in unknowns],
         "method": "nsolve",
+        "start": {u.name: g for u, g in zip(unknowns, guesses, strict=True)},
+        **_echo(parsed, many=True),
     }
+    missing = [u.name for u in unknowns if u.name not in start]
+    if missing:
+        out["note"] = f"Started from {', '.join(missing)} = 1 (no starting point given)."
+    return out
 
 
-def _unknowns(variables, symbols) -> list[sympy.Symbol]:
+def _numeric_value(value: sympy.Expr) -> dict:
+    """Text to 15 significant digits; the float from all NSOLVE_PRECISION digits."""
+    return value_dict(value.evalf(15), approx_from=value)
+
+
+def _parse_all(equations: Sequence[str]) -> list[Parsed]:
+    return [parse(text, what=f"equation {n}") for n, text in enumerate(equations, start=1)]
+
+
+def _unknowns(variables: Sequence[str] | None, parsed: list[Parsed]) -> list[sympy.Symbol]:
+    names = set().union(*(p.names for p in parsed))
     if variables:
-        missing = [v for v in variables if v not in symbols]
+        missing = [v for v in variables if v not in names]
         if missing:
             raise BadInput(
                 f"No equation contains the variable {missing[0]!r}.", code="unknown_variable"
             )
-        return [symbols[v] for v in variables]
-    if not symbols:
+        return [symbol(v) for v in variables]
+    if not names:
         raise BadInput("There is no variable to solve for.", code="no_variable")
-    return [symbols[name] for name in sorted(symbols)]
+    return [symbol(name) for name in sorted(names)]
 
 
-def _is_real(value: sympy.Expr) -> bool:
-    if value.is_real is not None:
-        return bool(value.is_real)
-    if value.is_number:
-        return abs(complex(value.evalf()).imag) < 1e-12
-    return True  # parametric: depends on the free variables
+def _variable_for(action: str, variable: str | None, parsed: Parsed) -> sympy.Symbol | None:
+    if action not in ("differentiate", "integrate"):
+        return None
+    if variable:
+        if variable not in parsed.names:
+            raise BadInput(
+                f"The expression has no variable named {variable!r}.", code="unknown_variable"
+            )
+        return symbol(variable)
+    if len(parsed.names) == 1:
+        return symbol(next(iter(parsed.names)))
+    if "x" in parsed.names:
+        return symbol("x")
+    if not parsed.names:
+        return symbol("x")  # the derivative of a constant is 0, its integral c*x
+    raise BadInput(
+        f"Name the variable to {action} with respect to ({', '.join(sorted(parsed.names))}).",
+        code="variable_needed",
+    )
 
 
-def _sort_key(value):
-    if value is None or not value.is_number:
-        return (1, 0.0, 0.0)
-    approx = complex(value.evalf())
-    return (0, approx.real, approx.imag)
+def _echo(parsed: list[Parsed], *, many: bool) -> dict:
+    """The input as typeset math: one string (evaluate, transform) or a list (solve)."""
+    latex = [sympy.latex(p.as_sympy()) for p in parsed]
+    markup = [mathml(p.as_sympy()) for p in parsed]
+    if many:
+        return {"input_latex": latex, "input_mathml": markup}
+    return {"input_latex": latex[0], "input_mathml": markup[0]}
+
+
+def _name(var: sympy.Symbol | None) -> str | None:
+    return None if var is None else var.name

@@ -1,92 +1,46 @@
-"""A parser of our own for typed mathematics: text → sympy objects, with no eval anywhere.
+"""The second gate: tokens → a checked Python AST, with every cap applied before any work.
 
-Three gates, cheapest first, so hostile input costs microseconds and never reaches sympy:
-1. characters and tokens: only digits, ASCII names, `+ - * / ^ ( ) = , .` and spaces; balanced
-   parentheses with a depth cap; `x^2` becomes `x**2` and `2x`, `2(x+1)`, `(a)(b)` get their `*`;
-2. `ast.parse(mode="eval")` of the rebuilt token string, then an allow-list of node types;
-3. our own visitor builds sympy objects directly, capping integer size, exponents and factorials
-   *before* sympy evaluates anything.
-`sympify`, `parse_expr`, `eval`, `exec` and `compile` are never called on user text.
+`check()` is what the web server runs on each input (microseconds, no sympy): tokens
+(tokens.py), `ast.parse(mode="eval")` of the rebuilt token string, an allow-list of node types,
+node-count and nesting caps, arities, and a *structural* size check of powers and factorials
+(estimate.py): every part of the tree without variables is estimated with Python floats, so
+`9**9**9**9`, `x**(10**6)`, `2**-9**9` or `factorial(10**10)` are refused before anything is
+computed. The worker then builds sympy objects from the same tree (build.py), where the exact
+checks run again.
+
+`ast.parse` is the only thing that reads the text as Python; nothing is compiled or evaluated.
 """
 
 from __future__ import annotations
 
 import ast
-import keyword
-import math
-import re
-import unicodedata
+import warnings
 from dataclasses import dataclass
 
-import sympy
-
+from analysis.equations.estimate import Estimator, chain_family
+from analysis.equations.tokens import (
+    ALLOWED_FUNCTIONS,
+    CONSTANT_NAMES,
+    FUNCTION_ARITIES,
+    Token,
+    tokenize,
+)
 from errors import BadInput, Unprocessable
 
-MAX_LENGTH = 2000
-MAX_DEPTH = 40
-MAX_NODES = 600
-MAX_INT_DIGITS = 30
-MAX_EXPONENT = 1000
-MAX_RESULT_DIGITS = 10_000
-MAX_FACTORIAL = 1000
+MAX_NODES = 1500
+MAX_DEPTH = 50
 
-FUNCTIONS: dict[str, tuple[object, tuple[int, ...]]] = {
-    "sqrt": (sympy.sqrt, (1,)),
-    "exp": (sympy.exp, (1,)),
-    "log": (sympy.log, (1, 2)),
-    "ln": (sympy.log, (1,)),
-    "sin": (sympy.sin, (1,)),
-    "cos": (sympy.cos, (1,)),
-    "tan": (sympy.tan, (1,)),
-    "asin": (sympy.asin, (1,)),
-    "acos": (sympy.acos, (1,)),
-    "atan": (sympy.atan, (1,)),
-    "sinh": (sympy.sinh, (1,)),
-    "cosh": (sympy.cosh, (1,)),
-    "tanh": (sympy.tanh, (1,)),
-    "asinh": (sympy.asinh, (1,)),
-    "acosh": (sympy.acosh, (1,)),
-    "atanh": (sympy.atanh, (1,)),
-    "abs": (sympy.Abs, (1,)),
-    "floor": (sympy.floor, (1,)),
-    "ceiling": (sympy.ceiling, (1,)),
-    "factorial": (sympy.factorial, (1,)),
-    "min": (sympy.Min, (2, 3, 4, 5, 6)),
-    "max": (sympy.Max, (2, 3, 4, 5, 6)),
-}
-CONSTANTS = {"pi": sympy.pi, "e": sympy.E, "E": sympy.E, "i": sympy.I, "I": sympy.I, "oo": sympy.oo}
-RESERVED = set(FUNCTIONS) | set(CONSTANTS)
-
-_TOKEN = re.compile(
-    r"(?P<space>\s+)"
-    r"|(?P<number>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)"
-    r"|(?P<name>[A-Za-z_][A-Za-z0-9_]*)"
-    r"|(?P<op>\*\*|[-+*/^()=,])"
-)
-_TYPOGRAPHIC = str.maketrans({"−": "-", "×": "*", "÷": "/", "·": "*"})
-_ALLOWED_NODES = (
-    ast.Expression,
-    ast.BinOp,
-    ast.UnaryOp,
-    ast.Constant,
-    ast.Name,
-    ast.Call,
-    ast.Add,
-    ast.Sub,
-    ast.Mult,
-    ast.Div,
-    ast.Pow,
-    ast.USub,
-    ast.UAdd,
-    ast.Load,
-)
-_NODE_WORDS = {
+_OPERATORS = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow)
+_REFUSED_NODES = {
     ast.Attribute: "Attribute access",
     ast.Subscript: "Indexing",
     ast.Lambda: "A lambda",
     ast.ListComp: "A comprehension",
+    ast.SetComp: "A comprehension",
+    ast.DictComp: "A comprehension",
     ast.GeneratorExp: "A comprehension",
     ast.Dict: "A dictionary",
+    ast.Set: "A set",
     ast.List: "A list",
     ast.Tuple: "A tuple",
     ast.IfExp: "A conditional",
@@ -95,305 +49,208 @@ _NODE_WORDS = {
     ast.JoinedStr: "A string",
     ast.Compare: "A comparison",
     ast.BoolOp: "A logical operator",
+    ast.Await: "await",
+    ast.Yield: "yield",
 }
 
 
 @dataclass(frozen=True)
-class Token:
-    kind: str  # "number" | "name" | "op"
-    text: str
-    column: int  # 1-based, in the text as typed
+class Side:
+    """One side of an equation (or the whole expression) as checked source and tree."""
+
+    source: str  # the tokens joined by spaces: what ast.parse read
+    tree: ast.expr
+    tokens: tuple[Token, ...]
+
+    def number_text(self, node: ast.Constant) -> str:
+        """The literal as typed (canonical), so 0.1 becomes exactly 1/10, not a binary float."""
+        return self.source[node.col_offset : node.end_col_offset]
+
+    def column(self, node: ast.AST) -> int:
+        """Column in the text as typed of the token where `node` starts."""
+        return _column_at(self.tokens, node.col_offset if isinstance(node, ast.expr) else 0)
 
 
 @dataclass(frozen=True)
-class Parsed:
-    """A parsed input: an expression, or an equation lhs = rhs."""
+class Checked:
+    """An input that passed every structural check: an expression, or `lhs = rhs`."""
 
     text: str
-    lhs: sympy.Expr
-    rhs: sympy.Expr | None
+    sides: tuple[Side, ...]
+    names: frozenset[str]  # the variables (not functions, not constants)
 
     @property
     def is_equation(self) -> bool:
-        return self.rhs is not None
-
-    def as_expression(self) -> sympy.Expr:
-        """lhs - rhs for an equation (so "f = g" solves f - g = 0), else the expression."""
-        return self.lhs if self.rhs is None else self.lhs - self.rhs
-
-    def as_sympy(self):
-        return self.lhs if self.rhs is None else sympy.Eq(self.lhs, self.rhs, evaluate=False)
+        return len(self.sides) == 2
 
 
-def parse(text: object, *, what: str = "expression") -> Parsed:
-    """Parse one typed expression or equation, or raise a 4xx saying where and why."""
+def check(text: object, *, what: str = "expression") -> Checked:
+    """Check one typed expression or equation, or raise a 4xx that says where and why."""
     if not isinstance(text, str):
-        raise BadInput(f"The {what} must be text.", code="not_text")
-    if len(text) > MAX_LENGTH:
-        raise Unprocessable(
-            f"The {what} is {len(text):,} characters long; the limit is {MAX_LENGTH:,}.",
-            code="too_long",
+        raise BadInput(f"The {what} must be text, not {type(text).__name__}.", code="not_text")
+    tokens = tokenize(text, what)
+    sides = tuple(_check_side(part, what) for part in _split_equation(tokens, what))
+    names: set[str] = set()
+    for side in sides:
+        names.update(
+            node.id
+            for node in ast.walk(side.tree)
+            if isinstance(node, ast.Name)
+            and node.id not in CONSTANT_NAMES
+            and node.id not in FUNCTION_ARITIES  # the callee of a Call is a Name too
         )
-    tokens = tokenize(text)
-    if not tokens:
-        raise BadInput(f"The {what} is empty.", code="empty")
-    sides = _split_equation(tokens, text)
-    built = [_build(side, what) for side in sides]
-    return Parsed(text=text, lhs=built[0], rhs=built[1] if len(built) == 2 else None)
+    return Checked(text=text, sides=sides, names=frozenset(names))
 
 
-def tokenize(text: str) -> list[Token]:
-    """Tokens of the input; rejects anything outside the ASCII alphabet above.
-
-    A few typographic signs people paste (− × ÷ ·) are read as their ASCII operators; any other
-    non-ASCII character, including look-alikes of letters or of '_', is refused with its column.
-    """
-    normal = text.translate(_TYPOGRAPHIC)
-    for position, char in enumerate(normal):
-        if not char.isascii():
-            raise BadInput(_bad_char_message(char, position + 1), code="syntax_error")
-    tokens: list[Token] = []
-    position = 0
-    depth = 0
-    opened: list[int] = []
-    while position < len(normal):
-        match = _TOKEN.match(normal, position)
-        column = position + 1
-        if match is None:
-            char = text[position]
-            raise BadInput(_bad_char_message(char, column), code="syntax_error")
-        kind = match.lastgroup
-        value = match.group()
-        position = match.end()
-        if kind == "space":
-            continue
-        if kind == "name":
-            _check_name(value, column)
-            follows = normal[position : position + 1]
-            if follows == "(" and len(value) > 1 and value not in FUNCTIONS:
-                allowed = ", ".join(sorted(FUNCTIONS))
-                raise BadInput(
-                    f"Unknown function '{value}' at column {column}. Allowed: {allowed}.",
-                    code="unknown_function",
-                )
-        if value == "(":
-            depth += 1
-            opened.append(column)
-            if depth > MAX_DEPTH:
-                raise Unprocessable(
-                    f"The input is nested more than {MAX_DEPTH} parentheses deep "
-                    f"(at column {column}).",
-                    code="too_deep",
-                )
-        elif value == ")":
-            if depth == 0:
-                raise BadInput(
-                    f"Unexpected ')' at column {column}: nothing to close.", code="syntax_error"
-                )
-            depth -= 1
-            opened.pop()
-        tokens.append(Token(kind, "**" if value == "^" else value, column))
-    if opened:
-        raise BadInput(
-            f"Unbalanced parenthesis: the '(' at column {opened[-1]} is never closed.",
-            code="syntax_error",
-        )
-    return _insert_multiplication(tokens)
-
-
-def _bad_char_message(char: str, column: int) -> str:
-    if unicodedata.normalize("NFKC", char) == "_" or char in "＿﹍﹎﹏‗":
-        return f"The character {char!r} at column {column} looks like '_' but is not allowed."
-    if char in "'\"":
-        return f"Strings are not allowed in an expression (quote at column {column})."
-    if char in "[]{}":
-        return f"{char!r} at column {column} is not allowed: use ( ) for grouping."
-    if char.isalpha():
-        return (
-            f"The letter {char!r} at column {column} is not allowed: names use the "
-            "ASCII letters A–Z and a–z, digits and '_'."
-        )
-    return f"The character {char!r} at column {column} is not allowed in an expression."
-
-
-def _check_name(name: str, column: int) -> None:
-    if name.startswith("_"):
-        raise BadInput(f"Names may not start with '_' (column {column}).", code="not_allowed")
-    if keyword.iskeyword(name) or name in {"print", "exec", "eval", "open", "import"}:
-        raise BadInput(
-            f"'{name}' at column {column} is not allowed in an expression.", code="not_allowed"
-        )
-
-
-def _insert_multiplication(tokens: list[Token]) -> list[Token]:
-    """`2x` → `2*x`, `2(x+1)` → `2*(x+1)`, `(a)(b)` → `(a)*(b)`, but `sin(x)` stays a call."""
-    out: list[Token] = []
-    for token in tokens:
-        if out:
-            before = out[-1]
-            ends_value = before.kind in ("number", "name") or before.text == ")"
-            starts_value = token.kind in ("number", "name") or token.text == "("
-            is_call = before.kind == "name" and before.text in FUNCTIONS and token.text == "("
-            if ends_value and starts_value and not is_call:
-                if before.kind == "number" and token.kind == "number":
-                    raise BadInput(
-                        f"Two numbers in a row at column {token.column}.", code="syntax_error"
-                    )
-                out.append(Token("op", "*", token.column))
-        out.append(token)
-    return out
-
-
-def _split_equation(tokens: list[Token], text: str) -> list[list[Token]]:
+def _split_equation(tokens: list[Token], what: str) -> list[list[Token]]:
     equals = [t for t in tokens if t.text == "="]
-    if len(equals) > 1:
-        raise BadInput(
-            f"Only one '=' is allowed; another is at column {equals[1].column}.",
-            code="syntax_error",
-        )
     if not equals:
         return [tokens]
+    if len(equals) > 1:
+        raise BadInput(
+            f"Only one '=' is allowed; there is another at column {equals[1].column}.",
+            code="syntax_error",
+        )
     cut = tokens.index(equals[0])
+    depth = sum(1 if t.text == "(" else -1 if t.text == ")" else 0 for t in tokens[:cut])
+    if depth:
+        raise BadInput(
+            f"The '=' at column {equals[0].column} is inside parentheses; write an equation "
+            "as lhs = rhs.",
+            code="syntax_error",
+        )
     left, right = tokens[:cut], tokens[cut + 1 :]
     if not left or not right:
         raise BadInput(
-            f"'=' at column {equals[0].column} needs something on both sides.", code="syntax_error"
+            f"The '=' at column {equals[0].column} needs something on both sides.",
+            code="syntax_error",
         )
     return [left, right]
 
 
-def _build(tokens: list[Token], what: str) -> sympy.Expr:
+def _check_side(tokens: list[Token], what: str) -> Side:
+    first, last = tokens[0], tokens[-1]
+    if last.kind == "op" and last.text != ")":
+        raise BadInput(
+            f"The {what} is incomplete: something is missing after '{last.typed}' at column "
+            f"{last.column}.",
+            code="syntax_error",
+        )
+    if first.text in ("*", "**", "/", ","):
+        raise BadInput(
+            f"The {what} cannot start with '{first.typed}' (column {first.column}).",
+            code="syntax_error",
+        )
     source = " ".join(t.text for t in tokens)
     try:
-        tree = ast.parse(source, mode="eval")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", SyntaxWarning)
+            tree = ast.parse(source, mode="eval")
     except SyntaxError as exc:
-        column = _original_column(tokens, source, exc.offset)
+        if "too many nested" in str(exc.msg):
+            raise Unprocessable(f"The {what} is nested too deeply.", code="too_deep") from None
         raise BadInput(
-            f"The {what} is not well formed near column {column}.", code="syntax_error"
+            _syntax_message(tokens, source, exc.offset, what), code="syntax_error"
         ) from None
     except (RecursionError, MemoryError):
         raise Unprocessable(f"The {what} is nested too deeply.", code="too_deep") from None
-    _check_tree(tree)
-    return _Converter().convert(tree.body)
+    side = Side(source=source, tree=tree.body, tokens=tuple(tokens))
+    _check_nodes(side, what)
+    Estimator(side).estimate(side.tree)
+    return side
 
 
-def _original_column(tokens: list[Token], source: str, offset: int | None) -> int:
-    if not offset:
-        return tokens[0].column
+def _syntax_message(tokens: list[Token], source: str, offset: int | None, what: str) -> str:
+    index = min(max((offset or 1) - 1, 0), len(source) - 1)
+    return f"The {what} is not well formed at column {_column_at(tokens, index)}."
+
+
+def _column_at(tokens: tuple[Token, ...] | list[Token], offset: int) -> int:
     position = 0
     for token in tokens:
-        if position + len(token.text) >= offset:
+        if offset < position + len(token.text):
             return token.column
         position += len(token.text) + 1
     return tokens[-1].column
 
 
-def _check_tree(tree: ast.AST) -> None:
+def _check_nodes(side: Side, what: str) -> None:
+    """Allow-list walk (iterative): node types, calls, constants, count and nesting depth.
+
+    A chain such as `a + b - c + d` is one level, however long: it is nested in Python's AST
+    (left-associative) but nobody would call it deep, and build.py flattens it the same way.
+    """
     count = 0
-    stack = [(tree, 0)]
+    stack: list[tuple[ast.AST, int]] = [(side.tree, 1)]
     while stack:
         node, depth = stack.pop()
         count += 1
         if count > MAX_NODES:
-            raise Unprocessable("The input is too long to process.", code="too_large")
-        if depth > 3 * MAX_DEPTH:
-            raise Unprocessable("The input is nested too deeply.", code="too_deep")
-        if not isinstance(node, _ALLOWED_NODES):
-            word = _NODE_WORDS.get(type(node), type(node).__name__)
-            raise BadInput(f"{word} is not allowed in an expression.", code="not_allowed")
-        if isinstance(node, ast.Call) and (node.keywords or not isinstance(node.func, ast.Name)):
-            raise BadInput(
-                "Only plain function calls such as sin(x) are allowed.", code="not_allowed"
+            raise Unprocessable(
+                f"The {what} has more than {MAX_NODES} parts; split it up.", code="too_large"
             )
-        if isinstance(node, ast.Constant) and (
-            isinstance(node.value, bool) or not isinstance(node.value, (int, float))
-        ):
+        if depth > MAX_DEPTH:
+            raise Unprocessable(
+                f"The {what} is nested more than {MAX_DEPTH} levels deep "
+                f"(at column {side.column(node)}).",
+                code="too_deep",
+            )
+        _check_node(node, side)
+        if isinstance(node, ast.BinOp):
+            same = chain_family(node.left) == chain_family(node) and chain_family(node) is not None
+            stack.append((node.left, depth if same else depth + 1))
+            stack.append((node.right, depth + 1))
+        elif isinstance(node, ast.UnaryOp):
+            stack.append((node.operand, depth + 1))
+        elif isinstance(node, ast.Call):
+            stack.extend((arg, depth + 1) for arg in node.args)
+
+
+def _check_node(node: ast.AST, side: Side) -> None:
+    if isinstance(node, ast.BinOp):
+        if not isinstance(node.op, _OPERATORS):
+            raise BadInput(
+                f"The operator at column {side.column(node)} is not allowed in an expression.",
+                code="not_allowed",
+            )
+    elif isinstance(node, ast.UnaryOp):
+        if not isinstance(node.op, (ast.USub, ast.UAdd)):
+            raise BadInput("Only + and - may stand before a value.", code="not_allowed")
+    elif isinstance(node, ast.Constant):
+        if isinstance(node.value, bool) or not isinstance(node.value, (int, float)):
             raise BadInput("Only numbers are allowed as constants.", code="not_allowed")
-        stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
-
-
-class _Converter:
-    """AST → sympy, one allowed node type at a time."""
-
-    def convert(self, node: ast.AST) -> sympy.Expr:
-        method = getattr(self, f"_{type(node).__name__}", None)
-        if method is None:  # pragma: no cover - _check_tree refuses these first
-            raise BadInput(f"{type(node).__name__} is not allowed.", code="not_allowed")
-        return method(node)
-
-    def _Constant(self, node: ast.Constant) -> sympy.Expr:
-        value = node.value
-        if isinstance(value, int):
-            if len(str(abs(value))) > MAX_INT_DIGITS:
-                raise Unprocessable(
-                    f"Numbers may have at most {MAX_INT_DIGITS} digits.", code="too_large"
-                )
-            return sympy.Integer(value)
-        if not math.isfinite(value):
-            raise Unprocessable("A number is too large.", code="too_large")
-        return sympy.Rational(repr(value))
-
-    def _Name(self, node: ast.Name) -> sympy.Expr:
-        if node.id in CONSTANTS:
-            return CONSTANTS[node.id]
-        if node.id in FUNCTIONS:
+    elif isinstance(node, ast.Name):
+        if node.id in FUNCTION_ARITIES:
             raise BadInput(
-                f"'{node.id}' is a function: write {node.id}(...).", code="reserved_name"
+                f"'{node.id}' (column {side.column(node)}) is a function: write {node.id}(...).",
+                code="reserved_name",
             )
-        return sympy.Symbol(node.id)
-
-    def _UnaryOp(self, node: ast.UnaryOp) -> sympy.Expr:
-        operand = self.convert(node.operand)
-        return -operand if isinstance(node.op, ast.USub) else operand
-
-    def _BinOp(self, node: ast.BinOp) -> sympy.Expr:
-        left, right = self.convert(node.left), self.convert(node.right)
-        if isinstance(node.op, ast.Add):
-            return left + right
-        if isinstance(node.op, ast.Sub):
-            return left - right
-        if isinstance(node.op, ast.Mult):
-            return left * right
-        if isinstance(node.op, ast.Div):
-            if right == 0:
-                raise Unprocessable("Division by zero.", code="division_by_zero")
-            return left / right
-        return _safe_power(left, right)
-
-    def _Call(self, node: ast.Call) -> sympy.Expr:
-        name = node.func.id
-        if name not in FUNCTIONS:
-            allowed = ", ".join(sorted(FUNCTIONS))
-            raise BadInput(
-                f"Unknown function '{name}'. Allowed: {allowed}.", code="unknown_function"
-            )
-        function, arities = FUNCTIONS[name]
-        if len(node.args) not in arities:
-            raise BadInput(
-                f"{name}() takes {' or '.join(map(str, arities))} argument(s).",
-                code="wrong_arguments",
-            )
-        args = [self.convert(a) for a in node.args]
-        if name == "factorial" and args[0].is_number and abs(args[0]) > MAX_FACTORIAL:
-            raise Unprocessable(
-                f"factorial() is limited to arguments up to {MAX_FACTORIAL}.", code="too_large"
-            )
-        return function(*args)
+    elif isinstance(node, ast.Call):
+        _check_call(node, side)
+    else:
+        word = _REFUSED_NODES.get(type(node), type(node).__name__)
+        raise BadInput(f"{word} is not allowed in an expression.", code="not_allowed")
 
 
-def _safe_power(base: sympy.Expr, exponent: sympy.Expr) -> sympy.Expr:
-    """Refuse powers whose result would be enormous before sympy computes them."""
-    if exponent.is_number:
-        if exponent.has(sympy.oo, sympy.zoo, sympy.nan):
-            raise Unprocessable("An exponent is not finite.", code="too_large")
-        size = abs(complex(exponent.evalf(20)))
-        if size > MAX_EXPONENT:
-            raise Unprocessable(
-                f"Exponents are limited to ±{MAX_EXPONENT}; this one is about {size:.3g}.",
-                code="too_large",
-            )
-        if base.is_number and base != 0:
-            magnitude = abs(complex(base.evalf(20)))
-            if magnitude > 0 and size * abs(math.log10(magnitude)) > MAX_RESULT_DIGITS:
-                raise Unprocessable("The power's result would be too large.", code="too_large")
-    return sympy.Pow(base, exponent)
+def _check_call(node: ast.Call, side: Side) -> None:
+    if not isinstance(node.func, ast.Name) or node.keywords:
+        raise BadInput("Only plain calls such as sin(x) are allowed.", code="not_allowed")
+    name = node.func.id
+    if name not in FUNCTION_ARITIES:
+        raise BadInput(
+            f"Unknown function '{name}'. Allowed: {ALLOWED_FUNCTIONS}.", code="unknown_function"
+        )
+    if any(isinstance(arg, ast.Starred) for arg in node.args):
+        raise BadInput("Unpacking is not allowed in an expression.", code="not_allowed")
+    arities = FUNCTION_ARITIES[name]
+    if len(node.args) not in arities:
+        counts = (
+            " or ".join(map(str, arities))
+            if len(arities) < 3
+            else (f"{arities[0]} to {arities[-1]}")
+        )
+        raise BadInput(
+            f"{name}() at column {side.column(node)} takes {counts} "
+            f"argument{'s' if arities != (1,) else ''}, not {len(node.args)}.",
+            code="wrong_arguments",
+        )

@@ -1,0 +1,11 @@
+"""Imported by each solver worker when it starts (service.PRELOAD): pay first-call costs there.
+
+sympy builds caches and imports solver, printing and polynomial modules lazily, and matplotlib
+loads fonts on first draw; without this the first request a fresh worker serves (after start
+or after a replacement) would take several times longer than the rest. Importing this module
+anywhere else only costs that same small amount of work.
+"""
+
+from analysis.equations.worker import warm
+
+warm()
