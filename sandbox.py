@@ -156,7 +156,14 @@ class LimitedPool:
     def _spawn(self) -> None:
         if self._closed:
             return
-        worker = _Worker(self.limits, self.preload)
+        try:
+            worker = _Worker(self.limits, self.preload)
+        except (OSError, RuntimeError, EOFError) as exc:  # e.g. forkserver not startable yet
+            log.error("%s worker could not be started: %s", self.name, exc)
+            if not self._closed:
+                time.sleep(1)
+                self._spawn_async()
+            return
         ready = worker.wait_ready(timeout=120)
         if self._closed:
             worker.kill()

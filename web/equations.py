@@ -36,6 +36,7 @@ class EvaluateIn(Schema):
 
 class EvaluateOut(Schema):
     value = Nested(ValueOut, required=True)
+    note = String()
     input_latex = String()
     input_mathml = String()
 
@@ -44,6 +45,9 @@ class SolveIn(Schema):
     equations = List(String(), required=True, validate=Length(min=1, max=10))
     variables = List(String(), allow_none=True, load_default=None)
     domain = String(load_default="real", validate=OneOf(["real", "complex"]))
+    start = Dict(keys=String(), values=Float(), load_default=None, allow_none=True,
+                 metadata={"description": "Starting values for a numeric solve when there "
+                                          "is no closed form."})
 
 
 class NumericSolveIn(Schema):
