@@ -1,18 +1,20 @@
-"""LaTeX reports: escaping, pylatex tables, a Jinja2 layout and a hardened pdflatex run."""
+"""LaTeX reports: escaping, pylatex tables, a Jinja2 layout and a hardened pdflatex run.
+
+The web layer builds a `ReportDocument` from computed results and calls `render_report_pdf`
+(or `build_report_tex` + `compile_pdf`). Nothing here imports Flask.
+"""
 
 from rendition.latex.compile import compile_pdf
 from rendition.latex.escape import escape_latex
-from rendition.latex.report import (
+from rendition.latex.report import ReportDocument, build_report_tex, render_report_pdf
+from rendition.latex.sections import (
     ChartSection,
     CleaningLogSection,
     DescribeSection,
     GrowthSection,
     OlsSection,
-    ReportDocument,
     SummarySection,
     TestSection,
-    build_report_tex,
-    render_report_pdf,
 )
 
 __all__ = [

@@ -1,9 +1,9 @@
 """The only place pdflatex runs: a fresh directory per build, no shell, no escape hatches.
 
-`-no-shell-escape` stops `\\write18`; `openin_any=p` / `openout_any=p` (paranoid) stop
-`\\input{/etc/passwd}` and writes outside the build directory; a wall-clock timeout stops
-`\\def\\x{\\x}\\x`. The command is an argument list: no path or user text is ever pasted into a
-command line.
+`-no-shell-escape` and `shell_escape=f` stop `\\write18`; `openin_any=p` / `openout_any=p`
+(paranoid) stop `\\input{/etc/passwd}` and writes outside the build directory; a wall-clock
+deadline over all passes stops `\\def\\x{\\x}\\x`. The command is an argument list run without a
+shell: no path or user text is ever pasted into a command line.
 """
 
 from __future__ import annotations
@@ -11,20 +11,40 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import signal
 import subprocess
 import tempfile
+import time
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
-from errors import Unavailable, Unprocessable
+from errors import BadInput, Unavailable, Unprocessable
 
 MAX_PASSES = 3
-_SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,80}$")
-# Warnings that ask for another pass (page references, longtable widths, PDF outlines).
-_RERUN = re.compile(r"Warning:.*(Rerun|have changed|has changed|may have changed)")
+JOB = "report"
+# Files we write beside report.tex: plain names, a known image extension, nothing of our own.
+_ASSET_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}\.(png|pdf|jpg|jpeg)")
+# What LaTeX, longtable, lastpage and hyperref's rerunfilecheck print when a pass is missing.
+_RERUN = re.compile(
+    r"Rerun to get|Rerun LaTeX|Label\(s\) may have changed|Table widths have changed"
+)
+# "! Error" and "./report.tex:12: Error" (-file-line-error); kpathsea refusing a path.
+_ERROR_LINE = re.compile(r"^(!|\S+?:\d+: )")
+_REFUSED = re.compile(r"^\S+: (Not (?:reading from|writing to) .*)$", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class Typeset:
+    """A finished build: the PDF, how many pdflatex passes it took, the last pass's log."""
+
+    pdf: bytes
+    passes: int
+    log: str
 
 
 def pdflatex_command() -> list[str]:
+    """The argument list for one pass (Unavailable when pdflatex is not installed)."""
     binary = shutil.which("pdflatex")
     if binary is None:
         raise Unavailable("pdflatex is not installed on this server, so PDFs cannot be built.")
@@ -34,22 +54,39 @@ def pdflatex_command() -> list[str]:
         "-interaction=nonstopmode",
         "-halt-on-error",
         "-file-line-error",
-        "report.tex",
+        f"{JOB}.tex",
     ]
 
 
 def latex_environment(workdir: Path) -> dict[str, str]:
-    env = {key: value for key, value in os.environ.items() if key in ("PATH", "LANG", "LC_ALL")}
-    env.update(
-        openin_any="p",
-        openout_any="p",
-        shell_escape="f",
-        TEXMFOUTPUT=str(workdir),
-        HOME=str(workdir),
-        TEXMFVAR=str(workdir / ".texmf-var"),
-        max_print_line="1000",
-    )
-    return env
+    """A minimal environment: paranoid file access, no shell escape, no font generation,
+    nothing inherited that could redirect TeX's search paths (TEXINPUTS, TEXMFCNF…)."""
+    return {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(workdir),
+        "TEXMFOUTPUT": str(workdir),
+        "TEXMFVAR": str(workdir / ".texmf-var"),
+        "openin_any": "p",
+        "openout_any": "p",
+        "shell_escape": "f",
+        "MKTEXPK": "0",
+        "MKTEXTFM": "0",
+        "MKTEXMF": "0",
+        "max_print_line": "1000",
+        "error_line": "254",
+        "half_error_line": "238",
+    }
+
+
+def check_asset_name(name: object) -> str:
+    """A plain file name such as `chart-1.png`; anything else (paths, dot files, report.*)
+    is refused before a byte is written."""
+    if not isinstance(name, str) or not _ASSET_NAME.fullmatch(name) or name.startswith(f"{JOB}."):
+        raise BadInput(
+            f"{name!r} is not a safe file name for a report asset: use letters, digits, '-' or "
+            "'_' and a .png, .pdf or .jpg extension."
+        )
+    return name
 
 
 def compile_pdf(
@@ -61,63 +98,101 @@ def compile_pdf(
 ) -> bytes:
     """Typeset `tex` (plus asset files beside it) and return the PDF bytes.
 
-    `passes=None` reruns while LaTeX asks for it (page references, longtable widths), at most 3.
-    Raises Unprocessable with the log's error lines, or on timeout; Unavailable without pdflatex.
+    `passes=None` reruns only while the log asks for it (page references, longtable widths,
+    the table of contents), at most MAX_PASSES. `timeout` bounds all passes together.
+    Raises Unprocessable (code latex_failed / latex_timeout) with the log's error lines, and
+    Unavailable without pdflatex.
     """
+    return typeset(tex, assets=assets, timeout=timeout, passes=passes).pdf
+
+
+def typeset(
+    tex: str,
+    *,
+    assets: Mapping[str, bytes] | None = None,
+    timeout: float = 60,
+    passes: int | None = None,
+) -> Typeset:
+    """`compile_pdf`, also saying how many passes ran (for benchmarks and diagnostics)."""
+    if passes is not None and not 1 <= passes <= MAX_PASSES:
+        raise BadInput(f"passes must be from 1 to {MAX_PASSES}, not {passes!r}.")
     command = pdflatex_command()
+    deadline = time.monotonic() + timeout
     with tempfile.TemporaryDirectory(prefix="quartile-latex-") as temp:
         workdir = Path(temp)
         for name, data in (assets or {}).items():
-            if not _SAFE_NAME.match(name) or name == "report.tex":
-                raise ValueError(f"unsafe asset name {name!r}")
-            (workdir / name).write_bytes(data)
-        (workdir / "report.tex").write_text(tex, encoding="utf-8")
+            (workdir / check_asset_name(name)).write_bytes(bytes(data))
+        (workdir / f"{JOB}.tex").write_text(tex, encoding="utf-8")
         env = latex_environment(workdir)
-        runs = passes or MAX_PASSES
-        for number in range(1, runs + 1):
-            log = _run_once(command, workdir, env, timeout)
-            if passes is None and not _RERUN.search(log):
+        wanted = passes or MAX_PASSES
+        number = 0
+        while True:
+            number += 1
+            log = _run_once(command, workdir, env, deadline, timeout)
+            if number >= wanted or (passes is None and not _RERUN.search(log)):
                 break
-            if passes is not None and number == passes:
-                break
-        return (workdir / "report.pdf").read_bytes()
+        return Typeset((workdir / f"{JOB}.pdf").read_bytes(), number, log)
 
 
-def _run_once(command: list[str], workdir: Path, env: dict, timeout: float) -> str:
+def _run_once(
+    command: list[str], workdir: Path, env: dict[str, str], deadline: float, timeout: float
+) -> str:
+    remaining = deadline - time.monotonic()
+    if remaining <= 0:
+        raise _timeout(timeout)
+    # Own session: on timeout the whole process group goes, whatever pdflatex started.
+    process = subprocess.Popen(
+        command,
+        cwd=workdir,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     try:
-        completed = subprocess.run(
-            command,
-            cwd=workdir,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            timeout=timeout,
-            check=False,
-        )
+        output, _ = process.communicate(timeout=remaining)
     except subprocess.TimeoutExpired:
-        raise Unprocessable(
-            f"LaTeX took longer than {timeout:g} s and was stopped.", code="latex_timeout"
-        ) from None
-    log_path = workdir / "report.log"
-    log = log_path.read_text(errors="replace") if log_path.exists() else ""
-    if completed.returncode != 0 or not (workdir / "report.pdf").exists():
-        raise Unprocessable(
-            "LaTeX could not build the PDF:\n"
-            + relevant_log_lines(log or completed.stdout.decode(errors="replace")),
-            code="latex_failed",
-        )
+        _kill(process)
+        raise _timeout(timeout) from None
+    log_path = workdir / f"{JOB}.log"
+    log = log_path.read_text(encoding="utf-8", errors="replace") if log_path.exists() else ""
+    if process.returncode != 0 or not (workdir / f"{JOB}.pdf").exists():
+        console = output.decode("utf-8", errors="replace")
+        # kpathsea says why it refused a file on the console only, not in the log.
+        refused = list(dict.fromkeys(_REFUSED.findall(console)))
+        detail = "\n".join(refused + [relevant_log_lines(log or console)])
+        if process.returncode == 0:
+            detail = "The document has no pages of output.\n" + detail
+        raise Unprocessable(f"LaTeX could not build the PDF:\n{detail}", code="latex_failed")
     return log
 
 
-def relevant_log_lines(log: str, context: int = 2, limit: int = 12) -> str:
-    """The lines that say what went wrong ("! ..." and "file:line: ..."), with a little context."""
+def _kill(process: subprocess.Popen) -> None:
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass  # it ended between the timeout and the kill
+    process.communicate()
+
+
+def _timeout(timeout: float) -> Unprocessable:
+    return Unprocessable(
+        f"LaTeX took longer than {timeout:g} s and was stopped; the report is too large or "
+        "its source loops.",
+        code="latex_timeout",
+    )
+
+
+def relevant_log_lines(log: str, context: int = 2, limit: int = 15) -> str:
+    """The lines that say what went wrong ("! ..." and "file:line: ..."), each with the
+    `context` lines after it (TeX's "l.12 ..." excerpt); the log's tail when none match."""
     lines = log.splitlines()
-    picked: list[str] = []
+    picked: list[int] = []
     for index, line in enumerate(lines):
-        if line.startswith("!") or re.match(r"^[^:\s]+\.tex:\d+:", line):
-            for extra in lines[index : index + context + 1]:
-                if extra not in picked:
-                    picked.append(extra)
+        if _ERROR_LINE.match(line):
+            picked.extend(i for i in range(index, index + context + 1) if i not in picked)
         if len(picked) >= limit:
             break
-    return "\n".join(picked[:limit]) or "\n".join(lines[-limit:])
+    chosen = [lines[i].rstrip() for i in picked if i < len(lines)] or lines[-limit:]
+    return "\n".join(line for line in chosen[:limit] if line.strip())
