@@ -125,3 +125,16 @@ def test_form_post_without_csrf_token_is_400(make_app):
     assert "without a valid security token (CSRF)" in response.get_data(as_text=True)
     json_response = app.test_client().post("/test-form", data={"name": "x"}, headers=API_JSON)
     assert_envelope(json_response, 400, "csrf_failed", "security token")
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "body"),
+    [
+        ("get", "/api/v1/datasets?q=a%00b", None),
+        ("get", "/api/v1/datasets/ab%00cd", None),
+        ("post", "/api/v1/reports", {"dataset": "x\u0000y", "sections": [{"type": "summary"}]}),
+    ],
+)
+def test_nul_characters_are_a_clear_400(client, method, url, body):
+    response = getattr(client, method)(url, json=body) if body else getattr(client, method)(url)
+    assert_envelope(response, 400, "nul_character", "NUL character")

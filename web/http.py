@@ -9,6 +9,8 @@ import time
 from flask import Flask, g, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from errors import BadInput
+
 log = logging.getLogger("quartile.request")
 
 
@@ -17,6 +19,22 @@ def csp_nonce() -> str:
     if "csp_nonce" not in g:
         g.csp_nonce = secrets.token_urlsafe(16)
     return g.csp_nonce
+
+
+def refuse_nul_characters() -> None:
+    """No text Quartile stores or looks up may hold NUL: PostgreSQL cannot, and no name needs it.
+
+    Checked once here for the path, the query and JSON bodies, so every view is covered.
+    """
+    found = "\x00" in request.path or any("\x00" in v for v in request.args.values())
+    if not found and request.is_json and (request.content_length or 0) < 10 * 2**20:
+        found = b"\\u0000" in request.get_data(cache=True)
+    if not found and request.mimetype in ("application/x-www-form-urlencoded",
+                                           "multipart/form-data"):
+        found = any("\x00" in v for v in request.form.values())
+    if found:
+        raise BadInput("The request contains a NUL character (\\u0000), which no name, "
+                       "parameter or value may hold.", code="nul_character")
 
 
 def init_app(app: Flask) -> None:
@@ -30,6 +48,7 @@ def init_app(app: Flask) -> None:
         if limit is not None and (request.content_length or 0) > limit:
             # Refuse before any part of the body is read or spooled to disk.
             raise RequestEntityTooLarge()
+        refuse_nul_characters()
 
     @app.after_request
     def finish_request(response):
