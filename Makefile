@@ -13,6 +13,10 @@ test:
 lint:
 	.venv/bin/ruff check .
 
+worker:
+	@scripts/setup.sh run
+	.venv/bin/celery -A jobs.celery_app worker --loglevel=info --concurrency=2
+
 bench:
 	@scripts/setup.sh run
 	.venv/bin/python -m bench

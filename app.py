@@ -71,6 +71,15 @@ def _register_blueprints(app: APIFlask) -> None:
     register_api(app, reports.api)
     reports.init_cli(quartile)
 
+    import jobs
+    from web import jobs as jobs_views
+    from web import live
+
+    jobs.init_app(app)  # the engine; fails jobs a dead embedded engine left running
+    app.register_blueprint(jobs_views.bp)
+    register_api(app, jobs_views.api)
+    app.register_blueprint(live.bp)
+
     from web import equations
 
     app.register_blueprint(equations.bp)

@@ -1,0 +1,300 @@
+"""The real job stack for tests: a private redis-server, a Celery worker and gunicorn, as
+subprocesses on free ports, plus the test-only task kinds they run.
+
+The worker imports this module (QUARTILE_JOB_EXTRA_TASK_MODULES=tests.stack_fixtures) to learn the
+test kinds, so the module must stay importable without pytest fixtures being used.
+
+- `test_steps`: `steps` progress reports `delay` seconds apart, honouring cancellation; appends
+  "<pid>\\n" to `marker` (a file under FILES_DIR) when it starts, so a test can see which process
+  runs it and how often it was started. `fail` = "quartile" raises a BadInput for the user;
+  "crash" raises a ZeroDivisionError.
+- `test_count`: like test_steps, but reports progress after each step and records it in
+  STEPS_SEEN (embedded engine only: same process), for the engine's unit tests.
+- `test_gate`: waits, cancellably, until the test sets GATES[params["gate"]].
+- `test_crash` / `test_not_json`: an unexpected exception; a result that is not JSON.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from errors import BadInput
+from jobs import TaskContext, task
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV_BIN = ROOT / ".venv" / "bin"
+HEARTBEAT_SECONDS = 1.0  # the workers' heartbeat in these tests: a lost worker is seen in ~1 s
+STEPS_SEEN: dict[str, int] = {}  # job id → steps a test_count job has done
+GATES: dict[str, threading.Event] = {}  # name → what a test_gate job waits for
+
+
+# -- test-only task kinds --------------------------------------------------------------------
+@task("test_steps")
+def steps_task(ctx: TaskContext, params: dict) -> dict:
+    """Slow, cancellable, observable: see the module docstring."""
+    steps, delay = int(params.get("steps", 3)), float(params.get("delay", 0.0))
+    if params.get("marker"):
+        with open(ctx.files_dir / params["marker"], "a") as handle:
+            handle.write(f"{os.getpid()}\n")
+    for n in range(steps):
+        ctx.progress(100 * n / steps, f"Step {n + 1} of {steps}")
+        if params.get("fail") == "quartile" and n == steps - 1:
+            raise BadInput(f"Step {n + 1} found nothing to do.")
+        if params.get("fail") == "crash" and n == steps - 1:
+            return {"ratio": 1 / 0}
+        deadline = time.monotonic() + delay
+        while time.monotonic() < deadline:
+            ctx.check_cancelled()
+            time.sleep(min(0.02, delay))
+    return {"steps": steps, "owner": ctx.owner_id}
+
+
+@task("test_count")
+def count_task(ctx: TaskContext, params: dict) -> dict:
+    """`steps` steps of `delay` s, progress 100·k/steps after step k; may fail at the end."""
+    steps, delay = int(params.get("steps", 4)), float(params.get("delay", 0.0))
+    for step in range(1, steps + 1):
+        ctx.check_cancelled()
+        time.sleep(delay)
+        ctx.progress(100 * step / steps, f"Step {step} of {steps}")
+        STEPS_SEEN[ctx.job_id] = step
+    if params.get("fail"):
+        raise BadInput(params["fail"])
+    return {"steps": steps, "pid": os.getpid(), "owner": ctx.owner_id}
+
+
+@task("test_gate")
+def gate_task(ctx: TaskContext, params: dict) -> dict:
+    gate = GATES[params["gate"]]
+    while not gate.wait(0.02):
+        ctx.check_cancelled()
+    return {"gate": params["gate"]}
+
+
+@task("test_crash")
+def crash_task(ctx: TaskContext, params: dict) -> dict:
+    raise ZeroDivisionError("the test divided by zero")
+
+
+@task("test_not_json")
+def not_json_task(ctx: TaskContext, params: dict) -> dict:
+    return {"value": float("nan")}
+
+
+# -- processes -------------------------------------------------------------------------------
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for_port(port: int, timeout: float, process: subprocess.Popen | None = None) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"{process.args[0]} exited with {process.returncode}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise TimeoutError(f"nothing listens on port {port} after {timeout} s")
+
+
+def stop_process(process: subprocess.Popen | None, sig: int = signal.SIGTERM,
+                 timeout: float = 10.0) -> None:
+    """Stop a process started with start_new_session (its whole group), waiting for it."""
+    if process is None or process.poll() is not None:
+        return
+    try:
+        os.killpg(process.pid, sig)
+    except ProcessLookupError:
+        return
+    try:
+        process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(5)
+
+
+class RedisServer:
+    """A private redis-server: no persistence, its own port; stop() and start() again."""
+
+    def __init__(self, workdir: Path):
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.workdir = workdir
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> RedisServer:
+        redis_server = shutil.which("redis-server") or "/usr/bin/redis-server"
+        self.process = subprocess.Popen(
+            [redis_server, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no", "--dir", str(self.workdir)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        )
+        wait_for_port(self.port, 10, self.process)
+        return self
+
+    def stop(self) -> None:
+        stop_process(self.process)
+        self.process = None
+
+
+@dataclass
+class Stack:
+    """One database, files dir and Redis shared by the test app, Celery workers and gunicorn."""
+
+    files_dir: Path
+    database_url: str
+    redis: RedisServer
+    logs: Path
+    worker: subprocess.Popen | None = None
+    extra_env: dict = field(default_factory=dict)
+
+    def env(self, **more: str) -> dict:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("QUARTILE_")}
+        env.update({
+            "QUARTILE_DATABASE_URL": self.database_url,
+            "QUARTILE_FILES_DIR": str(self.files_dir),
+            "QUARTILE_REDIS_URL": self.redis.url,
+            "QUARTILE_JOB_ENGINE": "celery",
+            "QUARTILE_JOB_EXTRA_TASK_MODULES": "tests.stack_fixtures",
+            "QUARTILE_JOB_HEARTBEAT_SECONDS": str(HEARTBEAT_SECONDS),
+            "QUARTILE_SECRET_KEY": "stack-test-secret",
+            "QUARTILE_AUTO_MIGRATE": "0",
+            "QUARTILE_AUTH": "off",
+            "PYTHONPATH": str(ROOT),
+        })
+        env.update(self.extra_env)
+        env.update(more)
+        return env
+
+    def app_settings(self, **overrides) -> dict:
+        """create_app overrides for the test process's own app on this stack."""
+        return {"FILES_DIR": self.files_dir, "SQLALCHEMY_DATABASE_URI": self.database_url,
+                "REDIS_URL": self.redis.url, "JOB_ENGINE": "celery",
+                "JOB_EXTRA_TASK_MODULES": "tests.stack_fixtures",
+                "JOB_HEARTBEAT_SECONDS": HEARTBEAT_SECONDS, "SECRET_KEY": "stack-test-secret",
+                "TESTING": True, "WTF_CSRF_ENABLED": False, "AUTH": "off",
+                "AUTO_MIGRATE": False, **overrides}
+
+    def start_worker(self, timeout: float = 60) -> subprocess.Popen:
+        """`make worker`'s command; returns once the worker says it is ready."""
+        log = self.logs / f"worker-{time.monotonic_ns()}.log"
+        handle = open(log, "wb")  # noqa: SIM115 - the child writes to it until it exits
+        self.worker = subprocess.Popen(
+            [str(VENV_BIN / "celery"), "-A", "jobs.celery_app", "worker", "--loglevel=info",
+             "--concurrency=2", "--without-gossip", "--without-mingle", "--without-heartbeat"],
+            cwd=ROOT, env=self.env(), stdout=handle, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        handle.close()
+        deadline = time.monotonic() + timeout
+        while b" ready." not in log.read_bytes():
+            if self.worker.poll() is not None:
+                raise RuntimeError("the Celery worker exited:\n" + log.read_text()[-3000:])
+            if time.monotonic() > deadline:
+                stop_process(self.worker)
+                raise TimeoutError("the Celery worker did not start:\n" + log.read_text()[-3000:])
+            time.sleep(0.05)
+        self.worker_log = log
+        return self.worker
+
+    def stop_worker(self, sig: int = signal.SIGTERM) -> None:
+        stop_process(self.worker, sig)
+        self.worker = None
+
+    def start_gunicorn(self, workers: int = 2, threads: int = 16) -> tuple[subprocess.Popen, str]:
+        port = free_port()
+        log = open(self.logs / f"gunicorn-{port}.log", "wb")  # noqa: SIM115
+        process = subprocess.Popen(
+            [str(VENV_BIN / "gunicorn"), "-c", "gunicorn.conf.py", "app:create_app()"],
+            cwd=ROOT, env=self.env(QUARTILE_BIND=f"127.0.0.1:{port}",
+                                   QUARTILE_WORKERS=str(workers),
+                                   QUARTILE_THREADS=str(threads),
+                                   QUARTILE_SSE_HEARTBEAT_SECONDS="1"),
+            stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+        log.close()
+        wait_for_port(port, 60, process)
+        return process, f"http://127.0.0.1:{port}"
+
+
+def make_stack(tmp: Path, sqlite_template: Path) -> Stack:
+    """Files dir, a migrated SQLite copy and a running private Redis (no worker yet)."""
+    files_dir, logs = tmp / "files", tmp / "logs"
+    files_dir.mkdir()
+    logs.mkdir()
+    database = files_dir / "quartile.sqlite3"
+    shutil.copy(sqlite_template, database)
+    redis_dir = tmp / "redis"
+    redis_dir.mkdir()
+    return Stack(files_dir, f"sqlite:///{database}", RedisServer(redis_dir).start(), logs)
+
+
+def python() -> str:
+    return str(VENV_BIN / "python") if (VENV_BIN / "python").exists() else sys.executable
+
+
+def wait_for(predicate, timeout: float, what: str, interval: float = 0.05):
+    """Poll `predicate` until it returns something truthy; fail the test after `timeout` s."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
+def read_sse(lines) -> tuple[str | None, str | None]:
+    """The next (event, data) from an iterator of decoded SSE lines; (None, None) at its end.
+    Comments and retry fields are skipped."""
+    event = data = None
+    for line in lines:
+        if line == "":
+            if data is not None:
+                return event, data
+            continue
+        if line.startswith((":", "retry:")):
+            continue
+        name, _, value = line.partition(":")
+        value = value[1:] if value.startswith(" ") else value
+        if name == "event":
+            event = value
+        elif name == "data":
+            data = value if data is None else data + "\n" + value
+    return None, None
+
+
+@pytest.fixture(name="make_app")
+def make_app_stopping_jobs(make_app):
+    """conftest's make_app, plus: when the test ends, open every gate and stop the apps'
+    embedded engines, so no job thread touches a database the next fixture tears down.
+    A test module that starts jobs imports it to override the conftest fixture."""
+    created = []
+
+    def factory(**overrides):
+        app = make_app(**overrides)
+        created.append(app)
+        return app
+
+    yield factory
+    for gate in GATES.values():
+        gate.set()
+    for app in created:
+        engine = app.extensions.get("quartile_jobs")
+        if hasattr(engine, "shutdown"):
+            engine.shutdown(wait=True)
