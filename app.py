@@ -60,10 +60,20 @@ def _register_blueprints(app: APIFlask) -> None:
     app.register_blueprint(datasets_views.bp)
     register_api(app, datasets_api.bp)
 
+    from web import equations
+
+    app.register_blueprint(equations.bp)
+    register_api(app, equations.api)
+
     from web import analyses
 
     app.register_blueprint(analyses.bp)
     register_api(app, analyses.api)
+
+    from web import charts
+
+    app.register_blueprint(charts.bp)
+    register_api(app, charts.api)
 
     from web import reports
 
@@ -79,11 +89,6 @@ def _register_blueprints(app: APIFlask) -> None:
     app.register_blueprint(jobs_views.bp)
     register_api(app, jobs_views.api)
     app.register_blueprint(live.bp)
-
-    from web import equations
-
-    app.register_blueprint(equations.bp)
-    register_api(app, equations.api)
     app.cli.add_command(quartile)
 
 

@@ -96,6 +96,11 @@ def detail(dataset_id):
             )
         preview = page_of_rows(load_sheet(files_dir(), dataset, sheet), offset, PREVIEW_ROWS)
     views = current_app.view_functions
+    suggestions = []
+    if "charts.builder" in views and sheet is not None:
+        from web.charts import default_chart_specs
+
+        suggestions = default_chart_specs(dataset)[:4]
     return render_template(
         "datasets/detail.html",
         dataset=data,
@@ -107,6 +112,7 @@ def detail(dataset_id):
         shares=[s.user.username for s in dataset.shares],
         actions=[(e, label) for e, label in DATASET_ACTIONS if e in views],
         form=CsrfForm(),
+        suggestions=suggestions,
     )
 
 
