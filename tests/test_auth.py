@@ -184,3 +184,9 @@ def test_login_never_redirects_off_site(auth):
 def test_auth_off_needs_no_login(client):
     assert client.get("/").status_code == 200
     assert client.get("/api/v1/").status_code == 200
+
+
+def test_a_visitor_sees_no_feature_links(secure_app):
+    page = secure_app.test_client().get("/login").get_data(as_text=True)
+    assert 'href="/datasets"' not in page and 'href="/equations"' not in page
+    assert 'href="/signup"' in page

@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 
 from flask import Blueprint, current_app, jsonify, render_template
+from flask_login import current_user
 
 from store.db import database_reachable
 from web.version import VERSION
@@ -130,7 +131,9 @@ _CARDS = [
 def navigation():
     views = current_app.view_functions
     return {
-        "nav_links": lambda: [(e, label) for e, label in _NAV if e in views],
+        # A visitor who is not logged in sees no links that would only bounce to log-in.
+        "nav_links": lambda: [(e, label) for e, label in _NAV if e in views]
+        if current_user.is_authenticated else [],
         "home_cards": lambda: [c for c in _CARDS if c["endpoint"] in views],
         "quartile_version": VERSION,
     }
