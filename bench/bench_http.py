@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import tempfile
+import time
 from pathlib import Path
 
 from bench.table import print_table, row, timings
@@ -43,6 +44,10 @@ def main() -> None:
                     timings(lambda: client.post(url, json={"sheet": "HPI"}), repeat=50), 20))
     report = {"dataset": dataset["id"], "sections": [{"type": "describe",
                                                        "sheets": ["HPI", "RHPI", "PDI", "RPDI"]}]}
+    first = client.post("/api/v1/reports", json=report).get_json()
+    while client.get(f"/api/v1/reports/{first['id']}").get_json()["status"] not in ("done",
+                                                                                   "failed"):
+        time.sleep(0.05)  # the first build is a job; the repeats below find its PDF
     rows.append(row("unchanged report requested again",
                     timings(lambda: client.post("/api/v1/reports", json=report), repeat=20), 50))
     print_table(rows)

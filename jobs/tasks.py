@@ -29,3 +29,12 @@ def price_index_task(ctx: TaskContext, params: dict) -> dict:
                          params.get("q1") or None)
     ctx.progress(90, "Saving the result")
     return {**result.to_dict(), "dataset": dataset.id, "dataset_name": dataset.name}
+
+
+@task("report")
+def report_task(ctx: TaskContext, params: dict) -> dict:
+    """Build a PDF report whose row the request created (params: {"report": id})."""
+    from web.report_build import build_for_job
+
+    report = build_for_job(params["report"], ctx.progress)
+    return {"report": report.id, "title": report.title, "dataset": report.dataset_id}

@@ -14,17 +14,21 @@ import signal
 import threading
 import time
 
+import numpy as np
+import pandas as pd
 import pytest
 import requests
 
 import jobs
 from app import create_app
 from jobs.celery_engine import LOST, QUEUE_DOWN
+from rendition.latex.tables import format_number
 from store.db import db
 from store.models import Job
 from tests.stack_fixtures import make_stack, read_sse, stop_process, wait_for
 from tests.test_jobs_api import basket_csv, hand_indices
-from tests.upload_actions import UploadActions
+from tests.test_reports_api import pdf_text
+from tests.upload_actions import DATA, UploadActions
 from web.auth import local_user
 
 pytestmark = [pytest.mark.stack, pytest.mark.timeout(120)]
@@ -84,6 +88,28 @@ def test_price_index_through_celery_matches_the_hand_computation(stack, web):
     for name, value in hand_indices().items():
         assert done["result"][name] == pytest.approx(value, rel=1e-12)
     assert row(web, job_id).engine == "celery"
+
+
+def test_a_report_job_through_celery_reaches_done_with_its_pdf(stack, web, tmp_path):
+    client = web.test_client()
+    housing = UploadActions(client).dataset("HousingPreferences.csv")
+    response = client.post("/api/v1/reports", json={
+        "dataset": housing["id"], "title": "Built by Celery",
+        "sections": [{"type": "summary"}, {"type": "ols", "sheet": "HousingPreferences",
+                                           "formula": "Price ~ Area"}]})
+    assert response.status_code == 202, response.get_data(as_text=True)
+    report = response.get_json()
+    done = wait_for(lambda: (b := client.get(f"/api/v1/reports/{report['id']}").get_json())
+                    ["status"] in ("done", "failed") and b, 60, "the report built by Celery")
+    assert done["status"] == "done", done["error"]
+    assert row(web, report["job"]).engine == "celery"
+    assert row(web, report["job"]).state == "done"
+    with client.get(done["pdf"]) as pdf:
+        assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
+        text = pdf_text(pdf.data, tmp_path)
+    frame = pd.read_csv(DATA / "HousingPreferences.csv")
+    slope = np.polyfit(frame["Area"], frame["Price"], 1)[0]
+    assert "Built by Celery" in text and format_number(float(slope)) in text
 
 
 def test_a_celery_job_survives_a_web_restart(stack, web):

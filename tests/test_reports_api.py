@@ -11,8 +11,9 @@ import pytest
 
 from rendition.latex.tables import format_number
 from store.db import db
-from store.models import Report
+from store.models import Job, Report
 from tests.auth_actions import AuthActions
+from tests.stack_fixtures import GATES, make_app_stopping_jobs, wait_for  # noqa: F401
 from tests.upload_actions import DATA, UploadActions
 
 
@@ -35,19 +36,34 @@ def pdf_bytes(client, report_id: str) -> bytes:
         return response.data
 
 
-def build(client, dataset, sections, title="Test report"):
-    return client.post("/api/v1/reports", json={"dataset": dataset["id"], "title": title,
-                                                "sections": sections})
+def build(client, dataset, sections, title="Test report", headers=None):
+    return client.post("/api/v1/reports", headers=headers, json={
+        "dataset": dataset["id"], "title": title, "sections": sections})
+
+
+def finished(client, report_id: str, headers=None, timeout: float = 60) -> dict:
+    """Poll the report until its build job ends; its final JSON."""
+    def final():
+        body = client.get(f"/api/v1/reports/{report_id}", headers=headers).get_json()
+        return body if body["status"] in ("done", "failed") else None
+
+    return wait_for(final, timeout, f"report {report_id}", interval=0.1)
+
+
+def built(client, dataset, sections, title="Test report", headers=None) -> dict:
+    """Queue a report (202), wait for its job, and return the report's final JSON."""
+    response = build(client, dataset, sections, title, headers)
+    assert response.status_code == 202, response.get_data(as_text=True)
+    queued = response.get_json()
+    assert queued["status"] in ("queued", "running", "done") and queued["job"]
+    return finished(client, queued["id"], headers)
 
 
 def test_describe_report_numbers_equal_numpy(client, hpi, tmp_path):
-    response = build(client, hpi, [{"type": "summary"}, {"type": "describe", "sheets": ["HPI"]},
-                                   {"type": "cleaning_log"}])
-    assert response.status_code == 201, response.get_data(as_text=True)
-    body = response.get_json()
+    body = built(client, hpi, [{"type": "summary"}, {"type": "describe", "sheets": ["HPI"]},
+                               {"type": "cleaning_log"}])
     assert body["status"] == "done" and body["error"] is None
-    status = client.get(f"/api/v1/reports/{body['id']}").get_json()
-    assert status["status"] == "done"
+    assert body["pdf"] == f"/api/v1/reports/{body['id']}.pdf"
     pdf = pdf_bytes(client, body["id"])
     assert pdf.startswith(b"%PDF")
     text = pdf_text(pdf, tmp_path)
@@ -61,7 +77,7 @@ def test_describe_report_numbers_equal_numpy(client, hpi, tmp_path):
 
 def test_an_unchanged_report_is_not_rebuilt(client, hpi):
     sections = [{"type": "describe", "sheets": ["RHPI"]}]
-    first = build(client, hpi, sections).get_json()
+    first = built(client, hpi, sections)
     started = time.perf_counter()
     again = build(client, hpi, sections)
     elapsed = time.perf_counter() - started
@@ -72,10 +88,9 @@ def test_an_unchanged_report_is_not_rebuilt(client, hpi):
 
 def test_ols_and_growth_sections(client, tmp_path):
     housing = UploadActions(client).dataset("HousingPreferences.csv")
-    response = build(client, housing, [{"type": "ols", "sheet": "HousingPreferences",
-                                        "formula": "Price ~ Area"}])
-    assert response.status_code == 201
-    text = pdf_text(pdf_bytes(client, response.get_json()["id"]), tmp_path)
+    report = built(client, housing, [{"type": "ols", "sheet": "HousingPreferences",
+                                      "formula": "Price ~ Area"}])
+    text = pdf_text(pdf_bytes(client, report["id"]), tmp_path)
     frame = pd.read_csv(DATA / "HousingPreferences.csv")
     slope = np.polyfit(frame["Area"], frame["Price"], 1)[0]
     assert format_number(float(slope)) in text
@@ -89,12 +104,11 @@ def test_hostile_names_never_execute(client, tmp_path):
     content = (f"{HOSTILE},\\write18{{touch {marker}}},$&%#_{{}}~^\\,Ελληνικά 中文 ü €\n"
                "1,2,3,4\n2,3,4,5\n3,5,6,7\n").encode()
     dataset = UploadActions(client).upload_bytes(content, "evil.csv").get_json()
-    response = build(client, dataset, [{"type": "summary"}, {"type": "cleaning_log"},
-                                       {"type": "describe", "sheets": ["evil"]}],
-                     title=r"\write18{touch " + str(marker) + "}")
-    assert response.status_code == 201
-    assert response.get_json()["status"] == "done", response.get_json()["error"]
-    text = pdf_text(pdf_bytes(client, response.get_json()["id"]), tmp_path)
+    report = built(client, dataset, [{"type": "summary"}, {"type": "cleaning_log"},
+                                     {"type": "describe", "sheets": ["evil"]}],
+                   title=r"\write18{touch " + str(marker) + "}")
+    assert report["status"] == "done", report["error"]
+    text = pdf_text(pdf_bytes(client, report["id"]), tmp_path)
     assert "root:x:0:0" not in text
     assert not marker.exists()
     assert HOSTILE in text
@@ -110,10 +124,13 @@ def test_hostile_names_never_execute(client, tmp_path):
         ([{"type": "ols", "sheet": "HPI", "formula": "Canada ~ Nope"}], 400, "Nope"),
     ],
 )
-def test_bad_sections_are_clear_4xx(client, hpi, sections, status, phrase):
+def test_bad_sections_are_clear_4xx(client, app, hpi, sections, status, phrase):
     response = build(client, hpi, sections)
     assert response.status_code == status, response.get_data(as_text=True)
     assert phrase in response.get_json()["error"]["message"]
+    with app.app_context():  # refused before any report row or job exists
+        assert db.session.scalar(db.select(db.func.count(Report.id))) == 0
+        assert db.session.scalar(db.select(db.func.count(Job.id))) == 0
 
 
 def test_pdf_before_it_is_built_is_409(client, app, hpi):
@@ -140,10 +157,10 @@ def test_another_users_report_is_404(make_app):
         headers[name] = {"Authorization": f"Bearer {auth.token_for(name)}"}
     alice = UploadActions(app.test_client(), headers["alice"])
     dataset = alice.dataset("HousingPreferences.csv")
-    report = alice.client.post("/api/v1/reports", headers=headers["alice"], json={
-        "dataset": dataset["id"], "sections": [{"type": "summary"}]}).get_json()
+    report = built(alice.client, dataset, [{"type": "summary"}], headers=headers["alice"])
     bob = app.test_client()
-    for url in (f"/api/v1/reports/{report['id']}", f"/api/v1/reports/{report['id']}.pdf"):
+    for url in (f"/api/v1/reports/{report['id']}", f"/api/v1/reports/{report['id']}.pdf",
+                f"/api/v1/jobs/{report['job']}", f"/reports/{report['id']}"):
         assert bob.get(url, headers=headers["bob"]).status_code == 404
     assert bob.post("/api/v1/reports", headers=headers["bob"], json={
         "dataset": dataset["id"], "sections": [{"type": "summary"}]}).status_code == 404
@@ -156,3 +173,76 @@ def test_cli_report_in_one_command(runner, tmp_path):
     assert result.exit_code == 0, result.output
     text = pdf_text(out.read_bytes(), tmp_path)
     assert "Describe: HPI" in text and "Growth: HPI" in text
+
+
+def test_a_report_build_is_a_job_that_reports_each_section(client, app, hpi):
+    from jobs import events
+    from web.auth import local_user
+
+    with app.app_context():
+        subscription = events.subscribe([events.user_topic(local_user().id)], timeout=10)
+    sections = [{"type": "summary"}, {"type": "describe", "sheets": ["HPI", "RHPI"]},
+                {"type": "growth", "sheet": "HPI", "columns": ["Canada"], "periods": 4}]
+    report = built(client, hpi, sections)
+    assert report["status"] == "done", report["error"]
+    job = client.get(f"/api/v1/jobs/{report['job']}").get_json()
+    assert (job["kind"], job["state"], job["progress"]) == ("report", "done", 100)
+    assert job["result"]["report"] == report["id"]
+    messages = []
+    with subscription:
+        while (change := subscription.get(2)) is not None:
+            messages.append(change.data)
+    progress = [m["message"] for m in messages if m.get("what") == "jobs"]
+    assert "Section 1 of 3: summary" in progress and "Section 3 of 3: growth" in progress
+    assert "Typesetting with pdflatex" in progress
+    assert any(m.get("what") == "reports" and m.get("id") == report["id"] for m in messages)
+
+
+def test_the_same_report_asked_twice_while_building_is_one_build(client, app, hpi):
+    sections = [{"type": "describe", "sheets": ["PDI"]}]
+    first = build(client, hpi, sections)
+    second = build(client, hpi, sections)
+    assert first.status_code == 202 and second.status_code == 200
+    assert second.get_json()["id"] == first.get_json()["id"]
+    assert finished(client, first.get_json()["id"])["status"] == "done"
+    with app.app_context():
+        kinds = db.session.scalars(db.select(Job.kind)).all()
+    assert kinds.count("report") == 1
+
+
+def test_a_cancelled_build_fails_the_report_and_keeps_no_pdf(make_app):
+    import threading
+
+    app = make_app(JOB_WORKERS=1)
+    client = app.test_client()
+    hpi = UploadActions(client).dataset("2020Q1.xlsx")
+    GATES["report-queue"] = threading.Event()
+    with app.app_context():  # the one worker thread is busy: the report waits in the queue
+        import jobs
+        from web.auth import local_user
+
+        blocker = jobs.submit("test_gate", {"gate": "report-queue"}, local_user().id).id
+    response = build(client, hpi, [{"type": "describe", "sheets": ["HPI"]}])
+    assert response.status_code == 202
+    report = response.get_json()
+    assert report["status"] == "queued"
+    assert client.delete(f"/api/v1/jobs/{report['job']}").get_json()["state"] == "cancelled"
+    GATES["report-queue"].set()
+    wait_for(lambda: client.get(f"/api/v1/jobs/{blocker}").get_json()["state"] == "done", 10,
+             "the blocking job")
+    after = client.get(f"/api/v1/reports/{report['id']}").get_json()
+    assert after["status"] == "failed" and after["error"] == "The build was cancelled."
+    pdf = client.get(f"/api/v1/reports/{report['id']}.pdf")
+    assert pdf.status_code == 409
+    assert "The build was cancelled." in pdf.get_json()["error"]["message"]
+    # Asking again builds it afresh rather than returning the cancelled one.
+    again = built(client, hpi, [{"type": "describe", "sheets": ["HPI"]}])
+    assert again["id"] != report["id"] and again["status"] == "done"
+
+
+def test_the_report_page_follows_its_build(client, hpi):
+    report = built(client, hpi, [{"type": "summary"}], title="Page follows")
+    page = client.get(f"/reports/{report['id']}").get_data(as_text=True)
+    assert "Download the PDF" in page and f"/api/v1/reports/{report['id']}.pdf" in page
+    fragment = client.get(f"/jobs/{report['job']}/result").get_data(as_text=True)
+    assert f"/api/v1/reports/{report['id']}.pdf" in fragment and "Page follows" in fragment

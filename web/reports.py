@@ -7,9 +7,6 @@ typeset again. Statistics come from the same `run_analysis` as the Analyse page 
 
 from __future__ import annotations
 
-import hashlib
-import json
-from datetime import UTC, datetime
 from pathlib import Path
 
 from apiflask import APIBlueprint, Schema
@@ -19,153 +16,59 @@ from flask import Blueprint, current_app, redirect, render_template, request, se
 from flask_login import current_user
 from sqlalchemy import select
 
-from errors import BadInput, Conflict, QuartileError
-from rendition import latex
+import jobs
+from errors import Conflict, QuartileError
 from store.db import db
-from store.models import Chart, Dataset, Report
-from upload.resources import dataset_dict
-from upload.service import load_sheet
+from store.models import Chart, Dataset, Job, Report
+from web import report_build
 from web.access import dataset_for_read, owned_or_404, readable_datasets_query
-from web.analyses import run_analysis
-from web.version import VERSION
 
 bp = Blueprint("reports", __name__)
 api = APIBlueprint("reports_api", __name__, url_prefix="/api/v1/reports", tag="Reports")
-SECTION_TYPES = ("summary", "cleaning_log", "describe", "chart", "ols", "growth", "ttest",
-                 "anova", "chi2")
-MAX_SECTIONS = 40
 
 
-# -- building ---------------------------------------------------------------------------------
-def validate_sections(sections: list) -> list[dict]:
-    if not isinstance(sections, list) or not sections:
-        raise BadInput("Choose at least one section for the report.", code="no_sections")
-    if len(sections) > MAX_SECTIONS:
-        raise BadInput(f"A report has at most {MAX_SECTIONS} sections.", code="too_many_sections")
-    clean = []
-    for number, section in enumerate(sections, start=1):
-        if not isinstance(section, dict) or section.get("type") not in SECTION_TYPES:
-            raise BadInput(f"Section {number} needs a type, one of {', '.join(SECTION_TYPES)}.",
-                           code="bad_section")
-        kind = section["type"]
-        required = {"describe": ("sheets",), "chart": ("chart",), "ols": ("sheet", "formula"),
-                    "growth": ("sheet", "columns")}.get(kind, ())
-        missing = [key for key in required if not section.get(key)]
-        if missing:
-            raise BadInput(f"Section {number} ({kind}) needs {', '.join(missing)}.",
-                           code="bad_section")
-        clean.append(section)
-    return clean
-
-
-def inputs_hash(dataset: Dataset, title: str, author: str, sections: list[dict]) -> str:
-    key = json.dumps({"sha": dataset.sha256, "parse": dataset.parse_key, "title": title,
-                      "author": author, "sections": sections, "version": VERSION},
-                     sort_keys=True, default=str)
-    return hashlib.sha256(key.encode()).hexdigest()
-
-
-def build_document(dataset: Dataset, title: str, author: str, sections: list[dict]
-                   ) -> latex.ReportDocument:
-    """Compute every section's numbers, then describe the document for rendition."""
-    built = []
-    for section in sections:
-        built.extend(_build_section(dataset, section))
-    meta = dataset_dict(dataset)
-    return latex.ReportDocument(title=title, author=author, generated_at=datetime.now(UTC),
-                                quartile_version=VERSION, dataset=meta, sections=built)
-
-
-def _build_section(dataset: Dataset, section: dict) -> list:
-    kind = section["type"]
-    if kind == "summary":
-        return [latex.SummarySection(dataset_dict(dataset))]
-    if kind == "cleaning_log":
-        return [latex.CleaningLogSection((dataset.meta or {}).get("cleaning_log", []))]
-    if kind == "describe":
-        sheets = section["sheets"]
-        sheets = sheets if isinstance(sheets, list) else [sheets]
-        return [latex.DescribeSection(run_analysis(dataset, "describe", {"sheet": s}).to_dict())
-                for s in sheets]
-    if kind == "ols":
-        result = run_analysis(dataset, "ols", {"sheet": section["sheet"],
-                                               "formula": section["formula"]}).to_dict()
-        return [latex.OlsSection(result)]
-    if kind == "growth":
-        params = {"sheet": section["sheet"], "columns": section["columns"],
-                  "periods": section.get("periods", 4)}
-        result = run_analysis(dataset, "growth", params).to_dict()
-        result.setdefault("periods", params["periods"])
-        return [latex.GrowthSection(result)]
-    if kind in ("ttest", "anova", "chi2"):
-        params = {k: v for k, v in section.items() if k != "type"}
-        return [latex.TestSection(run_analysis(dataset, kind, params).to_dict())]
-    return [_chart_section(dataset, section["chart"])]
-
-
-def _chart_section(dataset: Dataset, chart_id: str):
-    from rendition.charts import ChartSpec, render_png
-
-    chart = owned_or_404(Chart, chart_id)
-    if chart.dataset_id != dataset.id:
-        raise BadInput(f"Chart {chart_id!r} belongs to another dataset.", code="wrong_dataset")
-    spec = ChartSpec.from_dict(chart.spec)
-    files = Path(current_app.config["FILES_DIR"])
-    frames = {name: load_sheet(files, dataset, name) for name in spec.sheet_names()}
-    png = render_png(spec, frames, width=1500, height=850, dpi=200)
-    title = (chart.spec.get("options") or {}).get("title") or f"{spec.kind} chart"
-    return latex.ChartSection(title=title, image=png, image_format="png")
-
-
-def create_report(dataset: Dataset, title: str, author: str, sections: list) -> tuple[Report,
-                                                                                          bool]:
-    """(report, created). An unchanged report is returned as it is, without typesetting."""
-    sections = validate_sections(sections)
+# -- starting a build --------------------------------------------------------------------------
+def create_report(dataset: Dataset, title: str, author: str, sections: list, *,
+                  inline: bool = False) -> tuple[Report, int]:
+    """(report, status): 200 for the unchanged report (or the same one being built), 202 for a
+    new build queued as a job, 201 for one built inline (`inline=True`, the CLI)."""
+    sections = report_build.validate_sections(sections)
     title = (title or f"Report on {dataset.name}").strip()[:300]
     author = (author or "").strip()[:200]
-    key = inputs_hash(dataset, title, author, sections)
+    key = report_build.inputs_hash(dataset, title, author, sections)
     existing = db.session.scalar(select(Report).where(
         Report.owner_id == current_user.id, Report.inputs_hash == key, Report.status == "done"))
-    if existing is not None and existing.pdf_path and _pdf_path(existing).exists():
-        return existing, False
-    # Numbers first: a wrong sheet or column is the request's 4xx, before any row exists.
-    document = build_document(dataset, title, author, sections)
+    if existing is not None and existing.pdf_path and report_build.pdf_path(existing).exists():
+        return existing, 200
+    building = report_build.in_flight(current_user.id, key)
+    if building is not None and report_build.follow_job(building).status != "failed":
+        return building, 200
+    # Numbers first: a wrong sheet, column or chart is the request's 4xx, before any row.
+    report_build.check_sections(dataset, current_user.id, sections)
+    if not inline:
+        jobs.engine().ensure_available()  # a 503 now, not a report stuck in "queued"
     report = Report(owner_id=current_user.id, dataset_id=dataset.id, title=title,
                     spec={"author": author, "sections": sections}, inputs_hash=key,
-                    status="running")
+                    status="queued")
     db.session.add(report)
     db.session.commit()
-    build_report(report, document)
-    return report, True
-
-
-def build_report(report: Report, document: latex.ReportDocument) -> None:
-    """Typeset now; a LaTeX failure is kept on the report as its error."""
-    target = _reports_dir() / f"{report.inputs_hash}.pdf"
+    if inline:
+        report_build.build_inline(report, dataset)
+        return report, 201
     try:
-        if not target.exists():
-            pdf = latex.render_report_pdf(document)
-            temp = target.with_suffix(".part")
-            temp.write_bytes(pdf)
-            temp.replace(target)
-        report.pdf_path = target.name
-        report.status, report.error = "done", None
+        job = jobs.submit("report", {"report": report.id}, current_user)
     except QuartileError as exc:
-        report.status, report.error = "failed", exc.message
+        report_build.mark_failed(report, exc.message)
+        raise
+    report.job_id = job.id
     db.session.commit()
-
-
-def _reports_dir() -> Path:
-    path = Path(current_app.config["FILES_DIR"]) / "reports"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-def _pdf_path(report: Report) -> Path:
-    return _reports_dir() / (report.pdf_path or "")
+    jobs.publish_change(current_user.id, "reports", report.id)
+    return report, 202
 
 
 def report_dict(report: Report) -> dict:
+    """The report as the API returns it and its page renders it."""
+    report_build.follow_job(report)
     return {
         "id": report.id,
         "status": report.status,
@@ -175,6 +78,7 @@ def report_dict(report: Report) -> dict:
         "created": report.created_at.isoformat(),
         "pdf": url_for("reports_api.report_pdf", report_id=report.id)
         if report.status == "done" else None,
+        "job": report.job_id,
     }
 
 
@@ -198,6 +102,8 @@ class ReportOut(Schema):
     dataset = String()
     created = String()
     pdf = String(allow_none=True)
+    job = String(allow_none=True, metadata={"description": "The job building it: follow "
+                                            "/api/v1/jobs/<job>/events for progress"})
 
 
 class ReportList(Schema):
@@ -206,15 +112,17 @@ class ReportList(Schema):
 
 @api.post("")
 @api.input(ReportIn)
-@api.output(ReportOut, status_code=201)
-@api.doc(responses={200: "The same report was built before: it is returned as it is",
-                    400: "Bad sections", 401: "", 404: "No such dataset", 422: "Bad data"})
+@api.output(ReportOut, status_code=202, description="Queued: follow `status` (or the job "
+            "`job` at /api/v1/jobs/<job>/events) until done, then fetch the PDF")
+@api.doc(responses={200: "The same report was built before, or is being built: it is returned "
+                         "as it is", 400: "Bad sections", 401: "", 404: "No such dataset",
+                    422: "Bad data", 503: "The job queue is down"})
 def create(json_data):
     """Build a PDF report from sections; an unchanged report is returned without rebuilding."""
     dataset = dataset_for_read(json_data["dataset"])
-    report, created = create_report(dataset, json_data["title"], json_data["author"],
-                                    json_data["sections"])
-    return report_dict(report), 201 if created else 200
+    report, status = create_report(dataset, json_data["title"], json_data["author"],
+                                   json_data["sections"])
+    return report_dict(report), status
 
 
 @api.get("")
@@ -240,10 +148,10 @@ def get_report(report_id):
 def report_pdf(report_id):
     """The PDF once it is built (409 before that)."""
     report = owned_or_404(Report, report_id)
-    if report.status != "done" or not _pdf_path(report).exists():
+    if report.status != "done" or not report_build.pdf_path(report).exists():
         raise Conflict(f"The report is {report.status}; the PDF is not ready"
                        + (f": {report.error}" if report.error else "."), code="not_ready")
-    return send_file(_pdf_path(report), mimetype="application/pdf", as_attachment=True,
+    return send_file(report_build.pdf_path(report), mimetype="application/pdf", as_attachment=True,
                      download_name=f"{_safe_stem(report.title)}.pdf")
 
 
@@ -269,8 +177,9 @@ def library():
             return redirect(url_for("reports.detail", report_id=report.id))
         except QuartileError as exc:
             error, status = exc.message, exc.status
-    reports = db.session.scalars(select(Report).where(Report.owner_id == current_user.id)
-                                 .order_by(Report.created_at.desc()).limit(100)).all()
+    reports = [report_build.follow_job(r) for r in db.session.scalars(
+        select(Report).where(Report.owner_id == current_user.id)
+        .order_by(Report.created_at.desc()).limit(100))]
     charts = [] if dataset is None else db.session.scalars(select(Chart).where(
         Chart.owner_id == current_user.id, Chart.dataset_id == dataset.id)).all()
     sheets = (dataset.meta or {}).get("sheets", []) if dataset else []
@@ -306,7 +215,13 @@ def sections_from_form() -> list[dict]:
 def detail(report_id):
     """A report: its status, sections and the download."""
     report = owned_or_404(Report, report_id)
-    return render_template("reports/detail.html", report=report, data=report_dict(report))
+    data = report_dict(report)
+    job = None
+    if data["status"] in ("queued", "running") and report.job_id:
+        row = db.session.get(Job, report.job_id)
+        job = jobs.job_dict(row) if row is not None else None
+    return render_template("reports/detail.html", report=report, data=data, job=job,
+                           labels={"report": "Report build"})
 
 
 def init_cli(group) -> None:
@@ -332,27 +247,12 @@ def init_cli(group) -> None:
                                            Path(file).name)
             with current_app.test_request_context():
                 login_user(user)
-                report, _ = create_report(dataset, title, "", default_sections(dataset))
-                pdf = _pdf_path(report) if report.status == "done" else None
+                report, _ = create_report(dataset, title, "",
+                                          report_build.default_sections(dataset), inline=True)
+                pdf = report_build.pdf_path(report) if report.status == "done" else None
         except QuartileError as exc:
             fail(exc)
         if pdf is None:
             raise click.ClickException(f"The report failed: {report.error}")
         Path(output).write_bytes(pdf.read_bytes())
         click.echo(f"Wrote {output} ({report.title}).")
-
-
-def default_sections(dataset: Dataset) -> list[dict]:
-    """Summary, cleaning log, describe of every sheet, y/y growth of indexed sheets."""
-    sheets = (dataset.meta or {}).get("sheets", [])
-    sections = [{"type": "summary"}, {"type": "cleaning_log"},
-                {"type": "describe", "sheets": [s["name"] for s in sheets]}]
-    for sheet in sheets:
-        if sheet.get("index") and sheet["index"].get("kind") in ("period", "datetime"):
-            numeric = [c["name"] for c in sheet["columns"] if c["dtype"].startswith(("float",
-                                                                                        "int"))]
-            if numeric:
-                periods = 4 if (sheet["index"].get("freq") or "").startswith("Q") else 1
-                sections.append({"type": "growth", "sheet": sheet["name"],
-                                 "columns": numeric[:6], "periods": periods})
-    return sections

@@ -1,4 +1,4 @@
-// Reports page: show "Building…" while LaTeX runs, and stop a second click from building twice.
+// Reports page: say the build is starting, and stop a second click from starting it twice.
 (function () {
   "use strict";
   const form = document.getElementById("report-form");

@@ -1,0 +1,239 @@
+"""Building a report: check its sections, compute the numbers, typeset, keep the PDF.
+
+A report's inputs (dataset bytes and parse, title, author, sections, Quartile version) hash to
+a key: an unchanged report is served from `files/reports/<key>.pdf`, never typeset twice.
+
+The request checks everything a person can get wrong (sections, sheets, columns, formulas,
+charts) by computing the numbers, so a mistake is its 4xx before any row exists; the `report`
+job then builds the document again (the analyses come from `run_analysis`'s cache) and runs
+pdflatex, reporting progress section by section. The CLI runs the same steps inline.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+from flask import current_app
+from sqlalchemy import select
+
+from errors import BadInput, NotFound, QuartileError
+from jobs import Cancelled, lifecycle, publish_change
+from rendition import latex
+from store.db import db
+from store.models import Chart, Dataset, Job, Report
+from upload.resources import dataset_dict
+from upload.service import load_sheet
+from web.analyses import run_analysis
+from web.version import VERSION
+
+SECTION_TYPES = ("summary", "cleaning_log", "describe", "chart", "ols", "growth", "ttest",
+                 "anova", "chi2")
+MAX_SECTIONS = 40
+REQUIRED = {"describe": ("sheets",), "chart": ("chart",), "ols": ("sheet", "formula"),
+            "growth": ("sheet", "columns")}
+Progress = Callable[[float, str], None]
+
+
+# -- checking ---------------------------------------------------------------------------------
+def validate_sections(sections: list) -> list[dict]:
+    """The sections' shape: a list of typed dicts with their required keys (BadInput if not)."""
+    if not isinstance(sections, list) or not sections:
+        raise BadInput("Choose at least one section for the report.", code="no_sections")
+    if len(sections) > MAX_SECTIONS:
+        raise BadInput(f"A report has at most {MAX_SECTIONS} sections.", code="too_many_sections")
+    for number, section in enumerate(sections, start=1):
+        if not isinstance(section, dict) or section.get("type") not in SECTION_TYPES:
+            raise BadInput(f"Section {number} needs a type, one of {', '.join(SECTION_TYPES)}.",
+                           code="bad_section")
+        kind = section["type"]
+        missing = [key for key in REQUIRED.get(kind, ()) if not section.get(key)]
+        if missing:
+            raise BadInput(f"Section {number} ({kind}) needs {', '.join(missing)}.",
+                           code="bad_section")
+    return sections
+
+
+def inputs_hash(dataset: Dataset, title: str, author: str, sections: list[dict]) -> str:
+    key = json.dumps({"sha": dataset.sha256, "parse": dataset.parse_key, "title": title,
+                      "author": author, "sections": sections, "version": VERSION},
+                     sort_keys=True, default=str)
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def check_sections(dataset: Dataset, owner_id: int, sections: list[dict]) -> None:
+    """Compute every section's numbers (cached for the build) without drawing or typesetting:
+    a wrong sheet, column, formula or chart raises its QuartileError now."""
+    for section in sections:
+        _build_section(dataset, owner_id, section, draw=False)
+
+
+# -- building ---------------------------------------------------------------------------------
+def build_document(dataset: Dataset, owner_id: int, title: str, author: str,
+                   sections: list[dict], progress: Progress | None = None
+                   ) -> latex.ReportDocument:
+    """Compute every section's numbers and draw its charts; `progress(percent, message)` is told
+    after each section, from 5 to 60 % (typesetting takes the rest)."""
+    built = []
+    for number, section in enumerate(sections, start=1):
+        if progress is not None:
+            progress(5 + 55 * (number - 1) / len(sections),
+                     f"Section {number} of {len(sections)}: {section['type'].replace('_', ' ')}")
+        built.extend(_build_section(dataset, owner_id, section, draw=True))
+    return latex.ReportDocument(title=title, author=author, generated_at=datetime.now(UTC),
+                                quartile_version=VERSION, dataset=dataset_dict(dataset),
+                                sections=built)
+
+
+def _build_section(dataset: Dataset, owner_id: int, section: dict, draw: bool) -> list:
+    kind = section["type"]
+    if kind == "summary":
+        return [latex.SummarySection(dataset_dict(dataset))]
+    if kind == "cleaning_log":
+        return [latex.CleaningLogSection((dataset.meta or {}).get("cleaning_log", []))]
+    if kind == "describe":
+        sheets = section["sheets"] if isinstance(section["sheets"], list) else [section["sheets"]]
+        return [latex.DescribeSection(run_analysis(dataset, "describe", {"sheet": s}).to_dict())
+                for s in sheets]
+    if kind == "ols":
+        result = run_analysis(dataset, "ols", {"sheet": section["sheet"],
+                                               "formula": section["formula"]}).to_dict()
+        return [latex.OlsSection(result)]
+    if kind == "growth":
+        params = {"sheet": section["sheet"], "columns": section["columns"],
+                  "periods": section.get("periods", 4)}
+        result = run_analysis(dataset, "growth", params).to_dict()
+        result.setdefault("periods", params["periods"])
+        return [latex.GrowthSection(result)]
+    if kind in ("ttest", "anova", "chi2"):
+        params = {k: v for k, v in section.items() if k != "type"}
+        return [latex.TestSection(run_analysis(dataset, kind, params).to_dict())]
+    return [_chart_section(dataset, owner_id, section["chart"], draw)]
+
+
+def _chart_section(dataset: Dataset, owner_id: int, chart_id: str, draw: bool):
+    from rendition.charts import ChartSpec, render_png, validate
+
+    chart = db.session.get(Chart, str(chart_id))
+    if chart is None or chart.owner_id != owner_id:
+        raise NotFound(f"There is no chart {chart_id!r}.")
+    if chart.dataset_id != dataset.id:
+        raise BadInput(f"Chart {chart_id!r} belongs to another dataset.", code="wrong_dataset")
+    spec = ChartSpec.from_dict(chart.spec)
+    files = Path(current_app.config["FILES_DIR"])
+    frames = {name: load_sheet(files, dataset, name) for name in spec.sheet_names()}
+    if not draw:
+        validate(spec, frames)
+        return None
+    png = render_png(spec, frames, width=1500, height=850, dpi=200)
+    title = (chart.spec.get("options") or {}).get("title") or f"{spec.kind} chart"
+    return latex.ChartSection(title=title, image=png, image_format="png")
+
+
+def typeset(report: Report, document: latex.ReportDocument) -> None:
+    """Run pdflatex into `files/reports/<key>.pdf` (unless it is there) and mark the report
+    done. A LaTeX failure raises its QuartileError; the caller records it."""
+    target = reports_dir() / f"{report.inputs_hash}.pdf"
+    if not target.exists():
+        pdf = latex.render_report_pdf(document)
+        temp = target.with_suffix(f".{report.id}.part")
+        temp.write_bytes(pdf)
+        temp.replace(target)
+    report.pdf_path = target.name
+    report.status, report.error = "done", None
+    db.session.commit()
+
+
+def build_inline(report: Report, dataset: Dataset) -> None:
+    """Build now, in this process (the CLI); a failure is kept on the report as its error."""
+    spec = report.spec or {}
+    try:
+        document = build_document(dataset, report.owner_id, report.title,
+                                  spec.get("author", ""), spec.get("sections", []))
+        typeset(report, document)
+    except QuartileError as exc:
+        mark_failed(report, exc.message)
+
+
+def build_for_job(report_id: str, progress: Progress) -> Report:
+    """The `report` job's work: sections (5-60 %), then pdflatex (60-100 %)."""
+    report = db.session.get(Report, report_id)
+    if report is None:
+        raise NotFound("This report has been deleted.")
+    dataset = db.session.get(Dataset, report.dataset_id)
+    if dataset is None:
+        raise NotFound("The dataset of this report has been deleted.")
+    report.status = "running"
+    db.session.commit()
+    spec = report.spec or {}
+    try:
+        document = build_document(dataset, report.owner_id, report.title, spec.get("author", ""),
+                                  spec.get("sections", []), progress=progress)
+        progress(60, "Typesetting with pdflatex")
+        typeset(report, document)
+    except Cancelled:
+        db.session.rollback()
+        mark_failed(report, "The build was cancelled.")
+        raise
+    except QuartileError as exc:
+        db.session.rollback()
+        mark_failed(report, exc.message)
+        raise
+    publish_change(report.owner_id, "reports", report.id)
+    return report
+
+
+def mark_failed(report: Report, error: str) -> None:
+    report.status, report.error = "failed", error
+    db.session.commit()
+    publish_change(report.owner_id, "reports", report.id)
+
+
+def follow_job(report: Report) -> Report:
+    """A report whose job ended without it (cancelled, worker lost) takes the job's outcome."""
+    if report.status not in ("queued", "running") or not report.job_id:
+        return report
+    job = db.session.get(Job, report.job_id)
+    if job is not None and job.state in (lifecycle.FAILED, lifecycle.CANCELLED):
+        error = job.error if job.state == lifecycle.FAILED else "The build was cancelled."
+        report.status, report.error = "failed", error or "The build failed."
+        db.session.commit()
+    elif job is not None and job.state == lifecycle.RUNNING and report.status == "queued":
+        report.status = "running"  # the task marks it too; this covers a read in between
+    return report
+
+
+def in_flight(owner_id: int, key: str) -> Report | None:
+    """The same report being built right now (a second click, a retrying client)."""
+    return db.session.scalar(select(Report).where(
+        Report.owner_id == owner_id, Report.inputs_hash == key,
+        Report.status.in_(("queued", "running"))).order_by(Report.created_at.desc()).limit(1))
+
+
+def reports_dir() -> Path:
+    path = Path(current_app.config["FILES_DIR"]) / "reports"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def pdf_path(report: Report) -> Path:
+    return reports_dir() / (report.pdf_path or "")
+
+
+def default_sections(dataset: Dataset) -> list[dict]:
+    """Summary, cleaning log, describe of every sheet, y/y growth of indexed sheets."""
+    sheets = (dataset.meta or {}).get("sheets", [])
+    sections = [{"type": "summary"}, {"type": "cleaning_log"},
+                {"type": "describe", "sheets": [s["name"] for s in sheets]}]
+    for sheet in sheets:
+        if sheet.get("index") and sheet["index"].get("kind") in ("period", "datetime"):
+            numeric = [c["name"] for c in sheet["columns"]
+                       if c["dtype"].startswith(("float", "int"))]
+            if numeric:
+                periods = 4 if (sheet["index"].get("freq") or "").startswith("Q") else 1
+                sections.append({"type": "growth", "sheet": sheet["name"],
+                                 "columns": numeric[:6], "periods": periods})
+    return sections
