@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import importlib
 import logging
+import multiprocessing.process
+import os
 import threading
 import time
 
 from celery.exceptions import SoftTimeLimitExceeded
+from celery.signals import worker_process_init
 
 from config import Config
 from jobs import lifecycle
@@ -42,6 +45,36 @@ for _module in TASK_MODULES + extra_task_modules(_settings.as_dict()):
 _app = None
 _redis = None
 _app_lock = threading.Lock()
+
+
+class _PlainProcessIdentity(multiprocessing.process.BaseProcess):
+    """What multiprocessing's own main process looks like (its `_MainProcess`, which the
+    standard library deletes after use): not daemonic, with a standard authkey."""
+
+    def __init__(self, name: str, identity: tuple):  # noqa: D107 - no BaseProcess.__init__
+        self._identity = identity
+        self._name = name
+        self._parent_pid = os.getppid()
+        self._parent_name = None
+        self._popen = None
+        self._closed = False
+        self._config = {"authkey": multiprocessing.process.AuthenticationString(os.urandom(32)),
+                        "semprefix": "/mp"}
+
+
+@worker_process_init.connect
+def plain_multiprocessing_identity(**_) -> None:
+    """Let a prefork child start the sandbox's parser workers (ingest jobs parse in them).
+
+    billiard makes multiprocessing see its own process object in each child: daemonic (so
+    multiprocessing refuses it children) and with an authkey the standard library will not
+    pickle to its forkserver. The sandbox's workers are forked by that forkserver, not by this
+    process, and exit when their pipe closes; give this process a plain identity of its own,
+    keeping its name for the logs.
+    """
+    billiard_view = multiprocessing.process.current_process()
+    multiprocessing.process._current_process = _PlainProcessIdentity(
+        billiard_view.name, tuple(billiard_view._identity))
 
 
 def worker_app():

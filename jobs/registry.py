@@ -15,7 +15,9 @@ from pathlib import Path
 from errors import BadInput
 
 TaskFunction = Callable[["TaskContext", dict], dict]
+Cleanup = Callable[[dict], None]
 _TASKS: dict[str, TaskFunction] = {}
+_CLEANUPS: dict[str, Cleanup] = {}
 
 
 class Cancelled(Exception):  # noqa: N818 - a state, not an error: the user asked for it
@@ -30,8 +32,15 @@ class UnknownKind(BadInput):
     code = "unknown_job_kind"
 
 
-def task(kind: str) -> Callable[[TaskFunction], TaskFunction]:
-    """Register `fn(ctx, params) -> dict` as the task for `kind` (e.g. @task("price_index"))."""
+def task(kind: str, cleanup: Cleanup | None = None) -> Callable[[TaskFunction], TaskFunction]:
+    """Register `fn(ctx, params) -> dict` as the task for `kind` (e.g. @task("price_index")).
+
+    `cleanup(params)` runs (in the web process, in an app context) when a job of this kind is
+    cancelled before it started: the task never ran, so it cannot tidy up after itself (an
+    ingest job's stored upload, for one).
+    """
+    if cleanup is not None:
+        _CLEANUPS[kind] = cleanup
 
     def register(fn: TaskFunction) -> TaskFunction:
         existing = _TASKS.get(kind)
@@ -50,6 +59,10 @@ def get_task(kind: str) -> TaskFunction:
     except KeyError:
         raise UnknownKind(f"There is no job of kind {kind!r}. Known kinds: "
                           f"{', '.join(sorted(_TASKS)) or 'none'}.") from None
+
+
+def cleanup_for(kind: str) -> Cleanup | None:
+    return _CLEANUPS.get(kind)
 
 
 def kinds() -> list[str]:

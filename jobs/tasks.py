@@ -1,14 +1,18 @@
-"""The job kinds Quartile ships. The book's Laspeyres task first; report builds and big ingests
-join here (or in their own module listed in `jobs.celery_app.TASK_MODULES`)."""
+"""The job kinds Quartile ships: the book's Laspeyres task, report builds and big ingests. More
+kinds go here, or in their own module listed in `jobs.celery_app.TASK_MODULES`."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from analysis.price_index import price_index
 from errors import NotFound
+from jobs.events import publish_change
 from jobs.registry import TaskContext, task
 from store.db import db
 from store.models import Dataset
-from upload.service import load_sheet
+from upload.service import forget_upload, ingest_stored, load_sheet
+from upload.store import FileStore
 
 
 @task("price_index")
@@ -38,3 +42,32 @@ def report_task(ctx: TaskContext, params: dict) -> dict:
 
     report = build_for_job(params["report"], ctx.progress)
     return {"report": report.id, "title": report.title, "dataset": report.dataset_id}
+
+
+def forget_ingest_bytes(params: dict) -> None:
+    """An ingest job cancelled before it ran leaves its stored upload to nobody: drop it."""
+    from flask import current_app
+
+    forget_upload(Path(current_app.config["FILES_DIR"]), params["sha256"])
+
+
+@task("ingest", cleanup=forget_ingest_bytes)
+def ingest_task(ctx: TaskContext, params: dict) -> dict:
+    """Parse a big upload whose bytes the request stored; create its dataset.
+
+    params: {"sha256", "size", "filename", "options"}. Parsing runs in the limited worker pool
+    and cannot be interrupted; a cancel that lands meanwhile is honoured before the row exists.
+    """
+    if not FileStore(ctx.files_dir).blob_path(params["sha256"]).exists():
+        raise NotFound("The uploaded file is no longer stored; upload it again.")
+    owner = ctx.owner()
+    if owner is None:
+        raise NotFound("The account that uploaded this file no longer exists.")
+    ctx.progress(10, f"Parsing {params['filename']}")
+    dataset, created = ingest_stored(
+        ctx.files_dir, owner, params["sha256"], int(params["size"]), params["filename"],
+        params.get("options") or None,
+        before_saving=lambda: ctx.progress(90, "Saving the dataset"))
+    publish_change(owner.id, "datasets", dataset.id)
+    return {"dataset": dataset.id, "name": dataset.name, "created": created,
+            "sheets": len((dataset.meta or {}).get("sheets", []))}

@@ -8,6 +8,7 @@ clients on gunicorn. Tests run in file order: the last two kill the worker and s
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import signal
@@ -110,6 +111,24 @@ def test_a_report_job_through_celery_reaches_done_with_its_pdf(stack, web, tmp_p
     frame = pd.read_csv(DATA / "HousingPreferences.csv")
     slope = np.polyfit(frame["Area"], frame["Price"], 1)[0]
     assert "Built by Celery" in text and format_number(float(slope)) in text
+
+
+def test_a_big_upload_is_parsed_by_the_celery_worker(stack, web):
+    client = web.test_client()
+    content = (DATA / "2011Q2.xlsx").read_bytes()
+    response = client.post("/api/v1/datasets?background=true",
+                           content_type="multipart/form-data",
+                           data={"file": (io.BytesIO(content), "2011Q2.xlsx")})
+    assert response.status_code == 202, response.get_data(as_text=True)
+    job_id = response.get_json()["id"]
+    done = wait_for(lambda: (b := client.get(f"/api/v1/jobs/{job_id}").get_json())["state"]
+                    in jobs.FINAL and b, 60, "the Celery ingest")
+    assert done["state"] == "done", done["error"]
+    assert row(web, job_id).engine == "celery"
+    dataset = client.get(f"/api/v1/datasets/{done['result']['dataset']}").get_json()
+    raw = pd.read_excel(DATA / "2011Q2.xlsx", sheet_name="HPI ", engine="calamine")  # sic
+    hpi = next(s for s in dataset["sheets"] if s["name"] == "HPI")
+    assert hpi["n_rows"] == raw.iloc[:, 0].astype(str).str.match(r"^\d{4}:Q[1-4]$").sum()
 
 
 def test_a_celery_job_survives_a_web_restart(stack, web):

@@ -5,17 +5,25 @@ from __future__ import annotations
 from pathlib import Path
 
 from apiflask import APIBlueprint
-from flask import current_app, send_file
+from flask import current_app, jsonify, send_file
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from errors import BadInput
+import jobs
+from errors import BadInput, QuartileError
 from store.db import db
-from store.models import Dataset, DatasetShare, User
+from store.models import Dataset, DatasetShare, Job, User
 from upload import exports, schemas
 from upload.preview import page_of_rows
 from upload.resources import dataset_dict
-from upload.service import delete_dataset, ingest_upload, load_sheet, reparse
+from upload.service import (
+    delete_dataset,
+    forget_upload,
+    ingest_upload,
+    load_sheet,
+    owned_copy,
+    reparse,
+)
 from upload.store import FileStore
 from web.access import dataset_for_read, dataset_for_write, readable_datasets_query
 
@@ -28,21 +36,46 @@ def files_dir() -> Path:
 
 
 @bp.post("")
+@bp.input(schemas.UploadQuery, location="query")
 @bp.input(schemas.UploadIn, location="files")
 @bp.output(schemas.DatasetOut, status_code=201, description="Stored and parsed")
 @bp.doc(
     responses={
         200: "The same bytes were uploaded before: the existing dataset",
+        202: schemas.QUEUED_UPLOAD,
         **{code: "Error" for code in ERRORS},
+        503: "The job queue is down (background=true only)",
     }
 )
-def upload(files_data):
+def upload(query_data, files_data):
     """Upload a spreadsheet (multipart field `file`): it is stored once and parsed once."""
     upload_file = files_data["file"]
-    dataset, created = ingest_upload(
-        files_dir(), current_user, upload_file.stream, upload_file.filename or "upload"
-    )
+    name = upload_file.filename or "upload"
+    if query_data["background"]:
+        dataset, job = ingest_in_background(upload_file.stream, name)
+        if job is not None:  # a Response of its own: not the dataset schema's shape
+            response = jsonify(jobs.job_dict(job))
+            response.status_code = 202
+            return response
+        return dataset_dict(dataset), 200
+    dataset, created = ingest_upload(files_dir(), current_user, upload_file.stream, name)
     return dataset_dict(dataset), 201 if created else 200
+
+
+def ingest_in_background(stream, filename: str) -> tuple[Dataset | None, Job | None]:
+    """Store the bytes now and parse them in an `ingest` job: (existing dataset, None) when
+    the owner uploaded these bytes before, else (None, the queued job)."""
+    jobs.engine().ensure_available()  # a 503 before the bytes are stored
+    sha256, size = FileStore(files_dir()).put_stream(stream)
+    existing = owned_copy(current_user.id, sha256)
+    if existing is not None:
+        return existing, None
+    params = {"sha256": sha256, "size": size, "filename": filename, "options": None}
+    try:
+        return None, jobs.submit("ingest", params, current_user)
+    except QuartileError:
+        forget_upload(files_dir(), sha256)
+        raise
 
 
 @bp.get("/<dataset_id>")

@@ -97,3 +97,20 @@ class ReparseIn(Schema):
     sheets = Dict(
         keys=String(validate=Length(max=300)), values=Nested(SheetOverride), required=True
     )
+
+
+class UploadQuery(Schema):
+    background = Boolean(load_default=False, metadata={"description": (
+        "Parse as a background job: answer 202 with the job at once (follow "
+        "/api/v1/jobs/<id>/events; its result names the dataset). For big files.")})
+
+
+QUEUED_UPLOAD = {
+    "description": "Queued as a background ingest job (`background=true`); the job's result "
+                   "is {dataset, name, created, sheets} once it is done",
+    "content": {"application/json": {"schema": {
+        "type": "object", "required": ["id", "kind", "state", "progress"],
+        "properties": {"id": {"type": "string"}, "kind": {"type": "string"},
+                       "state": {"type": "string"}, "progress": {"type": "integer"},
+                       "message": {"type": "string"}}}}},
+}

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import unicodedata
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 from typing import BinaryIO
@@ -33,19 +34,45 @@ def ingest_upload(
     The same bytes uploaded again by the same owner return the existing dataset (created False).
     A file that fails to parse raises its QuartileError and leaves nothing behind.
     """
-    store = FileStore(files_dir)
-    sha256, size = store.put_stream(stream)
-    existing = db.session.scalar(
-        select(Dataset).where(Dataset.owner_id == owner.id, Dataset.sha256 == sha256)
-    )
+    sha256, size = FileStore(files_dir).put_stream(stream)
+    existing = owned_copy(owner.id, sha256)
     if existing is not None:
         return existing, False
+    return ingest_stored(files_dir, owner, sha256, size, filename, options)
+
+
+def owned_copy(owner_id: int, sha256: str) -> Dataset | None:
+    """The owner's dataset with these bytes, if they uploaded them before."""
+    return db.session.scalar(
+        select(Dataset).where(Dataset.owner_id == owner_id, Dataset.sha256 == sha256).limit(1)
+    )
+
+
+def ingest_stored(
+    files_dir: Path,
+    owner: User,
+    sha256: str,
+    size: int,
+    filename: str,
+    options: dict | None = None,
+    before_saving: Callable[[], None] | None = None,
+) -> tuple[Dataset, bool]:
+    """Parse bytes already in the store and create the dataset row (the second half of
+    `ingest_upload`, which a background ingest job runs on its own). `before_saving` runs
+    between parsing and the row: a job's last chance to be cancelled."""
+    store = FileStore(files_dir)
     name = display_name(filename)
     try:
         meta = parse_stored(store, sha256, name, options)
-    except Exception:
+        if before_saving is not None:
+            before_saving()
+    except BaseException:
+        db.session.rollback()
         _forget_unused_blob(store, sha256)
         raise
+    existing = owned_copy(owner.id, sha256)  # the same bytes finished meanwhile
+    if existing is not None:
+        return existing, False
     dataset = Dataset(
         owner_id=owner.id,
         name=name,
@@ -59,6 +86,11 @@ def ingest_upload(
     db.session.add(dataset)
     db.session.commit()
     return dataset, True
+
+
+def forget_upload(files_dir: Path, sha256: str) -> None:
+    """Drop stored bytes that no dataset uses (an upload whose ingest job never ran)."""
+    _forget_unused_blob(FileStore(files_dir), sha256)
 
 
 def reparse(files_dir: Path, dataset: Dataset, options: dict) -> Dataset:

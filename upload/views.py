@@ -11,7 +11,7 @@ from flask_wtf import FlaskForm
 from errors import BadInput, QuartileError
 from store.db import db
 from store.models import Dataset
-from upload.api import share_with
+from upload.api import ingest_in_background, share_with
 from upload.preview import page_of_rows
 from upload.resources import dataset_dict
 from upload.service import delete_dataset, ingest_upload, load_sheet, reparse
@@ -40,7 +40,9 @@ def files_dir() -> Path:
 def upload_page():
     """Drag-and-drop or pick files; each travels with a progress bar, then opens."""
     return render_template(
-        "datasets/upload.html", limit_mb=current_app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024)
+        "datasets/upload.html",
+        limit_mb=current_app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024),
+        background_bytes=current_app.config["BACKGROUND_UPLOAD_BYTES"],
     )
 
 
@@ -50,12 +52,18 @@ def upload_form():
     files = [f for f in request.files.getlist("file") if f and f.filename]
     if not files:
         raise BadInput("Choose at least one file to upload.", code="no_file")
-    datasets, problems = [], []
+    datasets, queued, problems = [], [], []
     for upload_file in files:
         try:
-            dataset, _ = ingest_upload(
-                files_dir(), current_user, upload_file.stream, upload_file.filename
-            )
+            if stream_size(upload_file.stream) >= current_app.config["BACKGROUND_UPLOAD_BYTES"]:
+                dataset, job = ingest_in_background(upload_file.stream, upload_file.filename)
+                if job is not None:
+                    queued.append(job)
+                    continue
+            else:
+                dataset, _ = ingest_upload(
+                    files_dir(), current_user, upload_file.stream, upload_file.filename
+                )
             datasets.append(dataset)
         except QuartileError as exc:
             if len(files) == 1:
@@ -63,9 +71,23 @@ def upload_form():
             problems.append(f"{upload_file.filename}: {exc.message}")
     for problem in problems:
         flash(problem, "error")
+    if len(queued) == 1 and not datasets and not problems:
+        return redirect(url_for("jobs.detail", job_id=queued[0].id))
+    if queued:
+        flash(f"{len(queued)} big file(s) are being parsed in the background.", "info")
+        return redirect(url_for("jobs.library"))
     if len(datasets) == 1 and not problems:
         return redirect(url_for("datasets.detail", dataset_id=datasets[0].id))
     return redirect(url_for("datasets.library"))
+
+
+def stream_size(stream) -> int:
+    """Bytes in an uploaded file's stream (Werkzeug spools big ones to disk: seekable)."""
+    position = stream.tell()
+    stream.seek(0, 2)
+    size = stream.tell()
+    stream.seek(position)
+    return size
 
 
 @bp.get("/datasets")

@@ -1,5 +1,6 @@
 // Upload page: each file travels to POST /api/v1/datasets with a progress bar, then is parsed;
-// one file opens its dataset page, several open the library. Errors are shown per file.
+// one file opens its dataset page, several open the library. Errors are shown per file. Big
+// files (data-background-bytes) are parsed by a background job whose progress the bar follows.
 (function () {
   "use strict";
   const form = document.getElementById("upload-form");
@@ -30,36 +31,83 @@
     return {bar, fill, status};
   }
 
+  function paint(ui, pct, text) {
+    ui.fill.style.width = pct + "%";
+    ui.bar.setAttribute("aria-valuenow", String(pct));
+    ui.status.textContent = text;
+  }
+
+  function fail(ui, text) {
+    ui.fill.classList.remove("progress-bar-striped", "progress-bar-animated");
+    ui.fill.classList.add("bg-danger");
+    ui.fill.style.width = "100%";
+    ui.status.className = "small text-danger";
+    ui.status.textContent = text;
+  }
+
+  function succeed(ui, text) {
+    ui.fill.classList.remove("progress-bar-striped", "progress-bar-animated");
+    ui.fill.classList.add("bg-success");
+    paint(ui, 100, text);
+  }
+
+  // Follow an ingest job until it ends; resolves {id, sheets} of its dataset, or null.
+  function followJob(ui, job) {
+    ui.fill.classList.remove("progress-bar-striped", "progress-bar-animated");
+    paint(ui, job.progress, "Parsing in the background… " + job.progress + "%");
+    return new Promise(function (resolve) {
+      const source = new EventSource(form.dataset.jobEvents.replace("/JOB/", "/" + encodeURIComponent(job.id) + "/"));
+      source.addEventListener("job", function (e) {
+        const now = JSON.parse(e.data);
+        paint(ui, now.progress, (now.message || "Parsing") + "… " + now.progress + "%");
+        if (now.state === "done") {
+          source.close();
+          succeed(ui, (now.result.created ? "Ready: " : "Already uploaded: ") + now.result.sheets + " sheet(s)");
+          resolve({id: now.result.dataset});
+        } else if (now.state === "failed" || now.state === "cancelled") {
+          source.close();
+          fail(ui, now.error || "The upload was cancelled.");
+          resolve(null);
+        }
+      });
+      source.addEventListener("unavailable", function (e) {
+        source.close();
+        fail(ui, JSON.parse(e.data).message);
+        resolve(null);
+      });
+      source.addEventListener("error", function () {
+        if (source.readyState !== EventSource.CLOSED) return;
+        fail(ui, "Lost the connection to the server; the file may still be parsing (see Jobs).");
+        resolve(null);
+      });
+    });
+  }
+
   function send(file) {
     const ui = row(file);
+    const background = file.size >= Number(form.dataset.backgroundBytes);
     return new Promise(function (resolve) {
       const xhr = new XMLHttpRequest();
-      xhr.open("POST", form.dataset.api);
+      xhr.open("POST", form.dataset.api + (background ? "?background=true" : ""));
       xhr.setRequestHeader("X-CSRFToken", csrf);
       xhr.setRequestHeader("Accept", "application/json");
       xhr.upload.onprogress = function (e) {
         if (!e.lengthComputable) return;
         const pct = Math.round((e.loaded / e.total) * 100);
-        ui.fill.style.width = pct + "%";
-        ui.bar.setAttribute("aria-valuenow", String(pct));
-        ui.status.textContent = pct < 100 ? "Uploading… " + pct + "%" : "Parsing…";
+        paint(ui, pct, pct < 100 ? "Uploading… " + pct + "%" : (background ? "Queueing…" : "Parsing…"));
         if (pct === 100) ui.fill.classList.add("progress-bar-striped", "progress-bar-animated");
       };
       xhr.onload = function () {
         ui.fill.classList.remove("progress-bar-striped", "progress-bar-animated");
         let body = null;
         try { body = JSON.parse(xhr.responseText); } catch (err) { body = null; }
-        if (xhr.status === 200 || xhr.status === 201) {
-          ui.fill.style.width = "100%";
-          ui.fill.classList.add("bg-success");
-          ui.status.textContent = (xhr.status === 200 ? "Already uploaded: " : "Ready: ") +
-            body.sheets.length + " sheet(s)";
+        if (xhr.status === 202) {
+          resolve(followJob(ui, body));
+        } else if (xhr.status === 200 || xhr.status === 201) {
+          succeed(ui, (xhr.status === 200 ? "Already uploaded: " : "Ready: ") + body.sheets.length + " sheet(s)");
           resolve(body);
         } else {
-          ui.fill.classList.add("bg-danger");
-          ui.fill.style.width = "100%";
-          ui.status.className = "small text-danger";
-          ui.status.textContent = body && body.error ? body.error.message : "Upload failed (" + xhr.status + ").";
+          fail(ui, body && body.error ? body.error.message : "Upload failed (" + xhr.status + ").");
           resolve(null);
         }
       };
