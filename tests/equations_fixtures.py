@@ -1,10 +1,12 @@
-"""Shared by tests/test_equations_*.py: the solver pool and the hostile inputs.
+"""Shared by tests/test_equations_*.py: the solver pool, a module-wide app, the hostile inputs.
 
 Each hostile case is (text, status, fragment of the message a person sees). The same table is
 run against the engine (test_equations_hostile.py) and through HTTP (test_equations_api.py).
 """
 
 from __future__ import annotations
+
+import shutil
 
 from analysis.equations import service
 
@@ -80,3 +82,22 @@ def solver_pool():
     need other limits build their own LimitedPool.
     """
     yield service.POOL.start()
+
+
+def module_client(sqlite_template, tmp_path_factory, name: str):
+    """A test client of one app for a whole module (the equation suites make hundreds of
+    requests; an app each is slow). Use with `yield from` in a module-scoped fixture."""
+    from app import create_app
+    from config import Config
+    from store.db import db
+
+    files = tmp_path_factory.mktemp(name)
+    database = files / "quartile.sqlite3"
+    shutil.copy(sqlite_template, database)
+    app = create_app(Config(FILES_DIR=files, SQLALCHEMY_DATABASE_URI=f"sqlite:///{database}",
+                            SECRET_KEY="test-secret", TESTING=True, WTF_CSRF_ENABLED=False,
+                            AUTH="off"))
+    yield app.test_client()
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()

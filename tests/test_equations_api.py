@@ -2,7 +2,6 @@
 
 import io
 import math
-import shutil
 import time
 
 import pytest
@@ -10,31 +9,12 @@ import sympy
 from matplotlib.image import imread
 
 from analysis.equations.build import parse
-from app import create_app
-from config import Config
-from store.db import db
-from tests.equations_fixtures import HOSTILE, hostile_ids
+from tests.equations_fixtures import HOSTILE, hostile_ids, module_client
 
 
 @pytest.fixture(scope="module")
 def client(sqlite_template, tmp_path_factory):
-    """One app for the module (the hostile suite makes ~100 requests; an app each is slow)."""
-    files = tmp_path_factory.mktemp("equations")
-    database = files / "quartile.sqlite3"
-    shutil.copy(sqlite_template, database)
-    settings = Config(
-        FILES_DIR=files,
-        SQLALCHEMY_DATABASE_URI=f"sqlite:///{database}",
-        SECRET_KEY="test-secret",
-        TESTING=True,
-        WTF_CSRF_ENABLED=False,
-        AUTH="off",
-    )
-    app = create_app(settings)
-    yield app.test_client()
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    yield from module_client(sqlite_template, tmp_path_factory, "equations")
 
 
 def solve(client, equations, **extra):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 
 from apiflask import APIBlueprint, Schema
 from apiflask.fields import Dict, Float, Integer, List, Nested, String
@@ -12,6 +13,7 @@ from markupsafe import Markup
 
 from analysis import equations as solver
 from errors import BadInput, QuartileError
+from web.charts import asset_urls
 
 bp = Blueprint("equations", __name__)
 api = APIBlueprint("equations_api", __name__, url_prefix="/api/v1/equations", tag="Equations")
@@ -85,6 +87,31 @@ class PlotIn(Schema):
     x_range = List(Float(), required=True, validate=Length(equal=2))
     width = Integer(load_default=800, validate=Range(min=200, max=2000))
     height = Integer(load_default=500, validate=Range(min=150, max=2000))
+    # Checked by the service, not a OneOf validator: a wrong format is a 400 with its own
+    # message on the page and in the API alike (a schema error would be a generic 422).
+    format = String(
+        load_default="png",
+        metadata={
+            "enum": list(solver.service.PLOT_FORMATS),
+            "description": "png or svg: the image. plotly or bokeh: JSON {format, figure} "
+            "for Plotly.react(div, figure.data, figure.layout) or "
+            "Bokeh.embed.embed_item(figure, target_id), with the JavaScript from /assets/js/.",
+        },
+    )
+
+
+PLOT_JSON = {
+    "type": "object",
+    "required": ["format", "figure"],
+    "properties": {
+        "format": {"type": "string", "enum": ["plotly", "bokeh"]},
+        "figure": {
+            "type": "object",
+            "description": "A Plotly figure {data, layout}, or a bokeh.embed.json_item.",
+        },
+    },
+}
+IMAGE_TYPES = {"png": "image/png", "svg": "image/svg+xml"}
 
 
 @api.post("/evaluate")
@@ -129,16 +156,30 @@ def transform(json_data):
 @api.input(PlotIn)
 @api.doc(
     responses={
-        200: {"description": "A PNG chart", "content": {"image/png": {}}},
+        200: {
+            "description": "The plot: an image (png, svg), or JSON for Plotly or Bokeh",
+            "content": {
+                "image/png": {},
+                "image/svg+xml": {},
+                "application/json": {"schema": PLOT_JSON},
+            },
+        },
         **{code: "Error" for code in ERRORS},
     }
 )
 def plot(json_data):
     """Plot explicit or implicit curves in x and y; crossings of two curves are marked."""
-    png = solver.plot_equations(
-        json_data["equations"], json_data["x_range"], json_data["width"], json_data["height"]
+    chosen = json_data["format"]
+    figure = solver.plot_equations(
+        json_data["equations"],
+        json_data["x_range"],
+        json_data["width"],
+        json_data["height"],
+        chosen,
     )
-    return Response(png, mimetype="image/png")
+    if chosen in IMAGE_TYPES:
+        return Response(figure, mimetype=IMAGE_TYPES[chosen])
+    return Response(figure_json({"format": chosen, "figure": figure}), mimetype="application/json")
 
 
 # -- page ------------------------------------------------------------------------------------
@@ -187,6 +228,11 @@ PAGE_ACTIONS = [
     "nsolve",
     "plot",
 ]
+PLOT_RENDERERS = {
+    "png": "Image (PNG)",
+    "plotly": "Interactive (Plotly)",
+    "bokeh": "Interactive (Bokeh)",
+}
 
 
 @bp.route("/equations", methods=["GET", "POST"])
@@ -204,13 +250,14 @@ def page():
             "lower": "",
             "upper": "",
             "start": "",
+            "renderer": "png",
         },
         **request.values.to_dict(),
     }
-    result, error, status, image = None, None, 200, None
+    result, error, status, plot = None, None, 200, None
     if request.method == "POST":
         try:
-            result, image = _run(form)
+            result, plot = _run(form)
             _remember(form)
         except QuartileError as exc:
             error, status = exc.message, exc.status
@@ -219,7 +266,9 @@ def page():
         form=form,
         result=result,
         error=error,
-        image=image,
+        plot=plot,
+        assets=asset_urls() if plot and "figure" in plot else {},
+        renderers=PLOT_RENDERERS,
         examples=EXAMPLES,
         actions=PAGE_ACTIONS,
         history=session.get("equation_history", []),
@@ -227,7 +276,9 @@ def page():
     ), status
 
 
-def _run(form: dict):
+def _run(form: dict) -> tuple[dict | None, dict | None]:
+    """(answer, plot): the plot is {"renderer", "src"} for an image, {"renderer", "figure"}
+    for Plotly or Bokeh, drawn by static/js/equations.js."""
     action = form["action"]
     lines = [line.strip() for line in form["equations"].splitlines() if line.strip()]
     if not lines:
@@ -240,8 +291,7 @@ def _run(form: dict):
     if action == "evaluate":
         return solver.evaluate_expression(lines[0], _assignments(form["values"])), None
     if action == "plot":
-        png = solver.plot_equations(lines, [_number(form["x_min"]), _number(form["x_max"])])
-        return None, "data:image/png;base64," + base64.b64encode(png).decode()
+        return None, _plot(lines, form)
     if action in solver.service.ACTIONS:
         return solver.transform_expression(
             action,
@@ -251,6 +301,28 @@ def _run(form: dict):
             upper=form["upper"].strip() or None,
         ), None
     raise BadInput(f"Unknown action {action!r}.", code="unknown_action")
+
+
+def _plot(lines: list[str], form: dict) -> dict:
+    renderer = form["renderer"]
+    if renderer not in PLOT_RENDERERS:
+        raise BadInput(
+            f"Unknown renderer {renderer[:40]!r}. Choose one of {', '.join(PLOT_RENDERERS)}.",
+            code="bad_format",
+        )
+    x_range = [_number(form["x_min"]), _number(form["x_max"])]
+    figure = solver.plot_equations(lines, x_range, format=renderer)
+    if renderer == "png":
+        src = "data:image/png;base64," + base64.b64encode(figure).decode()
+        return {"renderer": renderer, "src": src}
+    return {"renderer": renderer, "figure": figure_json(figure)}
+
+
+def figure_json(obj: dict) -> str:
+    """JSON in the order it was built: a Bokeh item defines each model where it first appears
+    and refers to it by id after that, so sorted keys (Flask's jsonify, Jinja's tojson) would
+    put references before definitions and BokehJS would refuse the item."""
+    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 
 
 def _assignments(text: str) -> dict[str, float]:
@@ -285,7 +357,9 @@ def _remember(form: dict) -> None:
             "lower",
             "upper",
             "start",
+            "renderer",
         )
+        if key != "renderer" or form["action"] == "plot"
     }
     history = [h for h in session.get("equation_history", []) if h != entry]
     session["equation_history"] = [entry, *history][:HISTORY]

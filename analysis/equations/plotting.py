@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import sympy
+from contourpy import LineType, contour_generator
 from scipy.optimize import brentq
 from scipy.special import gamma
 
@@ -138,6 +139,19 @@ def implicit_curve(
     with np.errstate(all="ignore"):
         z = _real_part(function(gx, gy), gx.shape)
     return ImplicitCurve(parsed.text, group, gx, gy, z)
+
+
+def zero_contour(curve: ImplicitCurve) -> list[np.ndarray]:
+    """The implicit curve as polylines: (n, 2) arrays of (x, y) where its z-grid crosses 0.
+
+    Grid cells with an undefined corner (NaN) are left out, so no line runs through a region
+    where the equation has no real value. A closed loop ends on its first point.
+    """
+    z = np.ma.masked_invalid(curve.z)
+    if not z.count() or not z.min() <= 0 <= z.max():
+        return []
+    generator = contour_generator(curve.x, curve.y, z, line_type=LineType.Separate)
+    return [line for line in generator.lines(0.0) if len(line) >= 2]
 
 
 def crossings(parsed: list[Parsed], branches_of: list, x_range: tuple[float, float]) -> list[Point]:

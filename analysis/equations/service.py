@@ -4,7 +4,8 @@ Every input is checked here first (parser.check: microseconds, pure Python, no s
 hostile text is refused without touching a worker and no sympy object is ever built from user
 text in the server. Only then does the work go to a warm pool of processes with CPU, memory
 and wall-clock limits: a runaway `solve` costs a worker, which is replaced, never the server.
-Each function returns the JSON-safe dict of the API contract (issue 8), or PNG bytes for plots.
+Each function returns the JSON-safe dict of the API contract (issue 8); plots are image bytes
+or a Plotly / Bokeh figure dict.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ PLOT_HEIGHT = (150, 2000)
 ACTIONS = ("simplify", "expand", "factor", "differentiate", "integrate")
 DOMAINS = ("real", "complex")
 PLOT_VARIABLES = frozenset({"x", "y"})
+PLOT_FORMATS = ("png", "svg", "plotly", "bokeh")
 
 LIMITS = Limits(wall_seconds=5.0, cpu_seconds=5, memory_bytes=768 * 1024 * 1024)
 PRELOAD = (
@@ -124,10 +126,22 @@ def plot_equations(
     x_range: Sequence[float],
     width: int = 800,
     height: int = 500,
+    format: str = "png",
     *,
     pool: LimitedPool = POOL,
-) -> bytes:
-    """A PNG of the curves in x and y, crossings of a two-equation system marked."""
+) -> bytes | dict:
+    """The curves in x and y, crossings of a two-equation system marked, as `format`:
+
+    "png" or "svg": the image's bytes. "plotly": a Plotly figure {"data", "layout"}. "bokeh":
+    a `bokeh.embed.json_item`. The worker samples and contours (sympy, numpy); for the two
+    interactive formats it sends back compact lines, drawn here (Bokeh would not fit in a
+    worker's memory limit; this process has it loaded for the charts already).
+    """
+    if format not in PLOT_FORMATS:
+        raise BadInput(
+            f"Unknown plot format {str(format)[:40]!r}. Choose one of {', '.join(PLOT_FORMATS)}.",
+            code="bad_format",
+        )
     checked = _equations(equations)
     for number, item in enumerate(checked, start=1):
         extra = sorted(item.names - PLOT_VARIABLES)
@@ -143,7 +157,16 @@ def plot_equations(
         raise BadInput(f"The x range needs a < b; got [{a:g}, {b:g}].", code="bad_range")
     width = _whole(width, "width", *PLOT_WIDTH)
     height = _whole(height, "height", *PLOT_HEIGHT)
-    return pool.run(worker.run, "plot", list(equations), (float(a), float(b)), width, height)
+    task = format if format in ("png", "svg") else "lines"
+    x_range = (float(a), float(b))
+    result = pool.run(worker.run, "plot", list(equations), x_range, width, height, task)
+    if task == "png" or task == "svg":
+        return result
+    from rendition import equation_plot_interactive as draw  # imports Bokeh: only when asked
+
+    if format == "plotly":
+        return draw.render_plot_plotly(result, width, height)
+    return draw.render_plot_bokeh(result, width, height)
 
 
 # The names the issue's brief uses for the same entry points.

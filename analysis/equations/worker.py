@@ -18,22 +18,23 @@ def run(task: str, *args: Any, **kwargs: Any) -> Any:
 
 def _tasks() -> dict:
     from analysis.equations import actions
-    from rendition.equation_plot import plot_equations_png
+    from rendition.equation_plot import plot_equations
 
     return {
         "evaluate": actions.evaluate,
         "transform": actions.transform,
         "solve": actions.solve,
         "nsolve": actions.numeric_solve,
-        "plot": plot_equations_png,
+        "plot": plot_equations,  # format "png" | "svg" (bytes) or "lines" (plain dict)
     }
 
 
 def warm() -> None:
     """Solve, print and plot something small, so a fresh worker's first answer is fast."""
     from analysis.equations import actions
-    from rendition.equation_plot import plot_equations_png
+    from rendition.equation_plot import plot_equations
 
     actions.solve(["x^2 - 10y + 10", "10x + 5y - 3"])
     actions.transform("integrate", "x sin(x)")
-    plot_equations_png(["x^2", "2x + 1 = y"], (-3.0, 3.0), 200, 150)
+    plot_equations(["x^2", "2x + 1 = y"], (-3.0, 3.0), 200, 150)
+    plot_equations(["x^3 + y^3 = 3x y"], (-3.0, 3.0), format="lines")
