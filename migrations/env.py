@@ -87,8 +87,14 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
+        # SQLite: batch migrations copy and drop tables; with foreign keys on, a DROP would
+        # cascade-delete the rows that refer to the table. Off while migrating (outside any
+        # transaction, where SQLite honours it); store.db.upgrade_database then empties the
+        # pool, so no connection keeps it off.
+        if connection.dialect.name == "sqlite":
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()
         context.configure(connection=connection, target_metadata=get_metadata(), **conf_args)
-
         with context.begin_transaction():
             context.run_migrations()
 

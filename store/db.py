@@ -15,7 +15,7 @@ from pathlib import Path
 
 from flask import Flask
 from flask_migrate import Migrate, upgrade
-from sqlalchemy import MetaData, text
+from sqlalchemy import MetaData, event, text
 from sqlalchemy.orm import DeclarativeBase
 
 from config import ROOT
@@ -39,6 +39,21 @@ db = SQLAlchemy(model_class=Base)
 migrate = Migrate(directory=str(ROOT / "migrations"))
 
 
+def sqlite_pragmas(dbapi_connection, _record) -> None:
+    """SQLite made fit to serve, on every new connection:
+
+    - foreign keys enforced, so deleting a dataset or a user deletes what hangs on it (reports,
+      charts, jobs) exactly as on PostgreSQL (SQLite ignores ON DELETE CASCADE otherwise);
+    - WAL, so pages keep reading while a job thread or another gunicorn worker writes;
+    - a busy timeout, so a writer waits its turn instead of failing "database is locked".
+    """
+    cursor = dbapi_connection.cursor()
+    for pragma in ("foreign_keys=ON", "journal_mode=WAL", "synchronous=NORMAL",
+                   "busy_timeout=10000"):
+        cursor.execute(f"PRAGMA {pragma}")
+    cursor.close()
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
@@ -52,6 +67,9 @@ def init_app(app: Flask) -> None:
     import store.models  # noqa: F401  (registers the tables with the metadata)
 
     db.init_app(app)
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            event.listen(db.engine, "connect", sqlite_pragmas)
     migrate.init_app(app, db, render_as_batch=True)
     if app.config["AUTO_MIGRATE"]:
         with app.app_context():
@@ -63,6 +81,7 @@ def upgrade_database(files_dir: Path) -> None:
     files_dir.mkdir(parents=True, exist_ok=True)
     with _file_lock(files_dir / ".migrate.lock"):
         upgrade(directory=str(ROOT / "migrations"))
+    db.engine.dispose()  # fresh connections from here on, with the pragmas of sqlite_pragmas
 
 
 def database_reachable() -> bool:

@@ -19,6 +19,7 @@ from werkzeug.serving import make_server
 
 from app import create_app
 from config import Config
+from store.db import db
 
 DATA = Path(__file__).parent / "data"
 POSTGRES_URL = os.environ.get("QUARTILE_TEST_POSTGRES_URL")
@@ -30,7 +31,9 @@ BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
 def sqlite_template(tmp_path_factory) -> Path:
     """A SQLite file migrated to head once; tests get a copy."""
     files = tmp_path_factory.mktemp("template")
-    create_app(_settings(files, f"sqlite:///{files / 'template.sqlite3'}"))
+    app = create_app(_settings(files, f"sqlite:///{files / 'template.sqlite3'}"))
+    with app.app_context():  # the last connection closed checkpoints the WAL into the file,
+        db.engine.dispose()  # so a copy of the file alone is the whole database
     return files / "template.sqlite3"
 
 
