@@ -9,8 +9,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import threading
-from collections import OrderedDict
 from pathlib import Path
 
 import pandas as pd
@@ -27,6 +25,7 @@ from store.models import Dataset
 from upload.service import load_sheet
 from upload.views import default_sheet
 from web.access import dataset_for_read, readable_datasets_query
+from web.lru_cache import LruCache
 
 bp = Blueprint("analysis", __name__)
 api = APIBlueprint("analyses_api", __name__, url_prefix="/api/v1", tag="Analyses")
@@ -35,28 +34,7 @@ EXPORTS = {"csv": "text/csv", "md": "text/markdown", "tex": "application/x-tex"}
 LIST_TYPES = {"columns", "numeric_columns"}
 
 
-class _ResultCache:
-    """A small thread-safe LRU of result objects (they hold their tables for exports)."""
-
-    def __init__(self, size: int):
-        self.size = size
-        self.items: OrderedDict = OrderedDict()
-        self.lock = threading.Lock()
-
-    def get_or_compute(self, key, compute):
-        with self.lock:
-            if key in self.items:
-                self.items.move_to_end(key)
-                return self.items[key]
-        value = compute()
-        with self.lock:
-            self.items[key] = value
-            while len(self.items) > self.size:
-                self.items.popitem(last=False)
-        return value
-
-
-CACHE = _ResultCache(CACHE_SIZE)
+CACHE = LruCache(max_entries=CACHE_SIZE)  # result objects hold their tables for exports
 
 
 def run_analysis(dataset: Dataset, kind: str, params: dict):

@@ -13,8 +13,6 @@ import json
 import os
 import re
 import tempfile
-import threading
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +36,7 @@ from rendition.charts import (
 )
 from store.models import Dataset
 from upload.service import load_sheet
+from web.lru_cache import LruCache
 
 MEMORY_BYTES = 64 * 1024 * 1024  # in-process cache budget per worker
 MEMORY_ITEM_MAX = 8 * 1024 * 1024  # bigger outputs are cached on disk only
@@ -75,16 +74,12 @@ class RenderCache:
     """Memory LRU (bounded in bytes) in front of content-addressed files on disk."""
 
     def __init__(self, budget: int = MEMORY_BYTES):
-        self.budget = budget
-        self.items: OrderedDict[str, bytes] = OrderedDict()
-        self.size = 0
-        self.lock = threading.Lock()
+        self.memory = LruCache(max_bytes=budget)
 
     def get(self, key: str, path: Path) -> bytes | None:
-        with self.lock:
-            if key in self.items:
-                self.items.move_to_end(key)
-                return self.items[key]
+        body = self.memory.get(key)
+        if body is not None:
+            return body
         try:
             body = path.read_bytes()
         except FileNotFoundError:
@@ -107,22 +102,11 @@ class RenderCache:
 
     def clear(self) -> None:
         """Forget the in-memory copies (the files stay); benchmarks use it."""
-        with self.lock:
-            self.items.clear()
-            self.size = 0
+        self.memory.clear()
 
     def _remember(self, key: str, body: bytes) -> None:
-        if len(body) > MEMORY_ITEM_MAX:
-            return
-        with self.lock:
-            if key in self.items:
-                self.items.move_to_end(key)
-                return
-            self.items[key] = body
-            self.size += len(body)
-            while self.size > self.budget and self.items:
-                _, old = self.items.popitem(last=False)
-                self.size -= len(old)
+        if len(body) <= MEMORY_ITEM_MAX:
+            self.memory.put(key, body)
 
 
 CACHE = RenderCache()
