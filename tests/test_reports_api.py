@@ -246,3 +246,18 @@ def test_the_report_page_follows_its_build(client, hpi):
     assert "Download the PDF" in page and f"/api/v1/reports/{report['id']}.pdf" in page
     fragment = client.get(f"/jobs/{report['job']}/result").get_data(as_text=True)
     assert f"/api/v1/reports/{report['id']}.pdf" in fragment and "Page follows" in fragment
+
+
+def test_deleting_a_dataset_deletes_its_reports_and_charts(client, app):
+    """Regression: on SQLite (foreign keys were off) the report outlived its dataset."""
+    housing = UploadActions(client).dataset("HousingPreferences.csv")
+    chart = client.post("/api/v1/charts", json={"dataset": housing["id"],
+                                                "sheet": "HousingPreferences",
+                                                "kind": "scatter", "x": "Area", "y": ["Price"]})
+    assert chart.status_code == 201, chart.get_data(as_text=True)
+    report = built(client, housing, [{"type": "summary"}])
+    assert client.delete(f"/api/v1/datasets/{housing['id']}").status_code == 204
+    assert client.get(f"/api/v1/reports/{report['id']}").status_code == 404
+    assert client.get(f"/api/v1/charts/{chart.get_json()['id']}").status_code == 404
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count(Report.id))) == 0
