@@ -156,3 +156,29 @@ def test_the_upload_page_follows_a_background_parse_to_the_dataset(make_app, pag
         page.check_accessibility()
     finally:
         server.stop()
+
+
+@pytest.mark.browser
+def test_a_background_parse_can_be_cancelled_from_the_upload_page(make_app, page):
+    from tests.conftest import LiveServer
+
+    app = make_app(WTF_CSRF_ENABLED=True, BACKGROUND_UPLOAD_BYTES=1000, JOB_WORKERS=1)
+    server = LiveServer(app).start()
+    GATES["upload-page"] = threading.Event()
+    try:
+        with app.app_context():  # the one worker thread is busy: the parse waits in the queue
+            jobs.submit("test_gate", {"gate": "upload-page"}, local_user().id)
+        p = page.page
+        p.goto(server.url + "/upload")
+        p.set_input_files("#file-input", str(DATA / "2011Q2.xlsx"))
+        cancel = p.get_by_role("button", name="Cancel parsing 2011Q2.xlsx")
+        cancel.wait_for(timeout=15_000)
+        page.check_accessibility()
+        cancel.click()
+        p.locator("#upload-list .text-danger").wait_for(timeout=10_000)
+        assert p.locator("#upload-list .text-danger").inner_text() == "The upload was cancelled."
+        assert cancel.count() == 0 and p.url.endswith("/upload")
+        assert count(app, Dataset) == 0
+    finally:
+        GATES["upload-page"].set()
+        server.stop()

@@ -28,7 +28,27 @@
     status.className = "small text-body-secondary";
     item.append(label, bar, status);
     list.appendChild(item);
-    return {bar, fill, status};
+    return {item, bar, fill, status};
+  }
+
+  // A background parse can be cancelled; the job's stream then reports it.
+  function cancelButton(ui, job) {
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "btn btn-outline-danger btn-sm mt-1 upload-cancel";
+    button.textContent = "Cancel";
+    button.setAttribute("aria-label", "Cancel parsing " + ui.item.firstChild.textContent);
+    button.addEventListener("click", async function () {
+      button.disabled = true;
+      const response = await fetch(form.dataset.jobApi.replace("/JOB", "/" + encodeURIComponent(job.id)), {
+        method: "DELETE", headers: {"X-CSRFToken": csrf, Accept: "application/json"}});
+      if (!response.ok) {
+        const body = await response.json();
+        ui.status.textContent = body.error ? body.error.message : "Could not cancel (" + response.status + ").";
+      }
+    });
+    ui.item.appendChild(button);
+    return button;
   }
 
   function paint(ui, pct, text) {
@@ -55,7 +75,12 @@
   function followJob(ui, job) {
     ui.fill.classList.remove("progress-bar-striped", "progress-bar-animated");
     paint(ui, job.progress, "Parsing in the background… " + job.progress + "%");
-    return new Promise(function (resolve) {
+    const cancel = cancelButton(ui, job);
+    return new Promise(function (settle) {
+      function resolve(value) {
+        cancel.remove();
+        settle(value);
+      }
       const source = new EventSource(form.dataset.jobEvents.replace("/JOB/", "/" + encodeURIComponent(job.id) + "/"));
       source.addEventListener("job", function (e) {
         const now = JSON.parse(e.data);
