@@ -145,6 +145,11 @@ def http_rows() -> list[tuple]:
         repeat=200,
     )
     rows.append(p95_row("hostile input refused (HTTP test client)", ms, 50))
+    for chosen in ("png", "plotly", "bokeh"):  # the book's nonlinear system, plotted
+        body = {"equations": SYSTEMS[1], "x_range": [-25, 5], "format": chosen}
+        ms = timings(lambda b=body: client.post("/api/v1/equations/plot", json=b), repeat=30,
+                     warmup=3)
+        rows.append(p95_row(f"plot book system 2 as {chosen} (HTTP)", ms, None))
     print_table(rows)
     return rows
 
