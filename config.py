@@ -38,6 +38,8 @@ class Config:
         self.MAX_CONTENT_LENGTH = int(_env("UPLOAD_LIMIT_MB", "100")) * 1024 * 1024
         # Pages parse uploads at least this big in a background job, behind a progress bar.
         self.BACKGROUND_UPLOAD_BYTES = int(_env("BACKGROUND_UPLOAD_MB", "10")) * 1024 * 1024
+        # Rendered charts kept on disk (files/charts/); the least recently used go first.
+        self.CHART_CACHE_BYTES = int(_env("CHART_CACHE_MB", "512")) * 1024 * 1024
         self.JOB_ENGINE = _env("JOB_ENGINE", "embedded")  # "embedded" | "celery"
         self.REDIS_URL = _env("REDIS_URL", "") or None
         self.AUTH = _env("AUTH", "on").lower()  # "on" | "off"

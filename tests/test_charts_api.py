@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import re
 import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
@@ -404,3 +405,35 @@ def test_another_users_chart_is_404_on_the_api_and_the_page(make_app):
     auth.logout()
     auth.login("ada")
     assert client.get(f"/api/v1/charts/{cid}.png").status_code == 200
+
+
+def test_the_disk_cache_gives_up_the_least_recently_used_files(tmp_path):
+    from web.chart_render import prune_disk
+
+    for n, name in enumerate(["old", "middle", "new"]):
+        path = tmp_path / "ab" / f"{name}.png"
+        path.parent.mkdir(exist_ok=True)
+        path.write_bytes(b"x" * 100)
+        os.utime(path, (1_000_000 + n, 1_000_000 + n))
+    writing = tmp_path / "ab" / ".tmp-being-written"
+    writing.write_bytes(b"y" * 500)
+    assert prune_disk(tmp_path, 250) == 1
+    assert sorted(p.name for p in (tmp_path / "ab").iterdir()) == [
+        ".tmp-being-written", "middle.png", "new.png"]
+    assert prune_disk(tmp_path, 250) == 0
+
+
+def test_rendering_keeps_the_chart_folder_within_its_budget(make_app):
+    app = make_app(CHART_CACHE_BYTES=1)
+    client = app.test_client()
+    dataset_id = UploadActions(client).dataset("HousingPreferences.csv")["id"]
+    stale = app.config["FILES_DIR"] / "charts" / "00" / "stale.png"
+    stale.parent.mkdir(parents=True)
+    stale.write_bytes(b"old chart")
+    os.utime(stale, (1_000_000, 1_000_000))
+    CACHE._writes = 0  # the next write checks the budget
+    cid = chart_id(client, {"dataset": dataset_id, "sheet": HOUSING, "kind": "scatter",
+                            "x": "Area", "y": ["Price"]})
+    with client.get(f"/api/v1/charts/{cid}.png") as response:
+        assert response.status_code == 200 and response.data.startswith(b"\x89PNG")
+    assert not stale.exists()

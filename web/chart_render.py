@@ -8,6 +8,7 @@ key names the data by content (sha256 + parse key), so a re-parsed dataset gets 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -40,6 +41,7 @@ from web.lru_cache import LruCache
 
 MEMORY_BYTES = 64 * 1024 * 1024  # in-process cache budget per worker
 MEMORY_ITEM_MAX = 8 * 1024 * 1024  # bigger outputs are cached on disk only
+PRUNE_EVERY = 50  # disk writes between two checks of the disk budget (QUARTILE_CHART_CACHE_MB)
 # SVG sizes are in points (1/72 in) and browsers show 96 CSS pixels per inch: at 96 dpi a
 # 900-pixel chart is 675pt wide and shows as 900 pixels, like the PNG.
 SVG_DPI = 96
@@ -71,10 +73,12 @@ FORMATS: dict[str, Format] = {
 
 
 class RenderCache:
-    """Memory LRU (bounded in bytes) in front of content-addressed files on disk."""
+    """Memory LRU (bounded in bytes) in front of content-addressed files on disk (bounded by
+    `prune_disk`, which drops the files read or written longest ago)."""
 
     def __init__(self, budget: int = MEMORY_BYTES):
         self.memory = LruCache(max_bytes=budget)
+        self._writes = 0
 
     def get(self, key: str, path: Path) -> bytes | None:
         body = self.memory.get(key)
@@ -84,6 +88,8 @@ class RenderCache:
             body = path.read_bytes()
         except FileNotFoundError:
             return None
+        with contextlib.suppress(OSError):  # pruned meanwhile by another process: still ours
+            os.utime(path)  # recently used: the last file the disk budget gives up
         self._remember(key, body)
         return body
 
@@ -107,6 +113,36 @@ class RenderCache:
     def _remember(self, key: str, body: bytes) -> None:
         if len(body) <= MEMORY_ITEM_MAX:
             self.memory.put(key, body)
+
+    def prune_now_and_then(self, root: Path, budget: int) -> None:
+        """Keep the folder within `budget` bytes, checked every PRUNE_EVERY writes (a scan of
+        the folder costs milliseconds; a chart costs tens)."""
+        self._writes += 1
+        if self._writes % PRUNE_EVERY == 1:
+            prune_disk(root, budget)
+
+
+def prune_disk(root: Path, budget: int) -> int:
+    """Delete the least recently used files under `root` until the rest fit in `budget`
+    bytes. Returns how many were deleted. Safe against other processes doing the same."""
+    entries = []
+    for path in root.glob("*/*"):
+        if path.name.startswith("."):  # a file being written (see put)
+            continue
+        try:
+            stat = path.stat()
+        except FileNotFoundError:
+            continue
+        entries.append((stat.st_mtime, stat.st_size, path))
+    total = sum(size for _, size, _ in entries)
+    deleted = 0
+    for _, size, path in sorted(entries):
+        if total <= budget:
+            break
+        path.unlink(missing_ok=True)
+        total -= size
+        deleted += 1
+    return deleted
 
 
 CACHE = RenderCache()
@@ -156,6 +192,7 @@ def render_chart(dataset: Dataset, spec: ChartSpec, fmt: str, width: int | None 
     if body is None:
         body = form.draw(spec, load_frames(dataset, spec), width, height)
         CACHE.put(key, path, body)
+        CACHE.prune_now_and_then(path.parent.parent, current_app.config["CHART_CACHE_BYTES"])
     return body
 
 
