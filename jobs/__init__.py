@@ -42,7 +42,7 @@ from errors import BadInput
 from jobs import events, lifecycle
 from jobs.events import publish_change
 from jobs.lifecycle import FINAL, STATES, job_dict
-from jobs.registry import Cancelled, TaskContext, cleanup_for, get_task, task
+from jobs.registry import Cancelled, TaskContext, get_task, task
 from store.models import Job, User
 
 EXTENSION = "quartile_jobs"
@@ -116,9 +116,8 @@ def cancel(job_id: str) -> Job:
     """Cancel a queued or running job (Conflict when it has finished). Check ownership first."""
     job = lifecycle.cancel(job_id)
     engine().cancel(job_id)
-    cleanup = cleanup_for(job.kind)
-    if cleanup is not None and job.started_at is None:  # it never ran: tidy up for it
-        cleanup(dict(job.params or {}))
+    if job.started_at is None:  # it never ran (a running task tidies up after itself)
+        lifecycle.tidy_up(job)
     return job
 
 

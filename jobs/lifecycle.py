@@ -14,6 +14,7 @@ from sqlalchemy import select, update
 
 from errors import Conflict
 from jobs import events
+from jobs.registry import cleanup_for
 from store.db import db, utcnow
 from store.models import Job
 
@@ -73,8 +74,25 @@ def finish(job_id: str, state: str, *, result: dict | None = None, error: str | 
 
 
 def fail(job_id: str, error: str, allowed: tuple[str, ...] = ACTIVE) -> Job | None:
-    return transition(job_id, allowed, state=FAILED, error=error, finished_at=utcnow(),
-                      message="Failed")
+    """Fail a job from outside its task (a dead server or worker, a queue that was down);
+    the kind's cleanup then tidies up after it, since its task never will."""
+    job = transition(job_id, allowed, state=FAILED, error=error, finished_at=utcnow(),
+                     message="Failed")
+    if job is not None:
+        tidy_up(job)
+    return job
+
+
+def tidy_up(job: Job) -> None:
+    """Run the cleanup its kind registered (see registry.task) for a job whose task will not
+    finish. A cleanup that fails is logged: it must never stop a watchdog or a start-up."""
+    cleanup = cleanup_for(job.kind)
+    if cleanup is None:
+        return
+    try:
+        cleanup(dict(job.params or {}))
+    except Exception:  # noqa: BLE001 - logged in full; the job's state is already final
+        log.exception("cleanup of %s job %s failed", job.kind, job.id)
 
 
 def cancel(job_id: str) -> Job:

@@ -35,9 +35,11 @@ class UnknownKind(BadInput):
 def task(kind: str, cleanup: Cleanup | None = None) -> Callable[[TaskFunction], TaskFunction]:
     """Register `fn(ctx, params) -> dict` as the task for `kind` (e.g. @task("price_index")).
 
-    `cleanup(params)` runs (in the web process, in an app context) when a job of this kind is
-    cancelled before it started: the task never ran, so it cannot tidy up after itself (an
-    ingest job's stored upload, for one).
+    `cleanup(params)` runs, in an app context, when a job of this kind ends without its task
+    finishing: cancelled before it started, or failed because its server or worker died. The
+    task cannot tidy up after itself then (an ingest job's stored upload, for one). It may
+    run while a lost worker is still busy with the task, so it must only drop what nothing
+    else uses.
     """
     if cleanup is not None:
         _CLEANUPS[kind] = cleanup

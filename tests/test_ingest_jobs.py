@@ -182,3 +182,23 @@ def test_a_background_parse_can_be_cancelled_from_the_upload_page(make_app, page
     finally:
         GATES["upload-page"].set()
         server.stop()
+
+
+def test_a_restart_fails_a_left_behind_ingest_and_drops_its_bytes(make_app):
+    app = make_app()
+    store = FileStore(app.config["FILES_DIR"])
+    sha256, size = store.put_stream(io.BytesIO((DATA / "2011Q2.xlsx").read_bytes()))
+    with app.app_context():
+        job = Job(kind="ingest", owner_id=local_user().id, engine="embedded", state="queued",
+                  params={"sha256": sha256, "size": size, "filename": "2011Q2.xlsx",
+                          "options": None})
+        db.session.add(job)
+        db.session.commit()
+        job_id = job.id
+    app.extensions[jobs.EXTENSION].shutdown()  # the server dies with the parse still queued
+    restarted = make_app()
+    with restarted.app_context():
+        left = db.session.get(Job, job_id)
+        assert (left.state, left.error) == ("failed", jobs.lifecycle.RESTARTED)
+    assert not store.blob_path(sha256).exists()
+    assert count(restarted, Dataset) == 0
