@@ -1,5 +1,6 @@
 """Reports over HTTP with real pdflatex: right numbers, inert hostile names, caching, isolation."""
 
+import re
 import subprocess
 import time
 import uuid
@@ -261,3 +262,15 @@ def test_deleting_a_dataset_deletes_its_reports_and_charts(client, app):
     assert client.get(f"/api/v1/charts/{chart.get_json()['id']}").status_code == 404
     with app.app_context():
         assert db.session.scalar(db.select(db.func.count(Report.id))) == 0
+
+
+def test_the_builder_preselects_the_data_sheets_not_the_notes(client, hpi):
+    page = client.get(f"/reports?dataset={hpi['id']}").get_data(as_text=True)
+    describe = page.split('id="describe"', 1)[1].split("</select>", 1)[0]
+    selected = re.findall(r'<option value="([^"]+)" selected>', describe)
+    assert selected == ["HPI", "RHPI", "PDI", "RPDI"]
+    ols = page.split('id="ols_sheet"', 1)[1].split("</select>", 1)[0]
+    assert re.findall(r"<option selected>([^<]+)</option>", ols) == ["HPI"]
+    housing = UploadActions(client).dataset("HousingPreferences.csv")  # no period index
+    page = client.get(f"/reports?dataset={housing['id']}").get_data(as_text=True)
+    assert '<option value="HousingPreferences" selected>' in page

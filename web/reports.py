@@ -20,6 +20,7 @@ import jobs
 from errors import Conflict, QuartileError
 from store.db import db
 from store.models import Chart, Dataset, Job, Report
+from upload.views import default_sheet
 from web import report_build
 from web.access import dataset_for_read, owned_or_404, readable_datasets_query
 
@@ -183,9 +184,13 @@ def library():
     charts = [] if dataset is None else db.session.scalars(select(Chart).where(
         Chart.owner_id == current_user.id, Chart.dataset_id == dataset.id)).all()
     sheets = (dataset.meta or {}).get("sheets", []) if dataset else []
+    data_sheet = default_sheet(sheets)
+    indexed = [s["name"] for s in sheets if s.get("index")]
     return render_template("reports/library.html", datasets=datasets, dataset=dataset,
                            sheets=sheets, charts=charts, reports=reports, error=error,
-                           form=request.form), status
+                           form=request.form, data_sheet=data_sheet,
+                           describe_default=request.form.getlist("describe")
+                           or indexed or [data_sheet]), status
 
 
 def sections_from_form() -> list[dict]:
