@@ -274,3 +274,57 @@ def test_the_builder_preselects_the_data_sheets_not_the_notes(client, hpi):
     housing = UploadActions(client).dataset("HousingPreferences.csv")  # no period index
     page = client.get(f"/reports?dataset={housing['id']}").get_data(as_text=True)
     assert '<option value="HousingPreferences" selected>' in page
+
+
+def test_deleting_a_report_removes_its_pdf_unless_a_twin_uses_it(make_app):
+    app = make_app(AUTH="on")
+    auth = AuthActions(app, app.test_client())
+    headers = {}
+    for name in ("alice", "bob"):
+        auth.create_user(name)
+        headers[name] = {"Authorization": f"Bearer {auth.token_for(name)}"}
+    client = app.test_client()
+    made = {}
+    for name in ("alice", "bob"):  # the same bytes and sections: one PDF, typeset once
+        dataset = UploadActions(client, headers[name]).dataset("HousingPreferences.csv")
+        made[name] = built(client, dataset, [{"type": "summary"}], title="Twin",
+                           headers=headers[name])
+    with app.app_context():
+        paths = {db.session.get(Report, made[n]["id"]).pdf_path for n in made}
+    assert len(paths) == 1
+    pdf = app.config["FILES_DIR"] / "reports" / paths.pop()
+    response = client.delete(f"/api/v1/reports/{made['alice']['id']}", headers=headers["alice"])
+    assert response.status_code == 204
+    assert client.get(f"/api/v1/reports/{made['alice']['id']}",
+                      headers=headers["alice"]).status_code == 404
+    assert pdf.exists()  # bob's report still uses it
+    with client.get(f"/api/v1/reports/{made['bob']['id']}.pdf", headers=headers["bob"]) as r:
+        assert r.status_code == 200 and r.data.startswith(b"%PDF")
+    assert client.delete(f"/api/v1/reports/{made['bob']['id']}",
+                         headers=headers["alice"]).status_code == 404  # not hers to delete
+    assert client.delete(f"/api/v1/reports/{made['bob']['id']}",
+                         headers=headers["bob"]).status_code == 204
+    assert not pdf.exists()
+
+
+def test_deleting_a_report_in_the_queue_cancels_its_build(make_app):
+    import threading
+
+    app = make_app(JOB_WORKERS=1)
+    client = app.test_client()
+    hpi = UploadActions(client).dataset("2020Q1.xlsx")
+    GATES["delete-queue"] = threading.Event()
+    try:
+        with app.app_context():
+            import jobs
+            from web.auth import local_user
+
+            jobs.submit("test_gate", {"gate": "delete-queue"}, local_user().id)
+        report = build(client, hpi, [{"type": "summary"}]).get_json()
+        assert report["status"] == "queued"
+        page = client.post(f"/reports/{report['id']}/delete", follow_redirects=True)
+        assert page.status_code == 200 and "The report was deleted." in page.get_data(True)
+        assert client.get(f"/api/v1/jobs/{report['job']}").get_json()["state"] == "cancelled"
+        assert client.get(f"/reports/{report['id']}").status_code == 404
+    finally:
+        GATES["delete-queue"].set()

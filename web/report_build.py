@@ -11,6 +11,7 @@ pdflatex, reporting progress section by section. The CLI runs the same steps inl
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 from collections.abc import Callable
@@ -20,7 +21,7 @@ from pathlib import Path
 from flask import current_app
 from sqlalchemy import select
 
-from errors import BadInput, NotFound, QuartileError
+from errors import BadInput, Conflict, NotFound, QuartileError
 from jobs import Cancelled, lifecycle, publish_change
 from rendition import latex
 from store.db import db
@@ -204,6 +205,25 @@ def follow_job(report: Report) -> Report:
     elif job is not None and job.state == lifecycle.RUNNING and report.status == "queued":
         report.status = "running"  # the task marks it too; this covers a read in between
     return report
+
+
+def delete_report(report: Report) -> None:
+    """Delete a report: stop its build, drop the row, and the PDF unless another report (an
+    identical one, typeset once) still uses it."""
+    if report.status in ("queued", "running") and report.job_id:
+        job = db.session.get(Job, report.job_id)
+        if job is not None and job.state in lifecycle.ACTIVE:
+            from jobs import cancel
+
+            with contextlib.suppress(Conflict):  # it finished meanwhile
+                cancel(job.id)
+    owner_id, report_id, pdf_name = report.owner_id, report.id, report.pdf_path
+    db.session.delete(report)
+    db.session.commit()
+    if pdf_name and not db.session.scalar(select(Report.id).where(Report.pdf_path == pdf_name)
+                                          .limit(1)):
+        (reports_dir() / pdf_name).unlink(missing_ok=True)
+    publish_change(owner_id, "reports", report_id)
 
 
 def in_flight(owner_id: int, key: str) -> Report | None:

@@ -12,7 +12,16 @@ from pathlib import Path
 from apiflask import APIBlueprint, Schema
 from apiflask.fields import Dict, List, String
 from apiflask.validators import Length
-from flask import Blueprint, current_app, redirect, render_template, request, send_file, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -143,6 +152,15 @@ def get_report(report_id):
     return report_dict(owned_or_404(Report, report_id))
 
 
+@api.delete("/<report_id>")
+@api.output({}, status_code=204)
+@api.doc(responses=[401, 404])
+def delete(report_id):
+    """Delete a report (a build in progress is cancelled) and its PDF."""
+    report_build.delete_report(owned_or_404(Report, report_id))
+    return ""
+
+
 @api.get("/<report_id>.pdf")
 @api.doc(responses={200: {"description": "The PDF", "content": {"application/pdf": {}}},
                     401: "", 404: "", 409: "Not built yet, or failed"})
@@ -227,6 +245,16 @@ def detail(report_id):
         job = jobs.job_dict(row) if row is not None else None
     return render_template("reports/detail.html", report=report, data=data, job=job,
                            labels={"report": "Report build"})
+
+
+@bp.post("/reports/<report_id>/delete")
+def delete_form(report_id):
+    """Delete from the report's page (the form carries the CSRF token)."""
+    report = owned_or_404(Report, report_id)
+    dataset_id = report.dataset_id
+    report_build.delete_report(report)
+    flash("The report was deleted.", "info")
+    return redirect(url_for("reports.library", dataset=dataset_id))
 
 
 def init_cli(group) -> None:
