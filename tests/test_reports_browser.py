@@ -48,3 +48,37 @@ def test_the_report_form_builds_a_pdf_behind_a_progress_bar(live_server, page, t
     p.reload()  # once built, the page offers the download without a job
     assert p.locator("[data-job-progress]").count() == 0
     assert p.get_by_role("link", name="Download the PDF").is_visible()
+
+
+def test_the_report_list_follows_a_build_it_did_not_start(make_app, page):
+    import threading
+
+    import jobs
+    from tests.conftest import LiveServer
+    from tests.stack_fixtures import GATES
+    from web.auth import local_user
+
+    app = make_app(WTF_CSRF_ENABLED=True, JOB_WORKERS=1)
+    server = LiveServer(app).start()
+    GATES["report-list"] = threading.Event()
+    try:
+        with open(DATA / "HousingPreferences.csv", "rb") as handle:
+            dataset = requests.post(server.url + "/api/v1/datasets", timeout=60,
+                                    files={"file": ("HousingPreferences.csv", handle)}).json()
+        with app.app_context():  # the one worker thread is busy: the build waits
+            jobs.submit("test_gate", {"gate": "report-list"}, local_user().id)
+        session = requests.Session()
+        report = session.post(server.url + "/api/v1/reports", timeout=30, json={
+            "dataset": dataset["id"], "sections": [{"type": "summary"}]}).json()
+        p = page.page
+        p.goto(f"{server.url}/reports?dataset={dataset['id']}")
+        badge = p.locator(f'[data-report-id="{report["id"]}"] .report-status')
+        assert badge.inner_text() == "queued"
+        page.check_accessibility()
+        GATES["report-list"].set()  # the build runs while the page is open
+        p.locator(f'[data-report-id="{report["id"]}"] .report-status.text-bg-success').wait_for(
+            timeout=30_000)
+        assert badge.inner_text() == "done"
+    finally:
+        GATES["report-list"].set()
+        server.stop()
