@@ -142,7 +142,8 @@ ZILLOW = "State_zhvi_uc_sfrcondo_tier_0.33_0.67_sm_sa_month.csv"
 
 def test_zillow_wide_csv(tmp_path):
     parsed, sheets, frames = parse(tmp_path, ZILLOW)
-    (frame,) = frames.values()
+    assert list(frames) == [ZILLOW[:-4], ZILLOW[:-4] + " by month"]
+    frame = frames[ZILLOW[:-4]]  # as uploaded
     with open(DATA / ZILLOW, newline="") as h:
         rows = list(csv.reader(h))
     assert frame.shape == (51, 266) and list(frame.columns) == rows[0]
@@ -150,6 +151,40 @@ def test_zillow_wide_csv(tmp_path):
     assert int(frame.isna().sum().sum()) == blanks == 223
     assert frame["RegionName"].tolist() == [r[2] for r in rows[1:]]
     assert frame["2021-09-30"].tolist() == [float(r[-1]) for r in rows[1:]]
+
+
+def test_zillow_wide_csv_is_also_turned_into_monthly_columns(tmp_path):
+    parsed, sheets, frames = parse(tmp_path, ZILLOW)
+    name = ZILLOW[:-4] + " by month"
+    turned = frames[name]
+    with open(DATA / ZILLOW, newline="") as h:
+        rows = list(csv.reader(h))
+    states, dates = [r[2] for r in rows[1:]], rows[0][5:]
+    assert turned.shape == (len(dates), len(states)) == (261, 51)
+    assert list(turned.columns) == states
+    assert isinstance(turned.index, pd.PeriodIndex) and turned.index.freqstr == "M"
+    assert [str(p) for p in turned.index] == [d[:7] for d in dates]  # 2000-01-31 is 2000-01
+    for row in rows[1:]:
+        expected = [float(v) if v else math.nan for v in row[5:]]
+        np.testing.assert_array_equal(turned[row[2]].to_numpy(), expected)
+    assert sheets[name].index == {"name": "period", "kind": "period", "freq": "M",
+                                  "start": "2000-01", "end": "2021-09"}
+    (detail,) = log_of(parsed, ZILLOW[:-4], "wide table")
+    assert "named from column 'RegionName'" in detail and "'SizeRank'" in detail
+
+
+def test_oecd_years_across_are_also_turned_into_yearly_columns(tmp_path):
+    parsed, sheets, frames = parse(tmp_path, "oecd_pp_oecd.xlsx")
+    turned = frames["Table by year"]
+    raw = raw_cells("oecd_pp_oecd.xlsx", "Table")
+    years = [int(float(y)) for y in raw[5][3:] if y]
+    assert [p.year for p in turned.index] == years and turned.index.freqstr == "Y-DEC"
+    source = next(r for r in raw if r[1] == "Australia")
+    np.testing.assert_array_equal(
+        turned["Australia"].to_numpy(),
+        [as_float(v) if v != "" else math.nan for v in source[3 : 3 + len(years)]])
+    assert "Russia" in turned.columns  # the list bullet "·  Russia" is not part of the name
+    assert "Reference area" not in turned.columns  # a second header row, without numbers
 
 
 def test_nationwide_xls_quarters_and_merged_headers(tmp_path):

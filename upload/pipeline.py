@@ -26,6 +26,7 @@ from upload.layout import detect_layout
 from upload.naming import sheet_names, tidy_text
 from upload.readers import open_text_table, read_text_body, read_workbook
 from upload.sniff import detect_format
+from upload.wide import turn_wide
 from upload.writers import export_csv, export_parquet, export_xlsx
 
 __all__ = ["LIMITS", "POOL", "PRELOAD", "ParsedUpload", "SheetMeta", "export_csv", "export_parquet",
@@ -50,12 +51,14 @@ class SheetMeta:
     columns: tuple[dict, ...]  # {"name", "original", "dtype"}
     index: dict | None  # {"name", "kind", "freq", "start", "end"}
     parquet: str  # file name inside out_dir (generated, never from user text)
+    turned_from: str | None = None  # the wide sheet this one turns (upload/wide.py)
 
     def to_dict(self) -> dict:
         return {
             "name": self.name, "original_name": self.original_name, "n_rows": self.n_rows,
             "n_cols": self.n_cols, "columns": [dict(c) for c in self.columns],
             "index": dict(self.index) if self.index else None, "parquet": self.parquet,
+            "turned_from": self.turned_from,
         }
 
 
@@ -95,7 +98,7 @@ def parse_file(
     if fmt == "xlsx":
         check_xlsx_extent(path, limits)
     if fmt == "csv":
-        sheets = [_parse_text(path, filename, out, options, log, limits)]
+        sheets = _parse_text(path, filename, out, options, log, limits)
     else:
         sheets = _parse_workbook(path, fmt, out, options, log, limits)
     pa.default_memory_pool().release_unused()
@@ -116,6 +119,7 @@ _FORMAT_NAMES = {"xlsx": "an Excel workbook (XLSX)", "xls": "an Excel 97-2003 wo
 def _parse_workbook(path, fmt: str, out: Path, options, log: CleaningLog, limits) -> list:
     raw = list(read_workbook(path, fmt, log, limits))
     names = sheet_names([s.name for s in raw], log)
+    taken = list(names)  # grows with the names of turned copies
     stored, refused = [], []
     for number, (sheet, name) in enumerate(zip(raw, names, strict=True)):
         log.rename_sheet(sheet.name, name)
@@ -129,13 +133,15 @@ def _parse_workbook(path, fmt: str, out: Path, options, log: CleaningLog, limits
             continue
         sheet.rows = []  # free the raw cells before the next sheet is cleaned
         if cleaned is not None:
-            stored.append(_store(cleaned, name, sheet.name, number, out))
+            stored.extend(_store_with_turned(cleaned, name, sheet.name, number, out, log,
+                                             taken))
     if not stored and refused:
         raise refused[0]
     return stored
 
 
-def _parse_text(path, filename: str, out: Path, options, log: CleaningLog, limits) -> SheetMeta:
+def _parse_text(path, filename: str, out: Path, options, log: CleaningLog,
+                limits) -> list[SheetMeta]:
     name = _text_sheet_name(filename)
     override = override_for(options, name)
     table = open_text_table(path, log)
@@ -154,7 +160,7 @@ def _parse_text(path, filename: str, out: Path, options, log: CleaningLog, limit
                           decimal=decimal, letters=False, limits=limits)
     if cleaned is None:
         raise Unprocessable("The file has no data: it holds no rows of data.", code="no_data")
-    return _store(cleaned, name, name, 0, out)
+    return _store_with_turned(cleaned, name, name, 0, out, log, [name])
 
 
 def _text_sheet_name(filename: str) -> str:
@@ -163,12 +169,28 @@ def _text_sheet_name(filename: str) -> str:
     return (tidy_text(stem) or "data")[:100]
 
 
-def _store(cleaned: CleanSheet, name: str, original: str, number: int, out: Path) -> SheetMeta:
-    parquet = f"sheet-{number:03d}.parquet"
+def _store_with_turned(cleaned: CleanSheet, name: str, original: str, number: int, out: Path,
+                       log: CleaningLog, taken: list[str]) -> list[SheetMeta]:
+    """The sheet, and after it its turned copy when it is a wide time series (upload/wide)."""
+    stored = [_store(cleaned, name, original, number, out)]
+    turned = turn_wide(name, cleaned, log)
+    if turned is not None:
+        suffix, sheet = turned
+        extra = name[: 100 - len(suffix)] + suffix
+        while extra in taken:
+            extra += "'"
+        taken.append(extra)
+        stored.append(_store(sheet, extra, original, number, out, "-turned", turned_from=name))
+    return stored
+
+
+def _store(cleaned: CleanSheet, name: str, original: str, number: int, out: Path,
+           suffix: str = "", turned_from: str | None = None) -> SheetMeta:
+    parquet = f"sheet-{number:03d}{suffix}.parquet"
     cleaned.frame.to_parquet(out / parquet, engine="pyarrow")
     frame = cleaned.frame
     return SheetMeta(name, original, int(frame.shape[0]), int(frame.shape[1]),
-                     tuple(cleaned.columns), cleaned.index, parquet)
+                     tuple(cleaned.columns), cleaned.index, parquet, turned_from)
 
 
 @functools.cache

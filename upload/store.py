@@ -20,7 +20,7 @@ from typing import BinaryIO
 
 CHUNK = 1024 * 1024
 # Bump when the cleaner's output changes, so stored parses are rebuilt rather than reused.
-PARSER_VERSION = "1"
+PARSER_VERSION = "2"  # 2: wide time series get a turned copy (upload/wide.py)
 
 
 class FileStore:

@@ -146,7 +146,9 @@ def default_chart_specs(dataset: Dataset) -> list[dict]:
 
     Reads the cleaned sheets (cached) for column types and distinct counts.
     """
-    sheets = [s["name"] for s in (dataset.meta or {}).get("sheets", [])][:MAX_DEFAULT_SHEETS]
+    listed = (dataset.meta or {}).get("sheets", [])
+    turned = {s.get("turned_from") for s in listed}  # a wide sheet is charted through its copy
+    sheets = [s["name"] for s in listed if s["name"] not in turned][:MAX_DEFAULT_SHEETS]
     meta = {name: sheet_meta(load_sheet(files_dir(), dataset, name)) for name in sheets}
     return [
         {"index": i, "title": chart_title(spec), "spec": spec.to_dict(),
