@@ -328,3 +328,19 @@ def test_deleting_a_report_in_the_queue_cancels_its_build(make_app):
         assert client.get(f"/reports/{report['id']}").status_code == 404
     finally:
         GATES["delete-queue"].set()
+
+
+def test_the_default_report_compares_each_period_with_a_year_before():
+    from types import SimpleNamespace
+
+    from web.report_build import default_sections
+
+    def sheet(name, freq):
+        return {"name": name, "index": {"kind": "period", "freq": freq},
+                "columns": [{"name": "x", "dtype": "float64"}]}
+
+    dataset = SimpleNamespace(meta={"sheets": [sheet("q", "Q-DEC"), sheet("m", "M"),
+                                               sheet("y", "Y-DEC")]})
+    growth = {s["sheet"]: s["periods"] for s in default_sections(dataset)
+              if s["type"] == "growth"}
+    assert growth == {"q": 4, "m": 12, "y": 1}

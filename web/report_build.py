@@ -37,6 +37,7 @@ MAX_SECTIONS = 40
 REQUIRED = {"describe": ("sheets",), "chart": ("chart",), "ols": ("sheet", "formula"),
             "growth": ("sheet", "columns")}
 Progress = Callable[[float, str], None]
+YEAR_ON_YEAR = {"Q": 4, "M": 12}  # periods in a year, by the index's frequency letter
 
 
 # -- checking ---------------------------------------------------------------------------------
@@ -244,7 +245,8 @@ def pdf_path(report: Report) -> Path:
 
 
 def default_sections(dataset: Dataset) -> list[dict]:
-    """Summary, cleaning log, describe of every sheet, y/y growth of indexed sheets."""
+    """Summary, cleaning log, describe of every sheet, year-on-year growth of indexed sheets
+    (4 quarters, 12 months, 1 year or anything else)."""
     sheets = (dataset.meta or {}).get("sheets", [])
     sections = [{"type": "summary"}, {"type": "cleaning_log"},
                 {"type": "describe", "sheets": [s["name"] for s in sheets]}]
@@ -253,7 +255,7 @@ def default_sections(dataset: Dataset) -> list[dict]:
             numeric = [c["name"] for c in sheet["columns"]
                        if c["dtype"].startswith(("float", "int"))]
             if numeric:
-                periods = 4 if (sheet["index"].get("freq") or "").startswith("Q") else 1
+                periods = YEAR_ON_YEAR.get((sheet["index"].get("freq") or "")[:1], 1)
                 sections.append({"type": "growth", "sheet": sheet["name"],
                                  "columns": numeric[:6], "periods": periods})
     return sections
