@@ -25,7 +25,7 @@ from app import create_app
 from jobs.celery_engine import LOST, QUEUE_DOWN
 from rendition.latex.tables import format_number
 from store.db import db
-from store.models import Job
+from store.models import Job, Report
 from tests.stack_fixtures import make_stack, read_sse, stop_process, wait_for
 from tests.test_jobs_api import basket_csv, hand_indices
 from tests.test_reports_api import pdf_text
@@ -245,5 +245,18 @@ def test_with_redis_stopped_jobs_answer_503_and_the_rest_works(stack, web):
         solved = client.post("/api/v1/equations/solve", json={"equations": ["2*x - 4"]})
         assert solved.status_code == 200
         assert solved.get_json()["solutions"][0]["x"]["text"] == "2"
+        # Work that needs the queue says so, and leaves nothing half-made behind.
+        with web.app_context():
+            reports_before = db.session.scalar(db.select(db.func.count(Report.id)))
+        report = client.post("/api/v1/reports", json={"dataset": dataset,
+                                                      "sections": [{"type": "summary"}]})
+        assert report.status_code == 503
+        assert report.get_json()["error"]["message"] == QUEUE_DOWN
+        background = client.post("/api/v1/datasets?background=true",
+                                 content_type="multipart/form-data",
+                                 data={"file": (io.BytesIO(b"a,b\n1,2\n"), "queued.csv")})
+        assert background.status_code == 503
+        with web.app_context():
+            assert db.session.scalar(db.select(db.func.count(Report.id))) == reports_before
     finally:
         stack.redis.start()
