@@ -344,3 +344,38 @@ def test_the_default_report_compares_each_period_with_a_year_before():
     growth = {s["sheet"]: s["periods"] for s in default_sections(dataset)
               if s["type"] == "growth"}
     assert growth == {"q": 4, "m": 12, "y": 1}
+
+
+def test_a_build_stopped_while_running_marks_its_report_even_if_it_was_deleted(app, hpi):
+    from jobs import Cancelled
+    from web.auth import local_user
+    from web.report_build import build_for_job
+
+    def new_report() -> str:
+        report = Report(owner_id=local_user().id, dataset_id=hpi["id"], title="Stopped",
+                        spec={"author": "", "sections": [{"type": "summary"}]},
+                        inputs_hash="1" * 64, status="queued")
+        db.session.add(report)
+        db.session.commit()
+        return report.id
+
+    def cancel(percent, message):
+        raise Cancelled("test")
+
+    with app.test_request_context():
+        report_id = new_report()
+        with pytest.raises(Cancelled):
+            build_for_job(report_id, cancel)
+        stopped = db.session.get(Report, report_id, populate_existing=True)
+        assert (stopped.status, stopped.error) == ("failed", "The build was cancelled.")
+
+        doomed = new_report()
+
+        def delete_then_cancel(percent, message):
+            db.session.delete(db.session.get(Report, doomed))
+            db.session.commit()
+            raise Cancelled("test")
+
+        with pytest.raises(Cancelled):  # not an ObjectDeletedError from marking a gone row
+            build_for_job(doomed, delete_then_cancel)
+        assert db.session.get(Report, doomed) is None

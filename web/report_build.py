@@ -176,13 +176,12 @@ def build_for_job(report_id: str, progress: Progress) -> Report:
                                   spec.get("sections", []), progress=progress)
         progress(60, "Typesetting with pdflatex")
         typeset(report, document)
-    except Cancelled:
+    except (Cancelled, QuartileError) as exc:
         db.session.rollback()
-        mark_failed(report, "The build was cancelled.")
-        raise
-    except QuartileError as exc:
-        db.session.rollback()
-        mark_failed(report, exc.message)
+        still_there = db.session.get(Report, report_id, populate_existing=True)
+        if still_there is not None:  # deleted meanwhile: nothing left to mark
+            mark_failed(still_there, "The build was cancelled." if isinstance(exc, Cancelled)
+                        else exc.message)
         raise
     publish_change(report.owner_id, "reports", report.id)
     return report
