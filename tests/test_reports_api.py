@@ -379,3 +379,26 @@ def test_a_build_stopped_while_running_marks_its_report_even_if_it_was_deleted(a
         with pytest.raises(Cancelled):  # not an ObjectDeletedError from marking a gone row
             build_for_job(doomed, delete_then_cancel)
         assert db.session.get(Report, doomed) is None
+
+
+def test_a_report_deleted_while_pdflatex_runs_leaves_no_pdf(app, hpi):
+    from jobs import Cancelled
+    from web.auth import local_user
+    from web.report_build import build_for_job, reports_dir
+
+    with app.test_request_context():
+        report = Report(owner_id=local_user().id, dataset_id=hpi["id"], title="Gone",
+                        spec={"author": "", "sections": [{"type": "summary"}]},
+                        inputs_hash="2" * 64, status="queued")
+        db.session.add(report)
+        db.session.commit()
+        report_id = report.id
+
+        def delete_at_typesetting(percent, message):
+            if message.startswith("Typesetting"):  # another request deletes it now
+                with db.engine.begin() as other:
+                    other.execute(db.delete(Report).where(Report.id == report_id))
+
+        with pytest.raises(Cancelled):
+            build_for_job(report_id, delete_at_typesetting)
+        assert not (reports_dir() / f"{'2' * 64}.pdf").exists()

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from flask import current_app
 from sqlalchemy import select
+from sqlalchemy.orm.exc import StaleDataError
 
 from errors import BadInput, Conflict, NotFound, QuartileError
 from jobs import Cancelled, lifecycle, publish_change
@@ -144,9 +145,15 @@ def typeset(report: Report, document: latex.ReportDocument) -> None:
         temp = target.with_suffix(f".{report.id}.part")
         temp.write_bytes(pdf)
         temp.replace(target)
+    report_id = report.id
     report.pdf_path = target.name
     report.status, report.error = "done", None
-    db.session.commit()
+    try:
+        db.session.commit()
+    except StaleDataError:  # the report was deleted while pdflatex ran
+        db.session.rollback()
+        _drop_unused_pdf(target.name)
+        raise Cancelled(report_id) from None
 
 
 def build_inline(report: Report, dataset: Dataset) -> None:
@@ -220,10 +227,15 @@ def delete_report(report: Report) -> None:
     owner_id, report_id, pdf_name = report.owner_id, report.id, report.pdf_path
     db.session.delete(report)
     db.session.commit()
-    if pdf_name and not db.session.scalar(select(Report.id).where(Report.pdf_path == pdf_name)
-                                          .limit(1)):
-        (reports_dir() / pdf_name).unlink(missing_ok=True)
+    if pdf_name:
+        _drop_unused_pdf(pdf_name)
     publish_change(owner_id, "reports", report_id)
+
+
+def _drop_unused_pdf(name: str) -> None:
+    """Delete a PDF no report row names (identical reports share one file)."""
+    if not db.session.scalar(select(Report.id).where(Report.pdf_path == name).limit(1)):
+        (reports_dir() / name).unlink(missing_ok=True)
 
 
 def in_flight(owner_id: int, key: str) -> Report | None:
