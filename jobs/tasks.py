@@ -38,14 +38,15 @@ def price_index_task(ctx: TaskContext, params: dict) -> dict:
 @task("report")
 def report_task(ctx: TaskContext, params: dict) -> dict:
     """Build a PDF report whose row the request created (params: {"report": id})."""
-    from web.report_build import build_for_job
+    from web.report_build import build_for_job  # the web layer loads only when a report runs
 
     report = build_for_job(params["report"], ctx.progress)
     return {"report": report.id, "title": report.title, "dataset": report.dataset_id}
 
 
 def forget_ingest_bytes(params: dict) -> None:
-    """An ingest job cancelled before it ran leaves its stored upload to nobody: drop it."""
+    """An ingest job that never finished (cancelled before it ran, its server or worker gone)
+    leaves its stored upload to nobody: drop it, unless a dataset uses the same bytes."""
     from flask import current_app
 
     forget_upload(Path(current_app.config["FILES_DIR"]), params["sha256"])
