@@ -104,7 +104,8 @@ def test_a_report_job_through_celery_reaches_done_with_its_pdf(stack, web, tmp_p
                     ["status"] in ("done", "failed") and b, 60, "the report built by Celery")
     assert done["status"] == "done", done["error"]
     assert row(web, report["job"]).engine == "celery"
-    assert row(web, report["job"]).state == "done"
+    # The task marks the report done just before the worker marks its job done.
+    wait_for(lambda: row(web, report["job"]).state == "done", 10, "the report's job")
     with client.get(done["pdf"]) as pdf:
         assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
         text = pdf_text(pdf.data, tmp_path)

@@ -186,7 +186,9 @@ def test_a_report_build_is_a_job_that_reports_each_section(client, app, hpi):
                 {"type": "growth", "sheet": "HPI", "columns": ["Canada"], "periods": 4}]
     report = built(client, hpi, sections)
     assert report["status"] == "done", report["error"]
-    job = client.get(f"/api/v1/jobs/{report['job']}").get_json()
+    # The task marks the report done just before the engine marks its job done.
+    job = wait_for(lambda: (b := client.get(f"/api/v1/jobs/{report['job']}").get_json())
+                   ["state"] == "done" and b, 10, "the report's job")
     assert (job["kind"], job["state"], job["progress"]) == ("report", "done", 100)
     assert job["result"]["report"] == report["id"]
     messages = []
@@ -245,6 +247,8 @@ def test_the_report_page_follows_its_build(client, hpi):
     report = built(client, hpi, [{"type": "summary"}], title="Page follows")
     page = client.get(f"/reports/{report['id']}").get_data(as_text=True)
     assert "Download the PDF" in page and f"/api/v1/reports/{report['id']}.pdf" in page
+    wait_for(lambda: client.get(f"/api/v1/jobs/{report['job']}").get_json()["state"] == "done",
+             10, "the report's job")  # done just after the report itself
     fragment = client.get(f"/jobs/{report['job']}/result").get_data(as_text=True)
     assert f"/api/v1/reports/{report['id']}.pdf" in fragment and "Page follows" in fragment
 
