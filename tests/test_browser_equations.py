@@ -16,6 +16,11 @@ def test_example_to_typeset_answer(live_server, page):
     assert p.locator(".solution").count() == 2
     assert p.locator("#answer math").count() >= 4
     assert "103" in p.inner_text("#answer")
+    # each value reads "x = −10 − 4√6", with true minus signs, left-aligned in its solution box
+    first = p.locator(".solution .answer math").first
+    assert first.text_content().replace("\n", "").replace(" ", "").startswith("x=\u221210\u2212")
+    box, card = first.bounding_box(), p.locator(".solution").first.bounding_box()
+    assert box["x"] - card["x"] < 40
     page.check_accessibility()
     history = p.locator("aside").inner_text()
     assert "solve: x**2-10*y+10" in history

@@ -266,3 +266,17 @@ def test_results_are_json_safe():
 def test_a_result_too_long_to_show_is_refused():
     with pytest.raises(Unprocessable, match="characters long"):
         actions.transform("expand", "(x + 1)^700")
+
+
+def test_mathml_minus_is_a_true_minus_sign_and_keeps_exponents_whole():
+    """Regression: sympy's hyphen-minus drew short, unspaced minus signs in the page."""
+    from xml.etree import ElementTree
+
+    from analysis.equations.values import mathml
+
+    markup = mathml(-10 - 4 * R6)
+    assert "-" not in markup and markup.count("\u2212") == 2
+    small = ElementTree.fromstring(mathml(sympy.Float("-1.5e-7")).replace("&#xB7;", "·"))
+    exponent = small.find(".//msup")
+    assert len(exponent) == 2  # base and exponent: the negative exponent is still one child
+    assert "".join(exponent[1].itertext()) == "\u22127"

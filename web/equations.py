@@ -272,8 +272,20 @@ def page():
         examples=EXAMPLES,
         actions=PAGE_ACTIONS,
         history=session.get("equation_history", []),
-        mathml=lambda text: Markup(f'<math display="block">{text}</math>') if text else "",
+        mathml=_math_element,
     ), status
+
+
+def _math_element(markup: str, name: str | None = None) -> Markup | str:
+    """A block of the answer's MathML, left-aligned, as `name = value` when it has a name.
+
+    `markup` is printed by sympy from objects our parser built; `name` is one of its identifiers.
+    Block-level math is centred by browsers, so each value is an inline `math` in its own line.
+    """
+    if not markup:
+        return ""
+    named = Markup("<mi>{}</mi><mo>=</mo>").format(name) if name else ""
+    return Markup('<div class="math-line"><math>{}{}</math></div>').format(named, Markup(markup))
 
 
 def _run(form: dict) -> tuple[dict | None, dict | None]:

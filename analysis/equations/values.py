@@ -9,6 +9,7 @@ built, whose names are ASCII letters and digits, so they carry no user markup.
 from __future__ import annotations
 
 import math
+import re
 from functools import lru_cache
 
 import sympy
@@ -50,8 +51,18 @@ def value_dict(value: sympy.Expr, approx_from: sympy.Expr | None = None) -> dict
 
 
 def mathml(expr: sympy.Basic) -> str:
-    """Presentation MathML: Chromium and Firefox render it natively (no script, offline)."""
-    return sympy.mathml(expr, printer="presentation")
+    """Presentation MathML: Chromium and Firefox render it natively (no script, offline).
+
+    sympy writes minus as the hyphen `-`, which browsers draw short and without operator
+    spacing; typeset it as U+2212, as TeX does.
+    """
+    markup = sympy.mathml(expr, printer="presentation").replace("<mo>-</mo>", f"<mo>{MINUS}</mo>")
+    # a negative number becomes one element again (an msup's exponent must stay one child)
+    return _NEGATIVE_NUMBER.sub(lambda m: f"<mrow><mo>{MINUS}</mo><mn>{m[1]}</mn></mrow>", markup)
+
+
+MINUS = "\u2212"
+_NEGATIVE_NUMBER = re.compile(r"<mn>-([^<]*)</mn>")
 
 
 @lru_cache(maxsize=512)  # solve asks for the same values when filtering, sorting and printing
