@@ -1,7 +1,9 @@
 """Reports over HTTP with real pdflatex: right numbers, inert hostile names, caching, isolation."""
 
+import contextlib
 import re
 import subprocess
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -214,8 +216,6 @@ def test_the_same_report_asked_twice_while_building_is_one_build(client, app, hp
 
 
 def test_a_cancelled_build_fails_the_report_and_keeps_no_pdf(make_app):
-    import threading
-
     app = make_app(JOB_WORKERS=1)
     client = app.test_client()
     hpi = UploadActions(client).dataset("2020Q1.xlsx")
@@ -261,11 +261,15 @@ def test_deleting_a_dataset_deletes_its_reports_and_charts(client, app):
                                                 "kind": "scatter", "x": "Area", "y": ["Price"]})
     assert chart.status_code == 201, chart.get_data(as_text=True)
     report = built(client, housing, [{"type": "summary"}])
+    with app.app_context():
+        pdf = app.config["FILES_DIR"] / "reports" / db.session.get(Report, report["id"]).pdf_path
+    assert pdf.exists()
     assert client.delete(f"/api/v1/datasets/{housing['id']}").status_code == 204
     assert client.get(f"/api/v1/reports/{report['id']}").status_code == 404
     assert client.get(f"/api/v1/charts/{chart.get_json()['id']}").status_code == 404
     with app.app_context():
         assert db.session.scalar(db.select(db.func.count(Report.id))) == 0
+    assert not pdf.exists()  # regression: the PDF outlived its report
 
 
 def test_the_builder_preselects_the_data_sheets_not_the_notes(client, hpi):
@@ -311,27 +315,37 @@ def test_deleting_a_report_removes_its_pdf_unless_a_twin_uses_it(make_app):
     assert not pdf.exists()
 
 
-def test_deleting_a_report_in_the_queue_cancels_its_build(make_app):
-    import threading
-
+@contextlib.contextmanager
+def report_queued_behind_a_gate(make_app, gate: str):
+    """(client, dataset, report): a summary report held in the queue by a gated job."""
     app = make_app(JOB_WORKERS=1)
     client = app.test_client()
     hpi = UploadActions(client).dataset("2020Q1.xlsx")
-    GATES["delete-queue"] = threading.Event()
+    GATES[gate] = threading.Event()
     try:
         with app.app_context():
             import jobs
             from web.auth import local_user
 
-            jobs.submit("test_gate", {"gate": "delete-queue"}, local_user().id)
+            jobs.submit("test_gate", {"gate": gate}, local_user().id)
         report = build(client, hpi, [{"type": "summary"}]).get_json()
         assert report["status"] == "queued"
-        page = client.post(f"/reports/{report['id']}/delete", follow_redirects=True)
-        assert page.status_code == 200 and "The report was deleted." in page.get_data(True)
-        assert client.get(f"/api/v1/jobs/{report['job']}").get_json()["state"] == "cancelled"
-        assert client.get(f"/reports/{report['id']}").status_code == 404
+        yield client, hpi, report
     finally:
-        GATES["delete-queue"].set()
+        GATES[gate].set()
+
+
+@pytest.mark.parametrize(("delete", "message"), [
+    ("/reports/{report}/delete", "The report was deleted."),
+    ("/datasets/{dataset}/delete", "Deleted 2020Q1.xlsx."),  # its reports go with it
+])
+def test_deleting_a_queued_report_or_its_dataset_cancels_the_build(make_app, delete, message):
+    with report_queued_behind_a_gate(make_app, f"delete {delete}") as (client, hpi, report):
+        url = delete.format(report=report["id"], dataset=hpi["id"])
+        page = client.post(url, follow_redirects=True)
+        assert page.status_code == 200 and message in page.get_data(True)
+        assert client.get(f"/api/v1/jobs/{report['job']}").get_json()["state"] == "cancelled"
+        assert client.get(f"/api/v1/reports/{report['id']}").status_code == 404
 
 
 def test_the_default_report_compares_each_period_with_a_year_before():

@@ -26,6 +26,7 @@ from upload.service import (
 )
 from upload.store import FileStore
 from web.access import dataset_for_read, dataset_for_write, readable_datasets_query
+from web.report_build import delete_reports_of
 
 bp = APIBlueprint("datasets_api", __name__, url_prefix="/api/v1/datasets", tag="Datasets")
 ERRORS = [400, 401, 404, 413, 415, 422]
@@ -102,8 +103,11 @@ def patch_dataset(dataset_id, json_data):
 @bp.output({}, status_code=204)
 @bp.doc(responses=[401, 403, 404])
 def remove_dataset(dataset_id):
-    """Delete a dataset (its bytes stay while another user's dataset uses them)."""
-    delete_dataset(files_dir(), dataset_for_write(dataset_id))
+    """Delete a dataset with its charts and reports (builds stop, unused PDFs go); its
+    bytes stay while another user's dataset uses them."""
+    dataset = dataset_for_write(dataset_id)
+    delete_reports_of(dataset)
+    delete_dataset(files_dir(), dataset)
     return ""
 
 

@@ -23,3 +23,13 @@ def dataset_dict(dataset: Dataset) -> dict:
         "cleaning_log": meta.get("cleaning_log", []),
         "options": dataset.options or {},
     }
+
+
+def default_sheet(sheets: list[dict]) -> str | None:
+    """Open on the data, not on a notes sheet: the first indexed sheet, else the largest."""
+    if not sheets:
+        return None
+    indexed = [s for s in sheets if s.get("index")]
+    if indexed:
+        return indexed[0]["name"]
+    return max(sheets, key=lambda s: s["n_rows"] * s["n_cols"])["name"]

@@ -13,9 +13,10 @@ from store.db import db
 from store.models import Dataset
 from upload.api import ingest_in_background, share_with
 from upload.preview import page_of_rows
-from upload.resources import dataset_dict
+from upload.resources import dataset_dict, default_sheet
 from upload.service import delete_dataset, ingest_upload, load_sheet, reparse
 from web.access import dataset_for_read, dataset_for_write, readable_datasets_query
+from web.report_build import delete_reports_of
 
 bp = Blueprint("datasets", __name__)
 PREVIEW_ROWS = 50
@@ -138,16 +139,6 @@ def detail(dataset_id):
     )
 
 
-def default_sheet(sheets: list[dict]) -> str | None:
-    """Open on the data, not on a notes sheet: the first indexed sheet, else the largest."""
-    if not sheets:
-        return None
-    indexed = [s for s in sheets if s.get("index")]
-    if indexed:
-        return indexed[0]["name"]
-    return max(sheets, key=lambda s: s["n_rows"] * s["n_cols"])["name"]
-
-
 @bp.get("/datasets/<dataset_id>/delete")
 def confirm_delete(dataset_id):
     """Ask before deleting."""
@@ -160,6 +151,7 @@ def delete(dataset_id):
     """Delete after confirmation."""
     dataset = dataset_for_write(dataset_id)
     name = dataset.name
+    delete_reports_of(dataset)
     delete_dataset(files_dir(), dataset)
     flash(f"Deleted {name}.", "info")
     return redirect(url_for("datasets.library"))

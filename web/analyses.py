@@ -22,8 +22,8 @@ from errors import BadInput, NotFound, QuartileError
 from rendition.latex.tables import format_number, long_table
 from store.db import db
 from store.models import Dataset
+from upload.resources import default_sheet
 from upload.service import load_sheet
-from upload.views import default_sheet
 from web.access import dataset_for_read, readable_datasets_query
 from web.lru_cache import LruCache
 

@@ -34,8 +34,9 @@ from rendition.charts import (
 from rendition.charts.spec import AGGREGATES
 from store.db import db
 from store.models import Chart, Dataset
+from upload.resources import default_sheet
 from upload.service import load_sheet
-from upload.views import CsrfForm, default_sheet
+from upload.views import CsrfForm
 from web.access import dataset_for_read, owned_or_404, readable_datasets_query
 from web.chart_render import (
     FORMATS,

@@ -232,6 +232,13 @@ def delete_report(report: Report) -> None:
     publish_change(owner_id, "reports", report_id)
 
 
+def delete_reports_of(dataset: Dataset) -> None:
+    """Before a dataset goes: delete its reports as `delete_report` does, so builds stop and
+    PDFs no other report uses leave files/reports (the database cascade would keep both)."""
+    for report in db.session.scalars(select(Report).where(Report.dataset_id == dataset.id)).all():
+        delete_report(report)
+
+
 def _drop_unused_pdf(name: str) -> None:
     """Delete a PDF no report row names (identical reports share one file)."""
     if not db.session.scalar(select(Report.id).where(Report.pdf_path == name).limit(1)):

@@ -29,7 +29,7 @@ import jobs
 from errors import Conflict, QuartileError
 from store.db import db
 from store.models import Chart, Dataset, Job, Report
-from upload.views import default_sheet
+from upload.resources import default_sheet
 from web import report_build
 from web.access import dataset_for_read, owned_or_404, readable_datasets_query
 
