@@ -68,6 +68,12 @@ BAD_FILES = [
     ("zip bomb", None, "bomb.xlsx", (413, 422), "zip bomb"),
     ("sheet with no data", None, "blank.xlsx", (422,), "no data"),
     ("binary junk", bytes(range(256)) * 64, "junk.csv", (415,), ""),
+    ("prose", b"# Notes\n\nPrices rose in every quarter of the year.\nSee the annex.\n" * 5,
+     "notes.csv", (415,), "is not a table"),
+    ("python code", b"import os\n\n\ndef main():\n    print(os.getcwd())\n" * 5,
+     "script.csv", (415,), "is not a table"),
+    ("json", b'{\n  "price": 1,\n  "area": 2,\n  "rooms": 3\n}\n', "data.csv", (415,),
+     "JSON document"),
 ]
 
 

@@ -235,3 +235,20 @@ def test_hostile_csv_file_name_only_names_the_sheet(tmp_path):
 def test_password_protected_workbook_through_the_pool(tmp_path, pool):
     with pytest.raises(UnsupportedFile, match="This workbook is password-protected"):
         ingest_file(write(tmp_path, encrypted_workbook()), "secret.xlsx", tmp_path, pool=pool)
+
+
+@pytest.mark.parametrize(("content", "n_rows"), [
+    (b"CSUSHPINSA\n63.7\n64.1\n64.5\n", 3),  # one series, no date column
+    (b"quarter\n1975:Q1\n1975:Q2\n1975:Q3\n", 3),
+    (b"when\n2020-01-31\n2020-02-29\n", 2),
+])
+def test_one_column_of_numbers_or_dates_is_still_a_table(tmp_path, content, n_rows):
+    parsed = parse_file(write(tmp_path, content), "one.csv", tmp_path)
+    assert parsed.sheets[0].n_rows == n_rows
+
+
+def test_one_column_of_words_is_not_a_table(tmp_path):
+    with pytest.raises(UnsupportedFile, match="'words.txt' is not a table: its lines do not "
+                                                "split into columns"):
+        parse_file(write(tmp_path, b"The first line\nof a letter\nto a friend\n"),
+                   "words.txt", tmp_path)

@@ -39,6 +39,8 @@ REFUSED = [
     ("anim.csv", b"GIF89a" + b"\0" * 64, "a GIF image"),
     ("junk.csv", bytes(range(256)) * 8, "binary data"),
     ("letter.xlsx", word_document(), "a Word document (.doc)"),
+    ("api.csv", b'[{"price": 1, "area": 2},\n {"price": 3, "area": 4}]\n', "a JSON document"),
+    ("config.csv", b'\xef\xbb\xbf  {"a": 1}', "a JSON document"),
 ]
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 import pyarrow as pa
 
-from errors import Unprocessable
+from errors import Unprocessable, UnsupportedFile
 from sandbox import LimitedPool, Limits
 from upload.clean import CleanSheet, build_table, clean_rows, override_for
 from upload.cleaning_log import CleaningLog
@@ -25,7 +25,7 @@ from upload.guard import DEFAULT_LIMITS, GuardLimits, check_archive, check_xlsx_
 from upload.layout import detect_layout
 from upload.naming import sheet_names, tidy_text
 from upload.readers import open_text_table, read_text_body, read_workbook
-from upload.sniff import detect_format
+from upload.sniff import ACCEPTED, detect_format
 from upload.wide import turn_wide
 from upload.writers import export_csv, export_parquet, export_xlsx
 
@@ -145,6 +145,12 @@ def _parse_text(path, filename: str, out: Path, options, log: CleaningLog,
     name = _text_sheet_name(filename)
     override = override_for(options, name)
     table = open_text_table(path, log)
+    if not table.looks_like_a_table():
+        shown = repr(filename) if filename else "The file"
+        raise UnsupportedFile(
+            f"{shown} is not a table: its lines do not split into columns on commas, "
+            f"semicolons, tabs or pipes, and they are not numbers. {ACCEPTED}",
+            code="unsupported_format")
     forced = override.header_row - 1 if override.header_row else None
     found = detect_layout(table.sample, forced)
     if found is None:

@@ -115,6 +115,16 @@ class TextTable:
     sample: list[list[str]]
     offsets: list[int]  # byte offset where each sample record starts
     quoted_newlines: bool
+    split: bool  # most lines split into the same number (≥ 2) of fields
+
+    def looks_like_a_table(self) -> bool:
+        """Columns, or one column of numbers or dates (a FRED series without its date column).
+        Prose, code and notes have neither: they are refused rather than read as one column."""
+        if self.split or len(self.sample) < 2:
+            return True
+        values = [row[0] for row in self.sample[1:] if row and row[0].strip()]
+        numeric = sum(_mostly_digits(v) for v in values)
+        return bool(values) and numeric >= len(values) / 2
 
 
 def open_text_table(path: str | Path, log: CleaningLog) -> TextTable:
@@ -124,7 +134,7 @@ def open_text_table(path: str | Path, log: CleaningLog) -> TextTable:
     if len(data) > SAMPLE_BYTES:
         head = head[: head.rfind(b"\n") + 1] or head
     text = head.decode("utf-8", errors="replace")
-    delimiter = _sniff_delimiter(text)
+    delimiter, split = _sniff_delimiter(text)
     sample, offsets = _sample_records(text, delimiter)
     decimal = "," if delimiter in ";\t|" and _uses_decimal_comma(sample) else "."
     log.add(None, "delimiter", f"Columns are separated by {DELIMITERS[delimiter]}.")
@@ -132,7 +142,7 @@ def open_text_table(path: str | Path, log: CleaningLog) -> TextTable:
         log.add(None, "decimal comma", "Numbers are written with a decimal comma (1.234,56); "
                 "they were read as numbers.")
     quoted = '"' in text and bool(re.search(r'"[^"\n]*\n', text))
-    return TextTable(data, delimiter, decimal, sample, offsets, quoted)
+    return TextTable(data, delimiter, decimal, sample, offsets, quoted, split)
 
 
 def _decode(raw: bytes, log: CleaningLog) -> bytes:
@@ -193,8 +203,9 @@ def _cp1252_runs(raw: bytes):
     yield True, raw[position:]
 
 
-def _sniff_delimiter(text: str) -> str:
-    """The delimiter whose field count is the same on most lines (quotes respected)."""
+def _sniff_delimiter(text: str) -> tuple[str, bool]:
+    """The delimiter whose field count is the same on most lines (quotes respected), and
+    whether any delimiter splits the lines at all (comma when none does)."""
     lines = [line for line in text.splitlines()[:60] if line.strip()]
     best, best_score = ",", (0.0, 0)
     for delimiter in DELIMITERS:
@@ -207,7 +218,13 @@ def _sniff_delimiter(text: str) -> str:
         score = (round(frequency / len(counts), 2), mode)
         if score > best_score:
             best, best_score = delimiter, score
-    return best
+    return best, best_score[1] >= 2
+
+
+def _mostly_digits(cell: str) -> bool:
+    """12.5, -3, 1,234, 2020-01-31, 1975:Q1, Q4 1952: at least half the characters are digits."""
+    chars = [c for c in cell if not c.isspace()]
+    return sum(c.isdigit() for c in chars) * 2 >= len(chars)
 
 
 def _sample_records(text: str, delimiter: str) -> tuple[list[list[str]], list[int]]:

@@ -6,6 +6,7 @@ extension is only used in messages. Returns one of "xlsx" (also XLSM), "xls", "o
 
 from __future__ import annotations
 
+import re
 import struct
 import zipfile
 from pathlib import Path
@@ -17,6 +18,8 @@ PASSWORD = "This workbook is password-protected; save an unprotected copy and up
 ODS_MIMETYPE = b"application/vnd.oasis.opendocument.spreadsheet"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 HEAD_BYTES = 8192
+# A CSV never opens with "{", nor with "[" before an object, array, string or number.
+_JSON_START = re.compile(rb'^(\{|\[\s*[\[{"\d\]-])')
 
 # (magic prefix, what it looks like); checked in order on the first bytes.
 _MAGICS = [
@@ -66,6 +69,8 @@ def detect_format(path: str | Path, filename: str = "") -> str:
         )
     if b"\x00" in head:
         raise _unsupported(shown, "binary data")
+    if _JSON_START.match(text_head):
+        raise _unsupported(shown, "a JSON document")
     return "csv"
 
 
