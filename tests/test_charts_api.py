@@ -437,3 +437,20 @@ def test_rendering_keeps_the_chart_folder_within_its_budget(make_app):
     with client.get(f"/api/v1/charts/{cid}.png") as response:
         assert response.status_code == 200 and response.data.startswith(b"\x89PNG")
     assert not stale.exists()
+
+
+def test_a_change_to_the_drawing_code_draws_charts_afresh(tmp_path):
+    """Regression: cached PNGs outlived an upgrade of the code that draws them."""
+    import shutil
+    from pathlib import Path
+
+    import rendition.charts
+    from web.chart_render import _VERSIONS, drawing_version
+
+    source = Path(rendition.charts.__file__).parent
+    copy = tmp_path / "charts"
+    shutil.copytree(source, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    assert drawing_version(copy) == drawing_version() == _VERSIONS
+    render = copy / "render_mpl.py"
+    render.write_text(render.read_text().replace('INK = "#333333"', 'INK = "#222222"'))
+    assert drawing_version(copy) != _VERSIONS

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from rendition.charts import default_charts, sheet_meta, validate
@@ -57,4 +58,34 @@ def test_sheet_meta_describes_the_frame():
     meta = sheet_meta(dallas_frames("2011Q2")["HPI"])
     assert meta["index"] == "period" and meta["rows"] == 146
     first = meta["columns"][0]
-    assert first == {"name": "Australia", "dtype": "float64", "distinct": 146}
+    australia = dallas_frames("2011Q2")["HPI"]["Australia"].to_numpy()
+    magnitude = round(float(np.log10(np.median(np.abs(australia[australia != 0])))), 2)
+    assert first == {"name": "Australia", "dtype": "float64", "distinct": 146,
+                     "magnitude": magnitude}
+    assert 1 < magnitude < 2  # Australia's HPI (2005 = 100) has a median below 100
+
+
+def test_sheet_meta_gives_no_magnitude_for_text_zeros_and_gaps():
+    frame = pd.DataFrame({"t": ["a", "b"], "z": [0.0, np.nan], "small": [-0.004, 0.002]})
+    columns = {c["name"]: c for c in sheet_meta(frame)["columns"]}
+    assert "magnitude" not in columns["t"] and "magnitude" not in columns["z"]
+    assert columns["small"]["magnitude"] == round(np.log10(0.003), 2)  # median |x| = 0.003
+
+
+def test_the_first_line_keeps_to_one_scale():
+    """Regression: Nationwide's sheet put an index (~100), a price (~£50,000) and a % change
+    (~5) on one axis, where the index and the change lay flat along zero."""
+    rng = np.random.default_rng(3)
+    index = pd.period_range("1990Q1", periods=40, freq="Q")
+    frame = pd.DataFrame({
+        "All Index": np.linspace(80, 140, 40),  # median 110
+        "All Price £": np.linspace(30_000, 90_000, 40),
+        "All Annual Change %": rng.normal(5, 3, 40),  # median |x| about 5: 22 times smaller
+        "New Index": np.linspace(90, 150, 40),
+        "Older Index": np.linspace(600, 1_000, 40),  # median 800: 7.3 times larger
+    }, index=index)
+    specs = default_charts({"UK": sheet_meta(frame)})
+    line = next(s for s in specs if s.kind == "line")
+    assert line.y == ("All Index", "New Index", "Older Index")
+    panels = next(s for s in specs if s.kind == "small_multiples")
+    assert panels.y == tuple(frame.columns[:4])  # each panel has its own axis: all scales

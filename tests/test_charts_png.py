@@ -113,3 +113,26 @@ def test_legend_label_with_leading_underscore_is_kept():
     fig = build_figure(prepare(spec, {"s": frame}), None, None, 100)
     legend = fig.axes[0].get_legend()
     assert [t.get_text().lstrip("\u200b") for t in legend.get_texts()] == ["_a", "b"]
+
+
+def test_long_panel_titles_stay_within_their_panel():
+    """Regression: in a 480-pixel thumbnail, 'All Houses (UK) Annual Change %' ran into the
+    title of the panel beside it."""
+    from rendition.charts.prepare import prepare
+    from rendition.charts.render_mpl import build_figure
+
+    names = ["All Houses (UK) Index", "All Houses (UK) Annual Change %",
+             "Modern Houses (UK) Price £", "Older Houses (UK) Annual Change %"]
+    frame = pd.DataFrame(np.arange(40.0).reshape(10, 4), columns=names,
+                         index=pd.period_range("2000Q1", periods=10, freq="Q"))
+    spec = ChartSpec.from_dict({"kind": "small_multiples", "sheet": "s", "y": names})
+    fig = build_figure(prepare(spec, {"s": frame}), 480, 270, 100)
+    renderer = fig.canvas.get_renderer()
+    fig.canvas.draw()
+    titled = [ax for ax in fig.axes if ax.get_visible() and ax.get_title(loc="left")]
+    assert len(titled) == 4
+    for ax in titled:
+        title = ax.title if ax.get_title() else ax._left_title
+        right_edge = title.get_window_extent(renderer).x1
+        column_end = 240 * (1 + int(ax.get_position().x0 * 2))  # two columns of 240 px
+        assert right_edge <= column_end, ax.get_title(loc="left")

@@ -26,6 +26,7 @@ from flask import current_app
 from markupsafe import escape as html_escape
 
 from errors import BadInput
+from rendition import charts as charts_package
 from rendition.charts import (
     ChartSpec,
     chart_assets,
@@ -45,8 +46,21 @@ PRUNE_EVERY = 50  # disk writes between two checks of the disk budget (QUARTILE_
 # SVG sizes are in points (1/72 in) and browsers show 96 CSS pixels per inch: at 96 dpi a
 # 900-pixel chart is 675pt wide and shows as 900 pixels, like the PNG.
 SVG_DPI = 96
-# A new library version draws differently (and BokehJS refuses JSON from another version).
-_VERSIONS = f"mpl{matplotlib.__version__}/bokeh{bokeh.__version__}/plotly{plotly.__version__}/1"
+
+
+def drawing_version(code_dir: Path | None = None) -> str:
+    """What decides how a chart looks besides its spec and data: the libraries' versions (and
+    BokehJS refuses JSON from another version) and our own drawing code, fingerprinted so that
+    an upgrade never serves a chart drawn by the code before it."""
+    code = hashlib.sha256()
+    code_dir = code_dir or Path(charts_package.__file__).parent
+    for source in sorted(code_dir.glob("*.py")):
+        code.update(source.name.encode() + b"\0" + source.read_bytes())
+    return (f"mpl{matplotlib.__version__}/bokeh{bokeh.__version__}/plotly{plotly.__version__}"
+            f"/{code.hexdigest()[:16]}")
+
+
+_VERSIONS = drawing_version()
 
 
 def _json_bytes(obj: dict) -> bytes:

@@ -8,6 +8,7 @@ where "columns" is a list of {"name", "dtype", optional "distinct"} (or a {name:
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -31,12 +32,27 @@ def sheet_meta(frame: pd.DataFrame) -> dict[str, Any]:
         index = "datetime"
     else:
         index = "range"
-    columns = [
-        {"name": str(name), "dtype": str(frame[name].dtype),
-         "distinct": int(frame[name].nunique(dropna=True))}
-        for name in frame.columns
-    ]
+    columns = []
+    for name in frame.columns:
+        column = {"name": str(name), "dtype": str(frame[name].dtype),
+                  "distinct": int(frame[name].nunique(dropna=True))}
+        magnitude = _magnitude(frame[name])
+        if magnitude is not None:
+            column["magnitude"] = magnitude
+        columns.append(column)
     return {"index": index, "rows": int(len(frame)), "columns": columns}
+
+
+def _magnitude(values: pd.Series) -> float | None:
+    """A numeric column's typical size as log10(median |x|) over its non-zero values, to two
+    decimals; None for text, or for a column of zeros and gaps."""
+    if not pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
+        return None
+    sizes = values.abs()
+    sizes = sizes[sizes > 0].dropna()
+    if sizes.empty:
+        return None
+    return round(math.log10(float(sizes.median())), 2)
 
 
 def default_charts(
@@ -44,7 +60,8 @@ def default_charts(
 ) -> list[ChartSpec]:
     """A few charts worth showing first, most useful first, at most MAX_DEFAULTS.
 
-    Period/date-indexed sheets: a line of the first few numeric columns, small multiples, and
+    Period/date-indexed sheets: a line of the first few numeric columns on the scale of the
+    first (given "magnitude" in the metadata, as `sheet_meta` gives it), small multiples, and
     a comparison of the first two such sheets on their shared columns (HPI vs RHPI). Tables:
     a histogram of the first numeric column, a pie of counts of the first text column with
     3-12 values (else 2), a box plot of that number by that category, a scatter of the first
@@ -57,7 +74,7 @@ def default_charts(
         if not numeric:
             continue
         if sheet in timed:
-            specs.append(_spec("line", sheet, numeric[:LINE_SERIES], dataset))
+            specs.append(_spec("line", sheet, _same_scale(meta, numeric)[:LINE_SERIES], dataset))
             if sheet == timed[0] and len(numeric) >= 2:
                 specs.append(_spec("small_multiples", sheet, numeric[:PANELS], dataset))
             if sheet == timed[0]:
@@ -89,6 +106,20 @@ def _table(sheet: str, numeric: list[str], text: list[tuple[str, int | None]], d
     if len(numeric) >= 3:
         out.append(_spec("heatmap", sheet, numeric[:HEATMAP_COLUMNS], dataset))
     return out
+
+
+def _same_scale(meta: Mapping[str, Any], numeric: list[str]) -> list[str]:
+    """The numeric columns whose typical size is within a factor of ten of the first's: an
+    index, a price in pounds and a percentage change on one axis would leave two of them flat
+    along zero."""
+    columns = meta.get("columns", [])
+    if isinstance(columns, Mapping):
+        return numeric
+    magnitudes = {str(c["name"]): c.get("magnitude") for c in columns}
+    first = magnitudes.get(numeric[0])
+    if first is None:
+        return numeric
+    return [n for n in numeric if magnitudes.get(n) is None or abs(magnitudes[n] - first) < 1]
 
 
 def _category(text: list[tuple[str, int | None]]) -> str | None:

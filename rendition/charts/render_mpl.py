@@ -205,7 +205,11 @@ def _draw_panels(fig: Figure, data: ChartData) -> None:
         _style(ax)
         if small:
             ax.tick_params(labelsize=7.5)
-        ax.set_title(mpl_text(body.panels[i]), loc="left", fontsize=10 if small else 11,
+        size = 10 if small else 11
+        # DejaVu Sans averages about 0.6 em a character; a longer title would run over the
+        # title of the panel beside it
+        fits_panel = int(0.85 * fig.bbox.width / cols / (0.6 * size * fig.dpi / 72))
+        ax.set_title(mpl_text(shorten(body.panels[i], fits_panel)), loc="left", fontsize=size,
                      color=INK)
         _plot_lines(ax, [s for s in body.series if s.panel == i], body, max(3, 12 // cols))
         if data.log_y:
