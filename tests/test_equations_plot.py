@@ -77,6 +77,27 @@ def test_an_equation_solvable_for_y_gives_its_branches():
     assert np.isnan(upper.y[np.abs(upper.x) > 2]).all()
 
 
+@pytest.mark.parametrize(("equation", "x_range", "ends"), [
+    ("x^2 + y^2 = 2", (-3.0, 3.0), [(-math.sqrt(2), 0.0), (math.sqrt(2), 0.0)]),
+    ("x^2/9 + (y-1)^2/4 = 1", (-5.0, 5.0), [(-3.0, 1.0), (3.0, 1.0)]),
+    ("y^2 = x", (-1.0, 4.0), [(0.0, 0.0)]),
+])
+def test_the_branches_of_a_closed_curve_meet_without_a_gap(equation, x_range, ends):
+    """Regression: evenly spaced samples stopped short of where the branches meet (a vertical
+    tangent), so a circle was drawn with gaps at its sides."""
+    data = plot_data([equation], x_range)
+    assert len(data.curves) == 2
+    for curve in data.curves:
+        drawn = np.isfinite(curve.y)
+        x, y = curve.x[drawn], curve.y[drawn]
+        for x0, y0 in ends:
+            at = np.flatnonzero(np.isclose(x, x0, rtol=0, atol=1e-12))
+            assert at.size == 1 and y[at[0]] == pytest.approx(y0, abs=1e-12)
+        step = (x_range[1] - x_range[0]) / 800
+        # the drawn line has no segment much longer than the sampling step along a steep side
+        assert np.max(np.hypot(np.diff(x), np.diff(y))) < 12 * step
+
+
 def test_other_curves_are_drawn_implicitly():
     data = plot_data(["x^3 + y^3 = 3x y"], (-3.0, 3.0))
     assert not data.curves and len(data.implicit) == 1

@@ -85,8 +85,9 @@ def plot_data(equations: list[str], x_range: tuple[float, float]) -> PlotData:
         if branches is None:
             pending.append((group, item))
             continue
+        ends = branch_ends(item, (a, b))
         for branch in branches:
-            curves.append(Curve(item.text, group, xs, sample(branch, xs, item.text)))
+            curves.append(_sampled_branch(item.text, group, branch, xs, ends))
     points = crossings(parsed, branches_of, (a, b)) if len(parsed) >= 2 else []
     y_range = y_limits(curves, points, (a, b))
     implicit = [implicit_curve(group, item, (a, b), y_range) for group, item in pending]
@@ -116,6 +117,46 @@ def explicit_branches(parsed: Parsed) -> list[sympy.Expr] | None:
     solutions = sympy.solve(expr, Y)
     real = [s for s in solutions if not s.has(sympy.I)]
     return real or None
+
+
+def branch_ends(parsed: Parsed, x_range: tuple[float, float]) -> list[tuple[float, float]]:
+    """Where the two branches of a quadratic in y meet, (x, y), inside `x_range`.
+
+    For a y² + b y + c = 0 they meet where b² − 4ac = 0, at y = −b / 2a, with a vertical
+    tangent: evenly spaced samples stop short of it and a circle is drawn with gaps at its
+    sides. Only for a discriminant that is a polynomial in x (its real roots are exact)."""
+    if not parsed.is_equation and Y not in parsed.lhs.free_symbols:
+        return []
+    poly = parsed.as_expression().as_poly(Y)
+    if poly is None or poly.degree() != 2:
+        return []
+    a, b, c = poly.all_coeffs()
+    discriminant = sympy.expand(b**2 - 4 * a * c)
+    if not discriminant.is_polynomial(X) or X not in discriminant.free_symbols:
+        return []
+    low, high = x_range
+    ends = []
+    for root in sympy.Poly(discriminant, X).real_roots():
+        x0 = float(root)
+        vertex = approximate((-b / (2 * a)).subs(X, root))
+        if low <= x0 <= high and vertex is not None and is_real_number(vertex):
+            ends.append((x0, vertex.real))
+    return ends
+
+
+def _sampled_branch(label: str, group: int, branch: sympy.Expr, xs: np.ndarray,
+                    ends: list[tuple[float, float]]) -> Curve:
+    """A branch sampled on `xs` plus, close to each end, steps shrinking towards it."""
+    if not ends:
+        return Curve(label, group, xs, sample(branch, xs, label))
+    step = (xs[-1] - xs[0]) / (len(xs) - 1)
+    near = step * np.array([-0.5, -0.2, -0.05, -0.01, 0.01, 0.05, 0.2, 0.5])
+    extra = np.concatenate([x0 + np.append(near, 0.0) for x0, _ in ends])
+    dense = np.unique(np.concatenate([xs, extra[(extra >= xs[0]) & (extra <= xs[-1])]]))
+    ys = sample(branch, dense, label)
+    for x0, y0 in ends:  # exactly: rounding can make the discriminant there a little negative
+        ys[dense == x0] = y0
+    return Curve(label, group, dense, ys)
 
 
 def sample(expr: sympy.Expr, xs: np.ndarray, label: str) -> np.ndarray:
