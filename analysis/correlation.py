@@ -73,8 +73,9 @@ def correlation(frame: pd.DataFrame, sheet: str, columns: list[str] | None = Non
             both = present[a] & present[b]
             count = int(both.sum())
             if count < 3:
+                rows = "1 row" if count == 1 else f"{count} rows"
                 raise Unprocessable(f"Columns '{a}' and '{b}' of sheet '{sheet}' share only "
-                                    f"{count} rows with values; a correlation needs 3.")
+                                    f"{rows} with values; a correlation needs 3.")
             x, y = data[a][both], data[b][both]
             for name, v in ((a, x), (b, y)):
                 if np.ptp(v) == 0:

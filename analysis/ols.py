@@ -71,7 +71,9 @@ def _check_estimable(formula: Formula, design: Design, sheet: str) -> None:
     """Clear 4xx errors for the cases where OLS numbers would be nan or meaningless."""
     n, k = design.X.shape
     if n <= k:
-        raise Unprocessable(f"Too few rows: {n} rows of sheet '{sheet}' have all of "
+        rows = f"1 row of sheet '{sheet}' has" if n == 1 else (
+            f"{n} rows of sheet '{sheet}' have")
+        raise Unprocessable(f"Too few rows: {rows} all of "
                             f"{', '.join(formula.columns)}, but the model has {k} coefficients; "
                             "it needs more rows than coefficients.")
     if np.ptp(design.y) == 0:

@@ -65,6 +65,9 @@ def test_correlation_errors_name_the_column():
         correlation(frame, "H", ["Price", "Mainroad"])
     with pytest.raises(BadInput, match="'sideways'"):
         correlation(frame, "H", ["Price", "Area"], "sideways")
+    sparse = pd.DataFrame({"a": [1.0, 2.0, None], "b": [None, 5.0, 6.0]})
+    with pytest.raises(Unprocessable, match="share only 1 row with values; a correlation"):
+        correlation(sparse, "S", ["a", "b"])
 
 
 def test_price_indices_on_a_tiny_table_by_hand():

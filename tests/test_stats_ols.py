@@ -183,6 +183,8 @@ def test_too_few_rows():
     frame = housing().head(3)
     with pytest.raises(Unprocessable, match="Too few rows: 3 rows .* Price, Area, Bedrooms"):
         ols_fit(frame, "H", "Price ~ Area + Bedrooms")
+    with pytest.raises(Unprocessable, match="Too few rows: 1 row of sheet 'H' has all of Pri"):
+        ols_fit(housing().head(1), "H", "Price ~ Area")
 
 
 def test_bad_prediction_inputs_name_the_column():
