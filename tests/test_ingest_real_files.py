@@ -123,7 +123,8 @@ def test_fred_monthly_dates_become_monthly_periods(tmp_path):
 
 def test_ine_latin1_tab_separated_long_format(tmp_path):
     parsed, sheets, frames = parse(tmp_path, "ine_25171.csv")
-    (frame,) = frames.values()
+    assert list(frames) == ["ine_25171", "ine_25171 by quarter"]  # pivoted: test_ingest_long
+    frame = frames["ine_25171"]  # as uploaded
     lines = (DATA / "ine_25171.csv").read_bytes().decode("latin-1").splitlines()
     header, rows = lines[0].split("\t"), [line.split("\t") for line in lines[1:]]
     assert list(frame.columns) == header and len(frame) == len(rows) == 1500

@@ -272,6 +272,11 @@ def set_index(sheet: str, frame: pd.DataFrame, generated: set[str], fixed: set[s
     return frame, None
 
 
+def column_labels(values: pd.Series, name: str) -> Labels | None:
+    """A column's values as periods or dates, as `set_index` would read them, or None."""
+    return _labels(values, name, generated=False)
+
+
 def _labels(values: pd.Series, name: str, generated: bool) -> Labels | None:
     dtype = values.dtype
     if pd.api.types.is_datetime64_any_dtype(dtype):
@@ -315,14 +320,15 @@ def _with_index(sheet, frame, name, labels: Labels, generated, log):
         order = (" The rows ran newest first; they are now sorted oldest first." if reverse
                  else " The rows were out of order; they are now sorted by period.")
     index = frame.index
-    kind, freq = labels.kind, _freq(index)
+    kind, freq = labels.kind, index_freq(index)
     start, end = _label(index[0]), _label(index[-1])
     log.add(sheet, "index", f"Column {name!r} holds {labels.form}: it is the index, named "
             f"{index_name!r}, from {start} to {end} ({plural(len(index), 'row')}).{order}")
     return frame, {"name": index_name, "kind": kind, "freq": freq, "start": start, "end": end}
 
 
-def _freq(index: pd.Index) -> str | None:
+def index_freq(index: pd.Index) -> str | None:
+    """A PeriodIndex's frequency, or pandas' guess for dates (None for fewer than 3)."""
     if isinstance(index, pd.PeriodIndex):
         return index.freqstr
     if len(index) < 3:

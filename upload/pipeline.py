@@ -23,6 +23,7 @@ from upload.clean import CleanSheet, build_table, clean_rows, override_for
 from upload.cleaning_log import CleaningLog
 from upload.guard import DEFAULT_LIMITS, GuardLimits, check_archive, check_xlsx_extent
 from upload.layout import detect_layout
+from upload.long import turn_long
 from upload.naming import sheet_names, tidy_text
 from upload.readers import open_text_table, read_text_body, read_workbook
 from upload.sniff import ACCEPTED, detect_format
@@ -51,7 +52,7 @@ class SheetMeta:
     columns: tuple[dict, ...]  # {"name", "original", "dtype"}
     index: dict | None  # {"name", "kind", "freq", "start", "end"}
     parquet: str  # file name inside out_dir (generated, never from user text)
-    turned_from: str | None = None  # the wide sheet this one turns (upload/wide.py)
+    turned_from: str | None = None  # the wide or long sheet this one turns (upload/wide, long)
 
     def to_dict(self) -> dict:
         return {
@@ -177,9 +178,10 @@ def _text_sheet_name(filename: str) -> str:
 
 def _store_with_turned(cleaned: CleanSheet, name: str, original: str, number: int, out: Path,
                        log: CleaningLog, taken: list[str]) -> list[SheetMeta]:
-    """The sheet, and after it its turned copy when it is a wide time series (upload/wide)."""
+    """The sheet, and after it its turned copy when it is a wide (upload/wide) or long
+    (upload/long) time series."""
     stored = [_store(cleaned, name, original, number, out)]
-    turned = turn_wide(name, cleaned, log)
+    turned = turn_wide(name, cleaned, log) or turn_long(name, cleaned, log)
     if turned is not None:
         suffix, sheet = turned
         extra = name[: 100 - len(suffix)] + suffix

@@ -26,7 +26,8 @@ class SheetOut(Schema):
     original_name = String()
     turned_from = String(allow_none=True, metadata={"description": (
         "Set on a sheet Quartile added: the wide sheet (one row per series, one column per "
-        "period) it turns into one column per series over a period index")})
+        "period) or long sheet (one row per series and period) it turns into one column per "
+        "series over a period index")})
     n_rows = Integer(required=True)
     n_cols = Integer(required=True)
     columns = List(Nested(ColumnOut), required=True)

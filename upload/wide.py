@@ -16,7 +16,7 @@ import pandas as pd
 
 from upload.clean import CleanSheet
 from upload.cleaning_log import CleaningLog, plural, quote_list
-from upload.periods import STR, looks_like_period, parse_labels, regular_periods
+from upload.periods import STR, index_freq, looks_like_period, parse_labels, regular_periods
 
 MIN_PERIOD_COLUMNS = 8  # fewer is a table with a few dated columns, not a time series
 MAX_SERIES = 2000  # rows that would become columns; more is not a set of series to chart
@@ -26,7 +26,7 @@ _LABEL_WORD = re.compile(
 )
 _YEAR = re.compile(r"\d{4}")
 _BULLETS = re.compile(r"^[\s\u00b7\u2022\u2023\u2043\u2013\u2014*-]+")
-_UNITS = {"M": "month", "Q-DEC": "quarter", "Y-DEC": "year"}
+UNITS = {"M": "month", "Q-DEC": "quarter", "Y-DEC": "year"}
 
 
 def turn_wide(sheet: str, cleaned: CleanSheet, log: CleaningLog) -> tuple[str, CleanSheet] | None:
@@ -52,15 +52,9 @@ def turn_wide(sheet: str, cleaned: CleanSheet, log: CleaningLog) -> tuple[str, C
     if label is None or frame.empty:
         return None
     names = _series_names(frame[label])
-    values = frame[periods].to_numpy(dtype="float64", na_value=np.nan).T
-    kind = "year" if isinstance(index, pd.PeriodIndex) and index.freqstr == "Y-DEC" else (
-        "period" if isinstance(index, pd.PeriodIndex) else "datetime")
-    index_name = {"period": "period", "year": "year", "datetime": "date"}[kind]
-    turned = pd.DataFrame(values, index=index.rename(index_name), columns=names).sort_index()
-    unit = _UNITS.get(turned.index.freqstr, "date") if kind != "datetime" else "date"
-    start, end = str(turned.index[0]), str(turned.index[-1])
-    if kind == "datetime":
-        start, end = (turned.index[0].date().isoformat(), turned.index[-1].date().isoformat())
+    values = frame[periods].to_numpy(dtype="float64", na_value=np.nan)  # series × periods
+    unit, turned = period_table(values.T, index, names, originals=names)
+    start, end = turned.index["start"], turned.index["end"]
     others = [c for c in frame.columns if c not in periods and c != label]
     detail = (f"Each row is a series named in column {label!r} and "
               f"{plural(len(periods), 'column')} are {form}. The sheet {sheet + ' by ' + unit!r} "
@@ -75,10 +69,27 @@ def turn_wide(sheet: str, cleaned: CleanSheet, log: CleaningLog) -> tuple[str, C
                    f"({quote_list(cleaned.frame.loc[empty, label].head(6), 6)}) "
                    f"{'is' if count == 1 else 'are'} left out.")
     log.add(sheet, "wide table", detail)
-    columns = [{"name": n, "original": n, "dtype": "float64"} for n in names]
-    meta = {"name": index_name, "kind": kind, "freq": _freq(turned.index), "start": start,
+    return f" by {unit}", turned
+
+
+def period_table(values: np.ndarray, index: pd.Index, names: list[str],
+                 originals: list[str | None]) -> tuple[str, CleanSheet]:
+    """(unit, sheet): `values` (periods × series) as float columns `names` over `index`,
+    sorted, with the index metadata the store keeps; the unit ("quarter", "month", "year",
+    "date") names the sheet "<sheet> by <unit>"."""
+    kind = "year" if isinstance(index, pd.PeriodIndex) and index.freqstr == "Y-DEC" else (
+        "period" if isinstance(index, pd.PeriodIndex) else "datetime")
+    index_name = {"period": "period", "year": "year", "datetime": "date"}[kind]
+    turned = pd.DataFrame(values, index=index.rename(index_name), columns=names).sort_index()
+    unit = UNITS.get(turned.index.freqstr, "date") if kind != "datetime" else "date"
+    start, end = str(turned.index[0]), str(turned.index[-1])
+    if kind == "datetime":
+        start, end = (turned.index[0].date().isoformat(), turned.index[-1].date().isoformat())
+    columns = [{"name": n, "original": o, "dtype": "float64"}
+               for n, o in zip(names, originals, strict=True)]
+    meta = {"name": index_name, "kind": kind, "freq": index_freq(turned.index), "start": start,
             "end": end}
-    return f" by {unit}", CleanSheet(turned, columns, meta)
+    return unit, CleanSheet(turned, columns, meta)
 
 
 def _period_name(name: str) -> bool:
@@ -120,12 +131,3 @@ def _label_column(frame: pd.DataFrame, periods: list[str]) -> str | None:
         candidates.append(column)
     named = [c for c in candidates if _LABEL_WORD.search(str(c))]
     return (named or candidates or [None])[0]
-
-
-def _freq(index: pd.Index) -> str | None:
-    if isinstance(index, pd.PeriodIndex):
-        return index.freqstr
-    try:
-        return pd.infer_freq(index) if len(index) >= 3 else None
-    except (TypeError, ValueError):
-        return None
