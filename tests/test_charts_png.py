@@ -136,3 +136,29 @@ def test_long_panel_titles_stay_within_their_panel():
         right_edge = title.get_window_extent(renderer).x1
         column_end = 240 * (1 + int(ax.get_position().x0 * 2))  # two columns of 240 px
         assert right_edge <= column_end, ax.get_title(loc="left")
+
+
+def test_a_thumbnail_keeps_its_plot_wide_and_its_year_labels_apart():
+    """Regression: at 480 px a legend of long names took half the width, and ten year labels
+    ran into each other."""
+    from rendition.charts.prepare import prepare
+    from rendition.charts.render_mpl import build_figure
+
+    names = [f"{n:02d} Comunidad Autónoma de la Región {n}" for n in range(1, 6)]
+    index = pd.period_range("2007Q1", periods=75, freq="Q")
+    rising = np.linspace(100, 200, 75)
+    frame = pd.DataFrame({n: rising[::-1] if i % 2 else rising for i, n in enumerate(names)},
+                         index=index)  # crossing lines: no empty corner for the legend
+    spec = ChartSpec.from_dict({"kind": "line", "sheet": "s", "y": names})
+    fig = build_figure(prepare(spec, {"s": frame}), 480, 270, 100)
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    (ax,) = fig.axes
+    assert ax.get_legend() is not None
+    assert ax.get_legend().get_window_extent(renderer).width <= 0.3 * 480
+    assert ax.get_window_extent(renderer).width >= 0.55 * 480
+    labels = [t for t in ax.get_xticklabels() if t.get_text()]
+    boxes = [t.get_window_extent(renderer) for t in labels]
+    assert len(boxes) >= 3
+    for left, right in zip(boxes, boxes[1:]):
+        assert right.x0 - left.x1 >= 8  # a clear gap between neighbouring labels

@@ -50,6 +50,7 @@ DASHES = ("-", "--", ":", "-.")
 GRID = "#e3e3e3"
 INK = "#333333"
 LEGEND_INSIDE_MAX = 6  # more entries than this go in a legend outside the axes
+LEGEND_SHARE = 0.3  # of the figure's width, at most, for a legend outside the axes
 PNG_COMPRESSION = 1  # zlib level: level 6 costs ~10 ms more per chart for ~20% smaller files
 # matplotlib says it is not thread-safe (shared caches in text layout and mathtext); a threaded
 # web worker must not draw two figures at once. Processes each have their own lock.
@@ -154,8 +155,27 @@ def _legend(ax: Axes, n_entries: int, points=None, handles=None) -> Legend | Non
     if loc is not None:
         ax.legend(loc=loc, fontsize=9, frameon=True, framealpha=0.85, edgecolor="#dddddd", **kw)
         return None
-    return ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0,
-                     fontsize=8.5, frameon=False, ncols=1 if n_entries <= 25 else 2, **kw)
+    ncols = 1 if n_entries <= 25 else 2
+    legend = ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0,
+                       fontsize=8.5, frameon=False, ncols=ncols, **kw)
+    _fit_legend(legend, LEGEND_SHARE * ax.figure.bbox.width)
+    return legend
+
+
+def _fit_legend(legend: Legend, room: float) -> None:
+    """Cut long names until the legend is at most `room` pixels wide (measured, not guessed:
+    a thumbnail is 480 pixels, and the plot keeps most of them)."""
+    renderer = legend.figure.canvas.get_renderer()
+    labels = [t.get_text().replace(r"\$", "$") for t in legend.get_texts()]  # not the escapes
+    for _ in range(4):
+        width = legend.get_window_extent(renderer).width
+        longest = max(len(label) for label in labels)
+        if width <= room or longest <= 8:
+            return
+        keep = max(8, int(longest * room / width) - 1)
+        labels = [shorten(label, keep) for label in labels]
+        for text, label in zip(legend.get_texts(), labels, strict=True):
+            text.set_text(mpl_text(label))
 
 
 def _finish(fig: Figure, ax: Axes, data: ChartData, legend: Legend | None,
@@ -173,6 +193,8 @@ def _plot_lines(ax: Axes, series, body: LineData, maxticks: int = 10) -> None:
     if body.x_kind == "time":
         xs = [s.x for s in series if s.x.size]
         if xs:
+            # a year label with its gap needs about 80 pixels: fewer ticks on a thumbnail
+            maxticks = min(maxticks, max(3, int(ax.figure.bbox.width / 80)))
             time_ticks(ax, min(x.min() for x in xs), max(x.max() for x in xs), maxticks)
     else:
         number_axis(ax.xaxis)
