@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import itertools
 import struct
 import xml.etree.ElementTree as ET
 
@@ -160,5 +161,5 @@ def test_a_thumbnail_keeps_its_plot_wide_and_its_year_labels_apart():
     labels = [t for t in ax.get_xticklabels() if t.get_text()]
     boxes = [t.get_window_extent(renderer) for t in labels]
     assert len(boxes) >= 3
-    for left, right in zip(boxes, boxes[1:]):
+    for left, right in itertools.pairwise(boxes):
         assert right.x0 - left.x1 >= 8  # a clear gap between neighbouring labels
