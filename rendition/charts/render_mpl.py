@@ -123,8 +123,10 @@ def _axes(fig: Figure, data: ChartData) -> Axes:
 def _title(ax: Axes, data: ChartData) -> None:
     pad = 6 + (11 * len(data.notes))
     fits = int(ax.figure.bbox.width / 9.5)  # fit_axes trims further, measuring the text
+    # y given: matplotlib then skips measuring every tick label to lift the title over top
+    # ticks, which our charts never have (a fifth of a PNG's drawing time)
     ax.set_title(mpl_text(shorten(data.title, fits)), loc="left", fontsize=13,
-                 fontweight="bold", color=INK, pad=pad)
+                 fontweight="bold", color=INK, pad=pad, y=1.0)
     for i, note in enumerate(data.notes):
         ax.annotate(mpl_text(note), (0, 1), xycoords="axes fraction", xytext=(0, 4 + 11 * i),
                     textcoords="offset points", fontsize=8.5, color="#666666", va="bottom")
@@ -232,7 +234,7 @@ def _draw_panels(fig: Figure, data: ChartData) -> None:
         # title of the panel beside it
         fits_panel = int(0.85 * fig.bbox.width / cols / (0.6 * size * fig.dpi / 72))
         ax.set_title(mpl_text(shorten(body.panels[i], fits_panel)), loc="left", fontsize=size,
-                     color=INK)
+                     color=INK, y=1.0)
         _plot_lines(ax, [s for s in body.series if s.panel == i], body, max(3, 12 // cols))
         if data.log_y:
             ax.set_yscale("log")
