@@ -77,6 +77,17 @@ def test_several_number_columns_each_get_a_column(tmp_path):
     assert turned["Bb · price"].tolist() == [i * 1000 + 2.0 for i in range(8)]
 
 
+def test_a_number_that_labels_each_series_is_not_a_value(tmp_path):
+    labels = quarters(8)
+    lines = ["code,region,quarter,price"]
+    lines += [f"{code},{region},{q},{code * 100 + i}" for code, region in ((7, "North"),
+              (9, "South")) for i, q in enumerate(labels)]
+    parsed, frames = parse_text(tmp_path, "\n".join(lines) + "\n", "c.csv")
+    turned = frames["c by quarter"]
+    assert list(turned.columns) == ["North", "South"]  # not "North · code", "North · price"
+    assert turned["South"].tolist() == [900.0 + i for i in range(8)]
+
+
 @pytest.mark.parametrize("case", ["two numbers for one period", "too few periods",
                                   "one series", "numbers as labels"])
 def test_other_tables_are_left_alone(tmp_path, case):

@@ -28,7 +28,8 @@ def turn_long(sheet: str, cleaned: CleanSheet, log: CleaningLog) -> tuple[str, C
 
     Long means: no period index; one column of periods or dates that repeat; one to
     MAX_VALUE_COLUMNS numeric columns; every other column text, and together with the period
-    naming each row uniquely (so no number would have to be summed or dropped).
+    naming each row uniquely (so no number would have to be summed or dropped). A numeric
+    column constant within every series (a region code) is a label, not a value.
     """
     frame = cleaned.frame
     if cleaned.index is not None or len(frame) < MIN_PERIODS:
@@ -51,14 +52,19 @@ def turn_long(sheet: str, cleaned: CleanSheet, log: CleaningLog) -> tuple[str, C
         pd.MultiIndex.from_frame(keys[varying]) if len(varying) > 1 else keys[varying[0]])
     period_codes, periods = pd.factorize(labels)
     n_series, n_periods = len(series_keys), len(periods)
-    if n_periods < MIN_PERIODS or n_series * len(values) > MAX_COLUMNS:
+    if n_periods < MIN_PERIODS:
         return None
     cells = series_codes.astype(np.int64) * n_periods + period_codes
     if len(np.unique(cells)) != len(cells):
         return None  # a series has two numbers for one period: not ours to choose between
+    # a number that never changes within a series (a region code, a unit) labels it
+    same = frame[values].groupby(series_codes).nunique(dropna=False).le(1).all()
+    values = [c for c in values if not same[c]]
+    if not values:
+        return None
     names = _names(series_keys, len(varying), keys[[d for d in dims if d not in varying]],
                    values)
-    if names is None:
+    if names is None or len(names) > MAX_COLUMNS:
         return None
     grid = np.full((n_periods, n_series * len(values)), np.nan)
     for v, column in enumerate(values):
