@@ -190,7 +190,8 @@ ANALYSES: dict[str, AnalysisSpec] = {s.kind: s for s in (
     AnalysisSpec("growth", "Growth rates (percent)", (
         SHEET, COLUMNS,
         Parameter("periods", "int", False, 1,
-                  help="Rows to compare over: 1 = quarter on quarter, 4 = year on year."),
+                  help="Rows to compare over: 1 = the period before; a year is 4 for quarters, "
+                       "12 for months."),
     ), lambda f, v: growth(f["sheet"], v["sheet"], v["columns"], v["periods"])),
     AnalysisSpec("rebase", "Rebase to a period = 100", (
         SHEET, COLUMNS,

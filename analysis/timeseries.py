@@ -143,7 +143,8 @@ def _zero_note(col: str, denominators: np.ndarray, what: str) -> list[str]:
 
 
 def growth(frame: pd.DataFrame, sheet: str, columns=None, periods: int = 1) -> SeriesResult:
-    """Percent change over `periods` rows: 1 = quarter on quarter, 4 = year on year (quarters)."""
+    """Percent change over `periods` rows: 1 = on the period before; a year is 4 rows of quarters
+    or 12 of months."""
     index = period_index(frame, sheet)
     if not isinstance(periods, int) or isinstance(periods, bool) or not 1 <= periods < len(index):
         raise BadInput(f"'periods' must be a whole number from 1 to {len(index) - 1} (sheet "
