@@ -61,7 +61,7 @@ def test_sheet_meta_describes_the_frame():
     australia = dallas_frames("2011Q2")["HPI"]["Australia"].to_numpy()
     magnitude = round(float(np.log10(np.median(np.abs(australia[australia != 0])))), 2)
     assert first == {"name": "Australia", "dtype": "float64", "distinct": 146,
-                     "magnitude": magnitude}
+                     "count": int(np.isfinite(australia).sum()), "magnitude": magnitude}
     assert 1 < magnitude < 2  # Australia's HPI (2005 = 100) has a median below 100
 
 
@@ -89,3 +89,18 @@ def test_the_first_line_keeps_to_one_scale():
     assert line.y == ("All Index", "New Index", "Older Index")
     panels = next(s for s in specs if s.kind == "small_multiples")
     assert panels.y == tuple(frame.columns[:4])  # each panel has its own axis: all scales
+
+
+def test_labels_on_one_row_each_are_not_a_category():
+    """Regression: Live Table 122's column A names five total rows (England, Unitary
+    Authorities, ...) once each; the page offered a pie of five 20% slices and a box plot of
+    one value per box."""
+    frame = pd.DataFrame({
+        "group": ["England", "Unitary", None, None, "Shire", None, "London", "Met", None, None],
+        "kind": ["a", "b", "c", "a", "b", "c", "a", "b", "c", "a"],
+        "dwellings": np.arange(10.0), "net": np.arange(10.0) ** 2})
+    specs = default_charts({"LT": sheet_meta(frame)})
+    by_kind = {s.kind: s for s in specs}
+    assert by_kind["pie"].x == "kind" and by_kind["box"].group == "kind"
+    alone = default_charts({"LT": sheet_meta(frame.drop(columns="kind"))})
+    assert {s.kind for s in alone} == {"hist", "scatter"}

@@ -2,7 +2,8 @@
 
 Works on metadata, not data, so the page can offer charts without loading every sheet:
 `frames_meta` maps sheet name -> {"index": "period" | "datetime" | "range" | …, "columns": …}
-where "columns" is a list of {"name", "dtype", optional "distinct"} (or a {name: dtype} dict).
+where "columns" is a list of {"name", "dtype", optional "distinct", "count", "magnitude"} (or a
+{name: dtype} dict).
 `sheet_meta(frame)` builds that shape from a DataFrame.
 """
 
@@ -35,7 +36,8 @@ def sheet_meta(frame: pd.DataFrame) -> dict[str, Any]:
     columns = []
     for name in frame.columns:
         column = {"name": str(name), "dtype": str(frame[name].dtype),
-                  "distinct": int(frame[name].nunique(dropna=True))}
+                  "distinct": int(frame[name].nunique(dropna=True)),
+                  "count": int(frame[name].notna().sum())}
         magnitude = _magnitude(frame[name])
         if magnitude is not None:
             column["magnitude"] = magnitude
@@ -95,7 +97,8 @@ def _compare(frames_meta, timed: list[str], dataset) -> list[ChartSpec]:
     return [_spec("compare_sheets", first, shared, dataset, sheets=(first, second))]
 
 
-def _table(sheet: str, numeric: list[str], text: list[tuple[str, int | None]], dataset):
+def _table(sheet: str, numeric: list[str], text: list[tuple[str, int | None, int | None]],
+           dataset):
     out = [_spec("hist", sheet, numeric[:1], dataset)]
     category = _category(text)
     if category is not None:
@@ -122,17 +125,21 @@ def _same_scale(meta: Mapping[str, Any], numeric: list[str]) -> list[str]:
     return [n for n in numeric if magnitudes.get(n) is None or abs(magnitudes[n] - first) < 1]
 
 
-def _category(text: list[tuple[str, int | None]]) -> str | None:
-    """First text column with 3-12 distinct values, else the first with 2 (yes/no)."""
+def _category(text: list[tuple[str, int | None, int | None]]) -> str | None:
+    """First text column with 3-12 distinct values, else the first with 2 (yes/no); each value
+    on two rows or more on average (a label on one row each is a name, not a category)."""
     for low in (3, 2):
-        for name, distinct in text:
-            if distinct is not None and low <= distinct <= PIE_MAX_DISTINCT:
+        for name, distinct, count in text:
+            if distinct is None or not low <= distinct <= PIE_MAX_DISTINCT:
+                continue
+            if count is None or count >= 2 * distinct:
                 return name
     return None
 
 
-def _split(meta: Mapping[str, Any]) -> tuple[list[str], list[tuple[str, int | None]]]:
-    """(numeric column names, [(text column name, distinct count or None)])."""
+def _split(meta: Mapping[str, Any]) -> tuple[list[str], list[tuple[str, int | None, int | None]]]:
+    """(numeric column names, [(text column name, distinct count, non-blank count)]); the
+    counts are None when the metadata lacks them."""
     columns = meta.get("columns", [])
     if isinstance(columns, Mapping):
         columns = [{"name": k, "dtype": v} for k, v in columns.items()]
@@ -142,7 +149,7 @@ def _split(meta: Mapping[str, Any]) -> tuple[list[str], list[tuple[str, int | No
         if kind == "numeric":
             numeric.append(str(col["name"]))
         elif kind == "text":
-            text.append((str(col["name"]), col.get("distinct")))
+            text.append((str(col["name"]), col.get("distinct"), col.get("count")))
     return numeric, text
 
 
