@@ -247,8 +247,15 @@ def test_one_column_of_numbers_or_dates_is_still_a_table(tmp_path, content, n_ro
     assert parsed.sheets[0].n_rows == n_rows
 
 
-def test_one_column_of_words_is_not_a_table(tmp_path):
-    with pytest.raises(UnsupportedFile, match="'words.txt' is not a table: its lines do not "
+def test_one_column_of_prose_is_not_a_table(tmp_path):
+    letter = (b"Dear Ann,\nThe prices in the north rose again this quarter.\n"
+              b"I will send the figures when the office has checked them.\nBest wishes\n")
+    with pytest.raises(UnsupportedFile, match="'letter.txt' is not a table: its lines do not "
                                                 "split into columns"):
-        parse_file(write(tmp_path, b"The first line\nof a letter\nto a friend\n"),
-                   "words.txt", tmp_path)
+        parse_file(write(tmp_path, letter), "letter.txt", tmp_path)
+
+
+def test_one_column_of_short_labels_is_a_table(tmp_path):
+    parsed = parse_file(write(tmp_path, b"answer\nYes\nNo\nYes\nNot sure\n"), "a.csv",
+                        tmp_path)
+    assert parsed.sheets[0].n_rows == 4

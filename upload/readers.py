@@ -118,13 +118,17 @@ class TextTable:
     split: bool  # most lines split into the same number (≥ 2) of fields
 
     def looks_like_a_table(self) -> bool:
-        """Columns, or one column of numbers or dates (a FRED series without its date column).
-        Prose, code and notes have neither: they are refused rather than read as one column."""
+        """Columns, or one column of numbers or dates (a FRED series without its date column)
+        or of short labels ("Yes", "North East"). Prose and code are neither: they are refused
+        rather than read as one column."""
         if self.split or len(self.sample) < 2:
             return True
-        values = [row[0] for row in self.sample[1:] if row and row[0].strip()]
+        values = [row[0].strip() for row in self.sample[1:] if row and row[0].strip()]
+        if not values:
+            return False
         numeric = sum(_mostly_digits(v) for v in values)
-        return bool(values) and numeric >= len(values) / 2
+        labels = sum(_mostly_digits(v) or _short_label(v) for v in values)
+        return numeric >= len(values) / 2 or labels >= 0.8 * len(values)
 
 
 def open_text_table(path: str | Path, log: CleaningLog) -> TextTable:
@@ -219,6 +223,14 @@ def _sniff_delimiter(text: str) -> tuple[str, bool]:
         if score > best_score:
             best, best_score = delimiter, score
     return best, best_score[1] >= 2
+
+
+def _short_label(cell: str) -> bool:
+    """A few words without the brackets, quotes and operators of code or markup."""
+    return len(cell) <= 40 and len(cell.split()) <= 4 and not _CODE_CHARS.intersection(cell)
+
+
+_CODE_CHARS = frozenset("(){}[]=;<>#\"'`")
 
 
 def _mostly_digits(cell: str) -> bool:
