@@ -122,3 +122,14 @@ def test_the_dataset_opens_on_the_pivoted_sheet(client):
                        if r["Period"] == "2024QIII" and not r["Autonomous Communities and Cities"])
     assert body["series"]["Nacional"][at] == pytest.approx(
         (183.389 / year_before - 1) * 100, rel=1e-12)
+
+
+def test_very_long_series_names_are_cut_like_column_names(tmp_path):
+    from upload.naming import MAX_NAME
+
+    long_name = "Región " + "muy " * 600  # 2,407 characters
+    lines = ["region,quarter,price"]
+    lines += [f"{r},{q},{i}" for r in (long_name, "Norte") for i, q in enumerate(quarters(8))]
+    _, frames = parse_text(tmp_path, "\n".join(lines) + "\n", "n.csv")
+    turned = frames["n by quarter"]
+    assert list(turned.columns) == [long_name[:MAX_NAME].rstrip(), "Norte"]

@@ -103,3 +103,12 @@ def test_suggested_charts_use_the_turned_sheet_not_the_wide_one(client):
     suggestions = page.split('id="charts-heading"', 1)[1].split("</section>", 1)[0]
     assert "(Table by year)" in suggestions and "(Table)" not in suggestions
     assert "Line: Australia, Austria, Belgium" in suggestions
+
+
+def test_names_unique_only_beyond_the_name_limit_are_not_turned(tmp_path):
+    from upload.naming import MAX_NAME
+
+    header = "name," + ",".join(quarters(10))
+    rows = [f"{'x' * MAX_NAME}{end}," + ",".join(str(i) for i in range(10)) for end in "ab"]
+    parsed, frames = parse_text(tmp_path, "\n".join([header, *rows]) + "\n")
+    assert list(frames) == ["wide"]  # cut to 200 characters, the two names would be one

@@ -14,6 +14,7 @@ import pandas as pd
 
 from upload.clean import CleanSheet
 from upload.cleaning_log import CleaningLog, plural, quote_list
+from upload.naming import MAX_NAME, tidy_text
 from upload.periods import column_labels
 from upload.wide import period_table
 
@@ -94,13 +95,14 @@ def _is_number(values: pd.Series) -> bool:
 def _names(series_keys, n_varying: int, constant: pd.DataFrame,
            values: list[str]) -> list[str] | None:
     """Column names: the series' varying labels joined; a blank label (INE leaves the region
-    empty on national rows) gives way to the first constant label ("Nacional")."""
-    fallback = next((str(constant[c].iloc[0]) for c in constant.columns
-                     if str(constant[c].iloc[0])), "all")
+    empty on national rows) gives way to the first constant label ("Nacional"). Cut to
+    MAX_NAME characters like any column name; None unless the names come out unique."""
+    fallback = next((tidy_text(constant[c].iloc[0]) for c in constant.columns
+                     if tidy_text(constant[c].iloc[0])), "all")
     names = []
     for key in series_keys:
-        parts = [str(p) for p in (key if n_varying > 1 else (key,)) if str(p)]
-        base = SEPARATOR.join(parts) or fallback
+        parts = [tidy_text(p) for p in (key if n_varying > 1 else (key,)) if tidy_text(p)]
+        base = (SEPARATOR.join(parts) or fallback)[:MAX_NAME].rstrip()
         names.extend([base] if len(values) == 1 else [f"{base}{SEPARATOR}{v}" for v in values])
     return names if len(set(names)) == len(names) else None
 

@@ -16,6 +16,7 @@ import pandas as pd
 
 from upload.clean import CleanSheet
 from upload.cleaning_log import CleaningLog, plural, quote_list
+from upload.naming import MAX_NAME, tidy_text
 from upload.periods import STR, index_freq, looks_like_period, parse_labels, regular_periods
 
 MIN_PERIOD_COLUMNS = 8  # fewer is a table with a few dated columns, not a time series
@@ -52,6 +53,8 @@ def turn_wide(sheet: str, cleaned: CleanSheet, log: CleaningLog) -> tuple[str, C
     if label is None or frame.empty:
         return None
     names = _series_names(frame[label])
+    if names is None:
+        return None
     values = frame[periods].to_numpy(dtype="float64", na_value=np.nan)  # series × periods
     unit, turned = period_table(values.T, index, names, originals=names)
     start, end = turned.index["start"], turned.index["end"]
@@ -98,11 +101,14 @@ def _period_name(name: str) -> bool:
     return looks_like_period(name) or bool(_YEAR.fullmatch(name)) and 1800 <= int(name) <= 2200
 
 
-def _series_names(labels: pd.Series) -> list[str]:
+def _series_names(labels: pd.Series) -> list[str] | None:
     """The row labels as column names, without list bullets and indents ("·  Russia")."""
-    raw = labels.astype(str).str.strip().tolist()
+    raw = [tidy_text(n)[:MAX_NAME].rstrip() for n in labels.astype(str)]
     clean = [_BULLETS.sub("", n).strip() or n for n in raw]
-    return clean if len(set(clean)) == len(clean) else raw
+    for names in (clean, raw):
+        if len(set(names)) == len(names):
+            return names
+    return None  # unique only beyond MAX_NAME characters
 
 
 def _period_index(names: list[str]) -> tuple[pd.Index | None, str]:
