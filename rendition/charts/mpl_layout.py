@@ -3,7 +3,8 @@
 Constrained layout measures every tick label two or three times per render and AutoDateLocator
 runs dateutil rrules on each pass; together they cost more than drawing a 180-point line chart.
 For single-axes charts we know what surrounds the axes (title, tick labels, axis labels, an
-outside legend), so we measure those few strings once and set the margins directly.
+outside legend), so we measure those few strings once and set the margins directly. Legends go
+in an empty corner, or outside on the right within LEGEND_SHARE of the width.
 """
 
 from __future__ import annotations
@@ -25,12 +26,16 @@ from matplotlib.ticker import (
     NullFormatter,
 )
 
+from rendition.charts.text import mpl_text, shorten
+
 TICK_PT = 9.0
 LABEL_PT = 10.0
 TITLE_PT = 13.0
 NOTE_PT = 8.5
 PAD_PX = 10  # white border around everything
 SLANT = 35  # degrees, for crowded category labels
+LEGEND_INSIDE_MAX = 6  # more entries than this go in a legend outside the axes
+LEGEND_SHARE = 0.3  # of the figure's width, at most, for a legend outside the axes
 
 _YEAR_STEPS = (1, 2, 5, 10, 20, 25, 50, 100, 200, 500)
 _MONTH_STEPS = (1, 2, 3, 6)
@@ -194,3 +199,40 @@ def _shorten_title(ax: Axes, renderer, room: float) -> None:
         if isinstance(child, Text) and child.get_text() == title:
             child.set_text(cut + "…")
             return
+
+
+def place_legend(ax: Axes, n_entries: int, points=None, handles=None) -> Legend | None:
+    """A legend inside the axes for a few entries; outside on the right (returned) for many.
+
+    `points` = (list of x arrays, list of y arrays) lets the legend avoid the data.
+    """
+    if n_entries <= 1:
+        return None
+    kw = {"handles": handles} if handles is not None else {}
+    loc = None
+    if n_entries <= LEGEND_INSIDE_MAX:
+        loc = emptiest_corner(ax, *points) if points else "upper left"
+    if loc is not None:
+        ax.legend(loc=loc, fontsize=9, frameon=True, framealpha=0.85, edgecolor="#dddddd", **kw)
+        return None
+    ncols = 1 if n_entries <= 25 else 2
+    legend = ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0,
+                       fontsize=8.5, frameon=False, ncols=ncols, **kw)
+    fit_legend(legend, LEGEND_SHARE * ax.figure.bbox.width)
+    return legend
+
+
+def fit_legend(legend: Legend, room: float) -> None:
+    """Cut long names until the legend is at most `room` pixels wide (measured, not guessed:
+    a thumbnail is 480 pixels, and the plot keeps most of them)."""
+    renderer = legend.figure.canvas.get_renderer()
+    labels = [t.get_text().replace(r"\$", "$") for t in legend.get_texts()]  # not the escapes
+    for _ in range(4):
+        width = legend.get_window_extent(renderer).width
+        longest = max(len(label) for label in labels)
+        if width <= room or longest <= 8:
+            return
+        keep = max(8, int(longest * room / width) - 1)
+        labels = [shorten(label, keep) for label in labels]
+        for text, label in zip(legend.get_texts(), labels, strict=True):
+            text.set_text(mpl_text(label))

@@ -36,10 +36,10 @@ from rendition.charts.chartdata import (
 )
 from rendition.charts.mpl_layout import (
     SLANT,
-    emptiest_corner,
     fit_axes,
     log_axis,
     number_axis,
+    place_legend,
     time_ticks,
 )
 from rendition.charts.prepare import prepare
@@ -49,8 +49,6 @@ from rendition.charts.text import mpl_label, mpl_text, shorten
 DASHES = ("-", "--", ":", "-.")
 GRID = "#e3e3e3"
 INK = "#333333"
-LEGEND_INSIDE_MAX = 6  # more entries than this go in a legend outside the axes
-LEGEND_SHARE = 0.3  # of the figure's width, at most, for a legend outside the axes
 PNG_COMPRESSION = 1  # zlib level: level 6 costs ~10 ms more per chart for ~20% smaller files
 # matplotlib says it is not thread-safe (shared caches in text layout and mathtext); a threaded
 # web worker must not draw two figures at once. Processes each have their own lock.
@@ -143,43 +141,6 @@ def _style(ax: Axes) -> None:
     ax.tick_params(labelsize=9, colors=INK)
 
 
-def _legend(ax: Axes, n_entries: int, points=None, handles=None) -> Legend | None:
-    """A legend inside the axes for a few entries; outside on the right (returned) for many.
-
-    `points` = (list of x arrays, list of y arrays) lets the legend avoid the data.
-    """
-    if n_entries <= 1:
-        return None
-    kw = {"handles": handles} if handles is not None else {}
-    loc = None
-    if n_entries <= LEGEND_INSIDE_MAX:
-        loc = emptiest_corner(ax, *points) if points else "upper left"
-    if loc is not None:
-        ax.legend(loc=loc, fontsize=9, frameon=True, framealpha=0.85, edgecolor="#dddddd", **kw)
-        return None
-    ncols = 1 if n_entries <= 25 else 2
-    legend = ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0,
-                       fontsize=8.5, frameon=False, ncols=ncols, **kw)
-    _fit_legend(legend, LEGEND_SHARE * ax.figure.bbox.width)
-    return legend
-
-
-def _fit_legend(legend: Legend, room: float) -> None:
-    """Cut long names until the legend is at most `room` pixels wide (measured, not guessed:
-    a thumbnail is 480 pixels, and the plot keeps most of them)."""
-    renderer = legend.figure.canvas.get_renderer()
-    labels = [t.get_text().replace(r"\$", "$") for t in legend.get_texts()]  # not the escapes
-    for _ in range(4):
-        width = legend.get_window_extent(renderer).width
-        longest = max(len(label) for label in labels)
-        if width <= room or longest <= 8:
-            return
-        keep = max(8, int(longest * room / width) - 1)
-        labels = [shorten(label, keep) for label in labels]
-        for text, label in zip(legend.get_texts(), labels, strict=True):
-            text.set_text(mpl_text(label))
-
-
 def _finish(fig: Figure, ax: Axes, data: ChartData, legend: Legend | None,
             slanted: list[str] | None = None) -> None:
     if data.log_y:
@@ -207,7 +168,7 @@ def _draw_line(fig: Figure, data: ChartData) -> None:
     ax = _axes(fig, data)
     _plot_lines(ax, body.series, body)
     points = ([s.x for s in body.series], [s.y for s in body.series])
-    legend = _legend(ax, len(body.series), points)
+    legend = place_legend(ax, len(body.series), points)
     _finish(fig, ax, data, legend)
 
 
@@ -260,7 +221,7 @@ def _draw_bar(fig: Figure, data: ChartData) -> None:
     tops = np.concatenate([v for _, v in body.series])
     xs = np.tile(pos, k)
     points = ([xs, xs, xs], [tops, tops / 2, tops * 0])  # bars fill down to zero
-    _finish(fig, ax, data, _legend(ax, k, points), slanted)
+    _finish(fig, ax, data, place_legend(ax, k, points), slanted)
 
 
 def _category_ticks(ax: Axes, categories: tuple[str, ...]) -> list[str] | None:
@@ -331,7 +292,7 @@ def _draw_scatter(fig: Figure, data: ChartData) -> None:
         entries += 1
     number_axis(ax.xaxis)
     points = ([s.x for s in body.points], [s.y for s in body.points])
-    _finish(fig, ax, data, _legend(ax, entries, points))
+    _finish(fig, ax, data, place_legend(ax, entries, points))
 
 
 def _draw_hist(fig: Figure, data: ChartData) -> None:
@@ -349,7 +310,7 @@ def _draw_hist(fig: Figure, data: ChartData) -> None:
     centres = np.tile((body.edges[:-1] + body.edges[1:]) / 2, 3)  # bars fill down to zero
     heights = [np.concatenate([c, c / 2, c * 0]).astype("float64") for _, c in body.counts]
     points = ([centres] * len(body.counts), heights)
-    _finish(fig, ax, data, _legend(ax, len(body.counts), points))
+    _finish(fig, ax, data, place_legend(ax, len(body.counts), points))
 
 
 def _draw_box(fig: Figure, data: ChartData) -> None:
@@ -381,7 +342,7 @@ def _draw_box(fig: Figure, data: ChartData) -> None:
     if grouped and k > 1:
         handles = [Patch(facecolor=color(j), alpha=0.55, label=mpl_label(name))
                    for j, name in enumerate(body.series)]
-        legend = _legend(ax, k, (xs, ys), handles=handles)
+        legend = place_legend(ax, k, (xs, ys), handles=handles)
     _finish(fig, ax, data, legend, slanted)
 
 
