@@ -11,6 +11,7 @@ import os
 import shutil
 import socket
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -108,7 +109,18 @@ def make_app(tmp_path, database_url):
             from store.db import db
 
             db.session.remove()
+            _wait_for_connections_back(db.engine)
             db.engine.dispose()
+
+
+def _wait_for_connections_back(engine, timeout: float = 5.0) -> None:
+    """A live server's request threads outlive its shutdown by a moment, and a connection
+    returned after dispose() is never closed: garbage-collected later, in whichever test runs
+    then, its ResourceWarning fails that test."""
+    checked_out = getattr(engine.pool, "checkedout", lambda: 0)
+    deadline = time.monotonic() + timeout
+    while checked_out() and time.monotonic() < deadline:
+        time.sleep(0.01)
 
 
 @pytest.fixture

@@ -19,6 +19,7 @@ import simple_websocket
 
 import jobs
 from jobs import events
+from store.db import db
 from tests.conftest import DATA, LiveServer
 from tests.stack_fixtures import GATES, make_app_stopping_jobs, read_sse, wait_for  # noqa: F401
 from web.auth import local_user
@@ -178,3 +179,25 @@ def test_the_live_page_offers_numeric_columns_only(server, hpi):
     page = requests.get(f"{server.url}/live?dataset={housing['id']}", timeout=10).text
     assert '<option value="Price" selected>' in page
     assert 'value="FurnishingStatus"' not in page
+
+
+def test_open_streams_hold_no_database_connection(server, hpi):
+    """Streams last as long as a page stays open: one holding a database connection would
+    let a few dozen open pages exhaust PostgreSQL's pool."""
+    app = server.app
+    GATES["hold"] = threading.Event()
+    with app.app_context():
+        job_id = jobs.submit("test_gate", {"gate": "hold"}, local_user()).id
+        pool = db.engine.pool
+        idle = pool.checkedout()
+    clients = [_open_raw(server, "/api/v1/events") for _ in range(3)]
+    clients += [_open_raw(server, f"/api/v1/jobs/{job_id}/events") for _ in range(3)]
+    clients += [_open_raw(server, f"/live/stream?{query(hpi, interval=100)}") for _ in range(3)]
+    try:
+        wait_for(lambda: events.broker(app).subscriber_count() == 6, 5, "six subscriptions")
+        time.sleep(0.5)  # a few heartbeats and polls of the job row
+        assert pool.checkedout() <= min(idle, 1), pool.status()  # the gated job's, at most
+    finally:
+        for sock in clients:
+            sock.close()
+        GATES["hold"].set()
