@@ -454,3 +454,26 @@ def test_a_change_to_the_drawing_code_draws_charts_afresh(tmp_path):
     render = copy / "render_mpl.py"
     render.write_text(render.read_text().replace('INK = "#333333"', 'INK = "#222222"'))
     assert drawing_version(copy) != _VERSIONS
+
+
+def test_a_dataset_page_and_its_thumbnails_read_each_sheet_once(client, uploads, monkeypatch):
+    """The page and each suggested chart's PNG need the sheets' metadata; a million-row sheet
+    takes a second to describe, so it is worked out once per stored parse."""
+    import web.charts
+    from rendition.charts import sheet_meta
+
+    described = []
+
+    def counting(frame):
+        described.append(frame.shape)
+        return sheet_meta(frame)
+
+    web.charts.SHEET_META.clear()
+    monkeypatch.setattr(web.charts, "sheet_meta", counting)
+    dataset = uploads.dataset("HousingPreferences.csv")
+    assert client.get(f"/datasets/{dataset['id']}").status_code == 200
+    for index in range(3):
+        with client.get(f"/api/v1/charts/defaults/{dataset['id']}/{index}.png?width=480"
+                        "&height=270") as response:
+            assert response.status_code == 200 and response.data.startswith(b"\x89PNG")
+    assert described == [(545, 13)]

@@ -33,28 +33,30 @@ def sheet_meta(frame: pd.DataFrame) -> dict[str, Any]:
         index = "datetime"
     else:
         index = "range"
+    counts = frame.notna().sum()
+    magnitudes = _magnitudes(frame)
     columns = []
     for name in frame.columns:
         column = {"name": str(name), "dtype": str(frame[name].dtype),
                   "distinct": int(frame[name].nunique(dropna=True)),
-                  "count": int(frame[name].notna().sum())}
-        magnitude = _magnitude(frame[name])
-        if magnitude is not None:
-            column["magnitude"] = magnitude
+                  "count": int(counts[name])}
+        if name in magnitudes:
+            column["magnitude"] = magnitudes[name]
         columns.append(column)
     return {"index": index, "rows": int(len(frame)), "columns": columns}
 
 
-def _magnitude(values: pd.Series) -> float | None:
-    """A numeric column's typical size as log10(median |x|) over its non-zero values, to two
-    decimals; None for text, or for a column of zeros and gaps."""
-    if not pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
-        return None
-    sizes = values.abs()
-    sizes = sizes[sizes > 0].dropna()
-    if sizes.empty:
-        return None
-    return round(math.log10(float(sizes.median())), 2)
+def _magnitudes(frame: pd.DataFrame) -> dict[Any, float]:
+    """Each numeric column's typical size as log10(median |x|) over its non-zero values, to
+    two decimals; none for text, or for a column of zeros and gaps. All columns at once: per
+    column, pandas' overhead made a 266-column sheet cost a tenth of a second."""
+    numeric = [c for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c])
+               and not pd.api.types.is_bool_dtype(frame[c])]
+    if not numeric:
+        return {}
+    sizes = frame[numeric].astype("float64").abs()
+    medians = sizes.where(sizes > 0).median()
+    return {c: round(math.log10(float(m)), 2) for c, m in medians.items() if m > 0}
 
 
 def default_charts(
