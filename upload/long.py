@@ -80,7 +80,7 @@ def turn_long(sheet: str, cleaned: CleanSheet, log: CleaningLog) -> tuple[str, C
 def _period_column(frame: pd.DataFrame) -> tuple[str, pd.Index] | None:
     """The first column whose every value is a period or date, with those values parsed."""
     for name in frame.columns:
-        if _is_number(frame[name]) and not pd.api.types.is_datetime64_any_dtype(frame[name]):
+        if _is_number(frame[name]):
             continue  # bare years in a number column are the value more often than the period
         labels = column_labels(frame[name], str(name))
         if labels is not None and not labels.index.isna().any():
@@ -101,7 +101,7 @@ def _names(series_keys, n_varying: int, constant: pd.DataFrame,
                      if tidy_text(constant[c].iloc[0])), "all")
     names = []
     for key in series_keys:
-        parts = [tidy_text(p) for p in (key if n_varying > 1 else (key,)) if tidy_text(p)]
+        parts = [p for p in map(tidy_text, key if n_varying > 1 else (key,)) if p]
         base = (SEPARATOR.join(parts) or fallback)[:MAX_NAME].rstrip()
         names.extend([base] if len(values) == 1 else [f"{base}{SEPARATOR}{v}" for v in values])
     return names if len(set(names)) == len(names) else None

@@ -27,7 +27,7 @@ _LABEL_WORD = re.compile(
 )
 _YEAR = re.compile(r"\d{4}")
 _BULLETS = re.compile(r"^[\s\u00b7\u2022\u2023\u2043\u2013\u2014*-]+")
-UNITS = {"M": "month", "Q-DEC": "quarter", "Y-DEC": "year"}
+_UNITS = {"M": "month", "Q-DEC": "quarter", "Y-DEC": "year"}
 
 
 def turn_wide(sheet: str, cleaned: CleanSheet, log: CleaningLog) -> tuple[str, CleanSheet] | None:
@@ -84,7 +84,7 @@ def period_table(values: np.ndarray, index: pd.Index, names: list[str],
         "period" if isinstance(index, pd.PeriodIndex) else "datetime")
     index_name = {"period": "period", "year": "year", "datetime": "date"}[kind]
     turned = pd.DataFrame(values, index=index.rename(index_name), columns=names).sort_index()
-    unit = UNITS.get(turned.index.freqstr, "date") if kind != "datetime" else "date"
+    unit = _UNITS.get(turned.index.freqstr, "date") if kind != "datetime" else "date"
     start, end = str(turned.index[0]), str(turned.index[-1])
     if kind == "datetime":
         start, end = (turned.index[0].date().isoformat(), turned.index[-1].date().isoformat())

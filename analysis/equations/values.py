@@ -17,6 +17,8 @@ import sympy
 from errors import Unprocessable
 
 PRECISION = 30  # digits used to decide "real" and to give the float
+MINUS = "\u2212"  # what TeX sets for "-"; sympy's MathML has the hyphen
+_NEGATIVE_NUMBER = re.compile(r"<mn>-([^<]*)</mn>")
 MAX_TEXT = 100_000  # characters of a result's text form; longer is no use to a person
 
 
@@ -59,10 +61,6 @@ def mathml(expr: sympy.Basic) -> str:
     markup = sympy.mathml(expr, printer="presentation").replace("<mo>-</mo>", f"<mo>{MINUS}</mo>")
     # a negative number becomes one element again (an msup's exponent must stay one child)
     return _NEGATIVE_NUMBER.sub(lambda m: f"<mrow><mo>{MINUS}</mo><mn>{m[1]}</mn></mrow>", markup)
-
-
-MINUS = "\u2212"
-_NEGATIVE_NUMBER = re.compile(r"<mn>-([^<]*)</mn>")
 
 
 @lru_cache(maxsize=512)  # solve asks for the same values when filtering, sorting and printing
