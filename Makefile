@@ -8,7 +8,7 @@ run:
 test:
 	@scripts/setup.sh test
 	.venv/bin/ruff check .
-	.venv/bin/pytest $(PYTEST_ARGS)
+	.venv/bin/pytest -n auto $(PYTEST_ARGS)
 
 lint:
 	.venv/bin/ruff check .

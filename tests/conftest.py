@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, make_url, text
 from werkzeug.serving import make_server
 
 from app import create_app
@@ -40,13 +40,31 @@ def sqlite_template(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def postgres_migrated() -> str:
-    """The PostgreSQL test database, wiped and migrated to head once per session."""
-    engine = create_engine(POSTGRES_URL)
+    """The PostgreSQL test database, wiped and migrated to head once per session.
+
+    Under pytest-xdist each worker gets a database of its own (`test_gw0`, …), created on first
+    use next to the configured one, so workers never truncate each other's tables."""
+    url = _database_for_worker(POSTGRES_URL, os.environ.get("PYTEST_XDIST_WORKER"))
+    engine = create_engine(url)
     with engine.begin() as conn:
         conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
         conn.execute(text("CREATE SCHEMA public"))
     engine.dispose()
-    return POSTGRES_URL
+    return url
+
+
+def _database_for_worker(url: str, worker: str | None) -> str:
+    if not worker:
+        return url
+    base = make_url(url)
+    name = f"{base.database}_{worker}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        exists = conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name})
+        if not exists:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
 
 
 def _truncate_postgres(url: str) -> None:
