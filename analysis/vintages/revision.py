@@ -34,7 +34,7 @@ import numpy as np
 
 from analysis.results import json_safe
 from analysis.vintages.cube import aligned, cube, first_and_latest
-from analysis.vintages.frames import Axis, ReleaseSheet
+from analysis.vintages.frames import Axis, ReleaseSheet, json_rows
 from analysis.vintages.matching import SeriesMap
 from errors import BadInput
 
@@ -45,6 +45,9 @@ def percent(change: np.ndarray, base: np.ndarray) -> np.ndarray:
         out = 100.0 * change / np.abs(base)
     out[~np.isfinite(out)] = np.nan
     return out
+
+
+TABLES = ("values", "vs_previous", "vs_previous_pct", "vs_latest", "vs_latest_pct")
 
 
 @dataclass(frozen=True, eq=False)
@@ -62,7 +65,8 @@ class SeriesRevisions:
     def to_dict(self) -> dict:
         """{"series", "periods", "values", "vs_previous", "vs_previous_pct", "vs_latest",
         "vs_latest_pct"}, the tables as lists of rows (one per period, one value per release)."""
-        return json_safe(dict(self.__dict__))
+        return {"series": self.series, "periods": list(self.periods),
+                **{key: json_rows(getattr(self, key)) for key in TABLES}}
 
 
 @dataclass(frozen=True)
