@@ -3,12 +3,15 @@ and the vintages of one series checked cell by cell against the workbooks."""
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
 
 from analysis.vintages import (
     ReleaseSheet,
+    SeriesMap,
     match_series,
     normalise_series_name,
     release_label_from,
@@ -62,6 +65,10 @@ def test_real_releases_match_by_name_and_the_renamed_aggregate_by_values():
     assert all(s.last_published_in is None for s in found.series)
     assert found.columns_for("OECD-19") == {"2011Q2": "OECD-19",
                                             "2020Q1": "Aggregate - 2005 Fixed Weights"}
+    kept = json.loads(json.dumps(found.to_dict()))
+    assert SeriesMap.from_dict(kept) == found
+    with pytest.raises(BadInput, match="This is not a series map"):
+        SeriesMap.from_dict({"sheet": "HPI", "series": [{"name": "US"}]})
 
 
 def test_a_renamed_column_and_a_rebased_renamed_column_are_found():
@@ -112,6 +119,30 @@ def test_user_overrides_win_over_names_and_values():
     assert continued.evidence[-1].by == "user"
     assert found.series[1].added_in == last
     assert found.series[3].last_published_in == releases[2].label
+
+
+def test_an_aggregate_renamed_and_split_in_two_is_followed_by_values():
+    releases, _ = made_releases(5)
+    with_world = []
+    for k, r in enumerate(releases):
+        world = (r.frame["Japan"] + r.frame["Spain"]) / 2
+        if k < 3:
+            frame = r.frame.assign(World=world)
+        else:  # renamed, and a second aggregate with other weights (within 3% of the first)
+            frame = r.frame.assign(**{"World, dynamic weights": world * 1.02,
+                                      "World, fixed weights": world * 1.001})
+        with_world.append(release(r.label, frame))
+    found = match_series(with_world)
+    fixed = found.line("World")
+    assert fixed.name == "World, fixed weights"
+    assert fixed.evidence[2].by == "values" and fixed.evidence[2].matched_to == "World"
+    old, new = with_world[2].frame["World"], with_world[3].frame["World, fixed weights"]
+    common = old.index.intersection(new.index)
+    assert fixed.evidence[2].periods_compared == len(common)
+    assert fixed.evidence[2].largest_difference == pytest.approx(
+        np.max(np.abs(new[common] / old[common] - 1)))
+    dynamic = found.line("World, dynamic weights")
+    assert dynamic.added_in == with_world[3].label and dynamic.split_from == fixed.name
 
 
 @pytest.mark.parametrize(("overrides", "message"), [

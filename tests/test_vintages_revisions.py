@@ -219,6 +219,8 @@ def test_changes_in_generated_releases_rebase_rename_and_dropped_quarters():
     ({"previous": "2005Q2", "latest": "2005Q2"},
      "Compare two different releases, not '2005Q2' with itself."),
     ({"latest": "2005Q1"}, "Release '2005Q1' is the oldest; there is nothing before it"),
+    ({"previous": "2005Q3", "latest": "2005Q1"},
+     "Release '2005Q3' comes after '2005Q1'; give the older release as previous"),
     ({"threshold_pct": -1}, "The revision threshold must be a percentage of 0 or more"),
 ])
 def test_bad_change_requests_are_refused_by_name(kwargs, message):

@@ -115,7 +115,25 @@ class SeriesMap:
 
     def to_dict(self) -> dict:
         return {"sheet": self.sheet, "releases": list(self.releases),
-                "series": [s.to_dict() for s in self.series]}
+                "tolerance": self.tolerance, "series": [s.to_dict() for s in self.series]}
+
+    @classmethod
+    def from_dict(cls, data: Mapping) -> SeriesMap:
+        """The map back from its `to_dict()` (to keep it, e.g. in a database, between runs);
+        BadInput when the dict is not one."""
+        try:
+            lines = tuple(SeriesLine(
+                name=s["name"], sheet=s["sheet"],
+                aliases=tuple((a["release"], a["name"]) for a in s["aliases"]),
+                first_release=s["first_release"], last_release=s["last_release"],
+                added_in=s["added_in"], last_published_in=s["last_published_in"],
+                evidence=tuple(MatchEvidence(**e) for e in s["evidence"]),
+                split_from=s.get("split_from")) for s in data["series"])
+            return cls(data["sheet"], lines, tuple(data.get("releases", ())),
+                       float(data.get("tolerance", 0.05)))
+        except (KeyError, TypeError, ValueError) as problem:
+            raise BadInput(f"This is not a series map ({problem!r} is missing or wrong).") \
+                from problem
 
 
 @dataclass(eq=False)

@@ -35,6 +35,7 @@ import numpy as np
 from analysis.results import json_safe
 from analysis.vintages.cube import aligned, cube, first_and_latest
 from analysis.vintages.frames import Axis, ReleaseSheet, json_rows
+from analysis.vintages.labels import normalise_series_name
 from analysis.vintages.matching import SeriesMap
 from errors import BadInput
 
@@ -112,15 +113,16 @@ class RevisionsResult:
     latest_release: str
 
     def for_series(self, name: str) -> SeriesRevisions:
-        for item in self.by_period:
-            if item.series == name:
-                return item
+        for test in (lambda n: n == name,
+                     lambda n: normalise_series_name(n) == normalise_series_name(name)):
+            for item in self.by_period:
+                if test(item.series):
+                    return item
         raise BadInput(f"The revisions hold no series '{name}'; they hold "
                        + ", ".join(f"'{s}'" for s in self.series) + ".")
 
     def horizons_for(self, name: str) -> tuple[HorizonRow, ...]:
-        self.for_series(name)
-        return dict(self.by_horizon)[name]
+        return dict(self.by_horizon)[self.for_series(name).series]
 
     def to_dict(self, by_period: bool = True) -> dict:
         """The JSON shape; `by_period=False` leaves out the periods × releases tables (large for
