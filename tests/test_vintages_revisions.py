@@ -3,14 +3,23 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
 from scipy import stats
 
-from analysis.vintages import ReleaseSheet, changes, match_series, revisions
+from analysis.vintages import (
+    ReleaseSheet,
+    changes,
+    match_series,
+    release_similarity,
+    revisions,
+    vintages,
+)
 from errors import BadInput
-from tests.vintages_fixtures import made_releases, raw_cells, real_releases, release
+from tests.vintages_fixtures import cleaned, made_releases, raw_cells, real_releases, release
 
 # The same series in both workbooks, by the names each workbook gives it (read off the sheets).
 RENAMED = {"OECD-19": "Aggregate - 2005 Fixed Weights"}
@@ -238,3 +247,15 @@ def test_releases_indexed_by_dates_work_like_periods():
     b = revisions(dated, match_series(dated), "Japan")
     np.testing.assert_array_equal(a.by_period[0].vs_previous, b.by_period[0].vs_previous)
     assert [r.n for r in a.horizons_for("Japan")] == [r.n for r in b.horizons_for("Japan")]
+
+
+def test_every_result_is_strict_json_with_null_for_missing_values():
+    releases = real_releases("PDI")  # new series, renamed and rebased ones, missing quarters
+    found = match_series(releases)
+    results = [found, vintages(releases, found, "Ireland"), revisions(releases, found),
+               changes(releases, found), release_similarity(cleaned("2020Q1"), cleaned("2011Q2"))]
+    for result in results:
+        text = json.dumps(result.to_dict(), allow_nan=False)
+        assert "NaN" not in text and "Infinity" not in text
+    table = revisions(releases, found, "Luxembourg").to_dict()["by_period"][0]
+    assert all(row[0] is None for row in table["values"])  # not in 2011Q2
