@@ -150,6 +150,8 @@ def test_an_aggregate_renamed_and_split_in_two_is_followed_by_values():
     ({"2005Q1": {"Peru": None}}, "Release '2005Q1' has no series column 'Peru'. Columns: 'US',"),
     ({"2005Q1": {"US": ""}}, "The override for column 'US' in release '2005Q1' must be a series"),
     ({"2005Q1": ["US"]}, "The override for release '2005Q1' must map a column name"),
+    ({"2005Q1": {"US": "Japan", "Spain": "Japan"}},
+     "In release '2005Q1', two columns are said to be the series 'Japan'"),
 ])
 def test_bad_overrides_are_refused_by_name(overrides, message):
     releases, _ = made_releases(2)
@@ -169,6 +171,9 @@ def test_releases_that_cannot_be_compared_are_refused():
         "2000-01", periods=1, freq="M")))
     with pytest.raises(BadInput, match="indexed differently"):
         match_series([releases[0], monthly])
+    empty = ReleaseSheet("e", releases[0].frame.iloc[:0])
+    with pytest.raises(BadInput, match="Release 'e' has no rows."):
+        match_series([releases[0], empty])
     with pytest.raises(BadInput, match="tolerance"):
         match_series(releases, tolerance=2)
 

@@ -18,6 +18,7 @@ from analysis.vintages import (
     revisions,
     vintages,
 )
+from analysis.vintages.kinds import VINTAGE_ANALYSES
 from errors import BadInput
 from tests.vintages_fixtures import cleaned, made_releases, raw_cells, real_releases, release
 
@@ -259,3 +260,26 @@ def test_every_result_is_strict_json_with_null_for_missing_values():
         assert "NaN" not in text and "Infinity" not in text
     table = revisions(releases, found, "Luxembourg").to_dict()["by_period"][0]
     assert all(row[0] is None for row in table["values"])  # not in 2011Q2
+
+
+def test_the_vintage_kinds_validate_parameters_like_every_analysis():
+    releases, _ = made_releases(4)
+    found = match_series(releases)
+    kinds = VINTAGE_ANALYSES
+    assert sorted(kinds) == ["changes", "revisions", "vintages"]
+    result = kinds["vintages"].run(releases, found, {"sheet": "HPI", "series": "US"})
+    assert result.series == "U.S." and result.releases == tuple(r.label for r in releases)
+    result = kinds["revisions"].run(releases, found, {"sheet": "HPI", "horizons": "2"})
+    assert len(result.series) == 3 and [r.horizon for r in result.horizons_for("Spain")] == [1, 2]
+    result = kinds["changes"].run(releases, found, {"sheet": "HPI", "threshold_pct": 0.5})
+    assert result.threshold_pct == 0.5 and result.latest == releases[-1].label
+    bad = [("vintages", {"sheet": "HPI"}, "Parameter 'series' is required for vintages."),
+           ("revisions", {"sheet": "HPI", "horizon": 3}, "Unknown parameter(s) for revisions: "
+                                                         "horizon."),
+           ("changes", {"sheet": "HPI", "threshold_pct": "lots"},
+            "Parameter 'threshold_pct' must be a percentage of 0 or more, not 'lots'.")]
+    for kind, params, message in bad:
+        with pytest.raises(BadInput) as caught:
+            kinds[kind].run(releases, found, params)
+        assert caught.value.message.startswith(message)
+    assert kinds["changes"].to_dict()["parameters"][3]["name"] == "threshold_pct"

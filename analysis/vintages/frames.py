@@ -104,6 +104,8 @@ def check_releases(releases: Sequence[ReleaseSheet], least: int = 1) -> None:
             raise BadInput(f"{where} has no date or period index (its rows are numbered), so it "
                            "cannot be compared across releases; vintages need a sheet whose "
                            "first column holds dates or periods such as 2020Q1.")
+        if len(index) == 0:
+            raise BadInput(f"{where} has no rows.")
         if index.hasnans:
             raise BadInput(f"{where} has rows without a period.")
         if not index.is_unique:

@@ -360,6 +360,11 @@ def _check_overrides(releases: Sequence[ReleaseSheet], overrides) -> dict[str, d
             if target is not None and (not isinstance(target, str) or not target.strip()):
                 raise BadInput(f"The override for column '{column}' in release "
                                f"'{release_label}' must be a series name or null.")
+        targets = [t for t in mapping.values() if t is not None]
+        twice = sorted({t for t in targets if targets.count(t) > 1})
+        if twice:
+            raise BadInput(f"In release '{release_label}', two columns are said to be the "
+                           f"series '{twice[0]}'; a series has one column per release.")
         out[str(release_label)] = dict(mapping)
     return out
 
