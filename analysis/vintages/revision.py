@@ -15,7 +15,8 @@ Definitions (every figure uses them; the tests recompute each one):
   series, or every period of the family's first release, has no "first estimate").
 - Value at horizon h (h periods after first publication): `value[p, r_h]` with r_h the newest
   release whose last period is at most `L[first] + h`; it exists only when some release reaches
-  `L[first] + h`. Revision at horizon h: `value[p, r_h] − value[p, first]`.
+  `L[first] + h`. Revision at horizon h: `value[p, r_h] − value[p, first]` (0 when no release
+  came out within h periods: the first estimate was then still the one published).
 - By horizon, over the periods with a revision at h: `n`; `mean_revision` (the bias);
   `t_stat = mean / (sd / √n)`, sd with n − 1 degrees of freedom (None when n < 2 or sd = 0; the
   revisions of neighbouring periods overlap, so read it as indicative); `mean_abs_revision`; and
