@@ -273,8 +273,8 @@ class _Matcher:
         """Join columns to free lines answering to their name; the columns left over."""
         left = []
         for column in columns:
-            found = [line for line in free if line.answers_to(column, normalised)] \
-                if free else []
+            key = normalise_series_name(column) if normalised else column
+            found = [line for line in free if key in (line.folded if normalised else line.names)]
             if found:
                 line = max(found, key=lambda x: x.last)  # the most recently published one
                 free.remove(line)
