@@ -27,6 +27,7 @@ from analysis.vintages.frames import (
     NumericMatrix,
     ReleaseSheet,
     check_releases,
+    index_keys,
     numeric_matrix,
     series_columns,
 )
@@ -186,7 +187,7 @@ class _Matcher:
         self.releases = releases
         self.tolerance = tolerance
         self.lines: list[_Line] = []
-        self.keys = [np.asarray(r.frame.index.asi8, dtype=np.int64) for r in releases]
+        self.keys = [index_keys(r.frame.index) for r in releases]
         self._matrices: dict[int, NumericMatrix] = {}
         self._common: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = {}
         self._pending: list[tuple[_Line, int, str, int, str, str]] = []
