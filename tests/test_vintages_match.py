@@ -65,6 +65,14 @@ def test_real_releases_match_by_name_and_the_renamed_aggregate_by_values():
     assert all(s.last_published_in is None for s in found.series)
     assert found.columns_for("OECD-19") == {"2011Q2": "OECD-19",
                                             "2020Q1": "Aggregate - 2005 Fixed Weights"}
+    shape = found.to_dict()
+    assert {"sheet", "series"} <= set(shape)
+    assert {"name", "sheet", "aliases", "first_release", "last_release", "added_in",
+            "last_published_in", "evidence"} <= set(shape["series"][-2])
+    assert shape["series"][-2]["evidence"][0] == {
+        "release": "2020Q1", "name": "Aggregate - 2005 Fixed Weights", "matched_to": "OECD-19",
+        "by": "values", "periods_compared": 146,
+        "largest_difference": evidence.largest_difference, "factor": None}
     kept = json.loads(json.dumps(found.to_dict()))
     assert SeriesMap.from_dict(kept) == found
     with pytest.raises(BadInput, match="This is not a series map"):
