@@ -20,8 +20,8 @@ import numpy as np
 from analysis.results import json_safe
 from analysis.vintages.cube import aligned
 from analysis.vintages.frames import ReleaseSheet, column_values, unknown_release
-from analysis.vintages.matching import SeriesMap
 from analysis.vintages.revision import percent
+from analysis.vintages.seriesmap import SeriesMap
 from errors import BadInput
 
 REBASE_MIN_SHIFT = 0.02

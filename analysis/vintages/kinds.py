@@ -16,8 +16,8 @@ from typing import Any
 from analysis.registry import AnalysisSpec, Parameter
 from analysis.vintages.change import changes
 from analysis.vintages.frames import ReleaseSheet
-from analysis.vintages.matching import SeriesMap
 from analysis.vintages.revision import revisions
+from analysis.vintages.seriesmap import SeriesMap
 from analysis.vintages.vintage import vintages
 from errors import BadInput
 

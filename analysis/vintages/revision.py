@@ -37,7 +37,7 @@ from analysis.results import json_safe
 from analysis.vintages.cube import aligned, cube, first_and_latest
 from analysis.vintages.frames import Axis, ReleaseSheet, json_rows
 from analysis.vintages.labels import normalise_series_name
-from analysis.vintages.matching import SeriesMap
+from analysis.vintages.seriesmap import SeriesMap
 from errors import BadInput
 
 
