@@ -8,6 +8,7 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+import statsmodels.api as sm
 from scipy import stats
 
 from analysis.vintages import (
@@ -125,6 +126,10 @@ def check_horizons(rows, by_hand) -> None:
             100 * np.abs(revision).mean() / np.abs(first).mean())
         if revision.std() > 0:
             assert row.t_stat == pytest.approx(stats.ttest_1samp(revision, 0).statistic)
+            fit = sm.OLS(revision, np.ones(len(revision))).fit(
+                cov_type="HAC", cov_kwds={"maxlags": row.horizon - 1})
+            assert row.hac_lags == row.horizon - 1
+            assert row.t_stat_hac == pytest.approx(fit.tvalues[0])
         else:
             assert row.t_stat is None
 

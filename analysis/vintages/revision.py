@@ -19,7 +19,9 @@ Definitions (every figure uses them; the tests recompute each one):
   came out within h periods: the first estimate was then still the one published).
 - By horizon, over the periods with a revision at h: `n`; `mean_revision` (the bias);
   `t_stat = mean / (sd / √n)`, sd with n − 1 degrees of freedom (None when n < 2 or sd = 0; the
-  revisions of neighbouring periods overlap, so read it as indicative); `mean_abs_revision`; and
+  revisions of neighbouring periods overlap, so read it as indicative); `t_stat_hac`, the same
+  with a Newey-West variance over `hac_lags = h − 1` lags (revisions h periods on of consecutive
+  periods share h − 1 releases); `mean_abs_revision`; and
   `mean_abs_share_pct = 100 · mean |revision| / mean |first published value|`.
 - Latest revisions ranked: per series, between the two newest releases, the revision of the last
   period both publish (`revision`, `revision_pct`), the mean absolute percent revision over all
@@ -80,6 +82,8 @@ class HorizonRow:
     t_stat: float | None
     mean_abs_revision: float | None
     mean_abs_share_pct: float | None
+    t_stat_hac: float | None = None
+    hac_lags: int = 0
 
     def to_dict(self) -> dict:
         return json_safe(dict(self.__dict__))
@@ -172,6 +176,21 @@ def horizon_revisions(matrix: np.ndarray, steps: np.ndarray, last_step: np.ndarr
     return out, first
 
 
+def newey_west_t(values: np.ndarray, lags: int) -> float | None:
+    """t statistic of the mean with a Newey-West (Bartlett) long-run variance over `lags`
+    autocovariances, with no small-sample factor (as statsmodels' HAC by default): with 0 lags
+    it is the usual t with the n-denominator standard deviation."""
+    n = len(values)
+    if n < 2:
+        return None
+    e = values - values.mean()
+    long_run = e @ e / n
+    for j in range(1, min(lags, n - 1) + 1):
+        long_run += 2 * (1 - j / (lags + 1)) * (e[j:] @ e[:-j]) / n
+    variance = long_run / n
+    return float(values.mean() / np.sqrt(variance)) if variance > 0 else None
+
+
 def _horizon_rows(revision: np.ndarray, first: np.ndarray) -> tuple[HorizonRow, ...]:
     rows = []
     for h in range(revision.shape[1]):
@@ -179,7 +198,7 @@ def _horizon_rows(revision: np.ndarray, first: np.ndarray) -> tuple[HorizonRow, 
         r, f = revision[ok, h], first[ok]
         n = int(ok.sum())
         if n == 0:
-            rows.append(HorizonRow(h + 1, 0, None, None, None, None, None))
+            rows.append(HorizonRow(h + 1, 0, None, None, None, None, None, None, h))
             continue
         mean = float(r.mean())
         sd = float(r.std(ddof=1)) if n > 1 else None
@@ -187,7 +206,8 @@ def _horizon_rows(revision: np.ndarray, first: np.ndarray) -> tuple[HorizonRow, 
         mean_abs = float(np.abs(r).mean())
         scale = float(np.abs(f).mean())
         rows.append(HorizonRow(h + 1, n, mean, sd, t, mean_abs,
-                               100 * mean_abs / scale if scale else None))
+                               100 * mean_abs / scale if scale else None,
+                               newey_west_t(r, h), h))
     return tuple(rows)
 
 
