@@ -101,6 +101,14 @@ def test_charts_refuse_what_they_cannot_draw(made, call, message):
     assert caught.value.message.startswith(message)
 
 
+def test_charts_of_a_renamed_series_can_be_asked_by_its_old_name():
+    releases = real_releases("HPI")
+    result = revisions(releases, match_series(releases), "OECD-19")
+    assert result.series == ("Aggregate - 2005 Fixed Weights",)
+    assert result.for_series("OECD-19").aliases == ("OECD-19", "Aggregate - 2005 Fixed Weights")
+    svg_root(render_revisions_by_horizon(result, "OECD-19", "svg", width=400, height=300))
+
+
 def test_period_labels_become_the_start_of_their_period():
     times = period_times(["1975Q1", "2020-03", "2020-03-31"])
     assert [str(t)[:10] for t in times] == ["1975-01-01", "2020-03-01", "2020-03-31"]

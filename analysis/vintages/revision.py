@@ -39,7 +39,7 @@ from analysis.results import json_safe
 from analysis.vintages.cube import aligned, cube, first_and_latest
 from analysis.vintages.frames import Axis, ReleaseSheet, json_rows
 from analysis.vintages.labels import normalise_series_name
-from analysis.vintages.seriesmap import SeriesMap
+from analysis.vintages.seriesmap import SeriesLine, SeriesMap
 from errors import BadInput
 
 
@@ -65,6 +65,7 @@ class SeriesRevisions:
     vs_previous_pct: np.ndarray
     vs_latest: np.ndarray
     vs_latest_pct: np.ndarray
+    aliases: tuple[str, ...] = ()  # every name the series had in these releases
 
     def to_dict(self) -> dict:
         """{"series", "periods", "values", "vs_previous", "vs_previous_pct", "vs_latest",
@@ -118,10 +119,11 @@ class RevisionsResult:
     latest_release: str
 
     def for_series(self, name: str) -> SeriesRevisions:
-        for test in (lambda n: n == name,
-                     lambda n: normalise_series_name(n) == normalise_series_name(name)):
+        """The series called `name` now or in any release (names folded as for matching)."""
+        key = normalise_series_name(name) if isinstance(name, str) else None
+        for test in (lambda n: n == name, lambda n: normalise_series_name(n) == key):
             for item in self.by_period:
-                if test(item.series):
+                if any(test(n) for n in (item.series, *item.aliases)):
                     return item
         raise BadInput(f"The revisions hold no series '{name}'; they hold "
                        + ", ".join(f"'{s}'" for s in self.series) + ".")
@@ -143,15 +145,17 @@ class RevisionsResult:
         }
 
 
-def _by_period(name: str, periods: tuple[str, ...], matrix: np.ndarray) -> SeriesRevisions:
+def _by_period(line: SeriesLine, periods: tuple[str, ...],
+               matrix: np.ndarray) -> SeriesRevisions:
     previous = np.full_like(matrix, np.nan)
     previous[:, 1:] = matrix[:, 1:] - matrix[:, :-1]
     previous_pct = np.full_like(matrix, np.nan)
     previous_pct[:, 1:] = percent(previous[:, 1:], matrix[:, :-1])
     _, latest, _, _ = first_and_latest(matrix)
     vs_latest = latest[:, None] - matrix
-    return SeriesRevisions(name, periods, matrix, previous, previous_pct, vs_latest,
-                           percent(vs_latest, matrix))
+    names = tuple(dict.fromkeys(n for _, n in line.aliases))
+    return SeriesRevisions(line.name, periods, matrix, previous, previous_pct, vs_latest,
+                           percent(vs_latest, matrix), names)
 
 
 def horizon_revisions(matrix: np.ndarray, steps: np.ndarray, last_step: np.ndarray,
@@ -241,7 +245,7 @@ def revisions(releases: Sequence[ReleaseSheet], series_map: SeriesMap, series: s
         matrix = values[:, :, s]
         keep = np.isfinite(matrix).any(axis=1)
         periods = tuple(p for p, k in zip(axis.period_labels, keep, strict=True) if k)
-        by_period.append(_by_period(line.name, periods, matrix[keep]))
+        by_period.append(_by_period(line, periods, matrix[keep]))
         revision, first = horizon_revisions(matrix, axis.steps, axis.last_step, horizons)
         by_horizon.append((line.name, _horizon_rows(revision, first)))
         latest.append(_latest(line.name, axis, matrix))
