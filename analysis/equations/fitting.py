@@ -54,6 +54,12 @@ def compile_model(text: str, parameters: tuple[str, ...], inputs: tuple[str, ...
     arguments = (*thetas, *columns)
     rhs = parsed.rhs
     derivatives = [sympy.diff(rhs, theta) for theta in thetas]
+    for theta, derivative in zip(thetas, derivatives, strict=True):
+        if derivative.has(sympy.Derivative):  # floor, ceiling, abs, min, max of a parameter
+            raise Unprocessable(
+                f"The model has no derivative by {theta} that can be computed (floor, "
+                "ceiling, abs, min and max of a parameter have none); least squares needs "
+                "one. Write the model without them around a parameter.", code="no_derivative")
     return Compiled(
         lhs=parsed.lhs,
         rhs=rhs,
