@@ -129,3 +129,39 @@ def test_backquoted_column_and_start_values(client, hpi):
     assert body["start_method"] == "given"
     assert body["data"]["col1"] == "S. Korea" and body["response"] == "S. Korea"
     assert "S. Korea" in body["model_text"]
+
+
+def test_plotly_figure_has_points_curve_band_and_solution(client, hpi):
+    response = fit(client, hpi, sheet="HPI", model="US = a*exp(b*t)", solve="US = 2*US(2000Q1)",
+                   plot="plotly")
+    assert response.status_code == 200 and response.mimetype == "application/json"
+    figure = response.get_json()["figure"]
+    names = [trace.get("name") for trace in figure["data"]]
+    assert names == [None, "95% confidence band", "data", "fitted", "solution"]
+    low, high, points, curve, marker = figure["data"]
+    t, y, _ = us_series()
+    assert points["y"] == pytest.approx(list(y)) and points["x"][0] == 1975.0
+    assert all(lo < c < hi for lo, c, hi in zip(low["y"], curve["y"], high["y"], strict=True))
+    (a, b), _ = curve_fit(lambda t, a, b: a * np.exp(b * t), t, y, p0=[20, 0.04])
+    assert marker["x"][0] == pytest.approx(1975 + 25 + math.log(2) / b, rel=1e-6)
+
+
+def test_fit_page_shows_typeset_model_table_solution_and_plot(client, hpi):
+    page = client.get("/equations/fit", query_string={
+        "dataset": hpi["id"], "sheet": "HPI", "model": "US = a*exp(b*t)",
+        "solve": "US = 2*US(2000Q1)", "derived": "log(2)/b", "at": "2020Q1", "run": "1"})
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert 'id="estimates"' in html and "95% interval" in html and "<math>" in html
+    assert "<mn>27.6283</mn>" in html  # the estimate of a, 6 digits, in the fitted model
+    assert "Solution of US = 2*US(2000Q1)" in html and "data:image/png;base64," in html
+    assert "years since 1975Q1" in html
+    bad = client.get("/equations/fit", query_string={
+        "dataset": hpi["id"], "sheet": "HPI", "model": "US = 2*UK", "run": "1"})
+    assert bad.status_code == 400
+    assert "The model has no parameter to fit" in bad.get_data(as_text=True)
+
+
+def test_dataset_page_offers_fit_a_curve(client, hpi):
+    html = client.get(f"/datasets/{hpi['id']}").get_data(as_text=True)
+    assert f'href="/equations/fit?dataset={hpi["id"]}"' in html and "Fit a curve" in html

@@ -117,8 +117,10 @@ EXAMPLES = [
      "solve": "US = 2*US(2000Q1)", "derived": "log(2)/b", "at": "2020Q1"},
     {"label": "Logistic curve", "model": "US = K/(1 + exp(-r*(t - m)))",
      "start": "K=200, r=0.1, m=30"},
-    {"label": "Odd column name", "model": "`S. Korea` = a*exp(b*t) + c"},
+    {"label": "Odd column name", "model": "`S. Korea` = a*t^b"},
 ]
+EXAMPLES = [{"label": e["label"], "params": {k: v for k, v in e.items() if k != "label"}}
+            for e in EXAMPLES]
 
 
 @bp.get("/equations/fit")

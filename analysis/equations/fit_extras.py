@@ -114,7 +114,9 @@ def solve(context: Context) -> dict:
         number = approximate(form.xreplace(estimates))
         if number is None or not is_real_number(number):
             continue
-        solutions.append({"exact": value_dict(context.shown(form)), "value": number.real})
+        solutions.append({"exact": value_dict(context.shown(form)), "value": number.real,
+                          "mathml": mathml(sympy.Eq(context.shown(unknown), context.shown(form),
+                                                    evaluate=False))})
     method = "exact"
     if not solutions:
         method = "numeric"

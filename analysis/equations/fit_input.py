@@ -53,6 +53,8 @@ def fit_sheet(frame: pd.DataFrame, sheet: str, body: Mapping[str, Any], *,
     answer = (pool or POOL).run(worker.run, "fit", problem)
     result = answer["result"]
     result.update(context)
+    if "solve" in result and body.get("solve") is not None:
+        result["solve"]["equation"] = body["solve"]  # as typed, not with its stand-ins
     return result, answer["plot"]
 
 
