@@ -27,8 +27,11 @@ def render_fit_image(lines: dict, width: int, height: int, format: str) -> bytes
     from matplotlib.figure import Figure
 
     dpi = SVG_DPI if format == "svg" else DPI
-    figure = Figure(figsize=(width / dpi, height / dpi), dpi=dpi, layout="constrained")
+    figure = Figure(figsize=(width / dpi, height / dpi), dpi=dpi)
     FigureCanvasAgg(figure)
+    # fixed margins in pixels, not a constrained layout: it would double the drawing time
+    figure.subplots_adjust(left=70 / width, right=1 - 15 / width, bottom=50 / height,
+                           top=1 - 15 / height)
     axes = figure.subplots()
     curve, band = lines["curve"], lines["band"]
     x = np.asarray(curve["x"], dtype=float)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import sympy
@@ -134,16 +135,17 @@ def solve(context: Context) -> dict:
             "method": method, "solutions": solutions[:MAX_SOLUTIONS]}
 
 
-def _closed_forms(equation: sympy.Expr, unknown: sympy.Symbol) -> list[sympy.Expr]:
+@lru_cache(maxsize=64)  # the same model and equation again (a page reloaded) skip sympy.solve
+def _closed_forms(equation: sympy.Expr, unknown: sympy.Symbol) -> tuple[sympy.Expr, ...]:
     """Solved with every symbol real (data and estimates are): t = 25 + log(2)/b rather
     than log(2·exp(25b))/b."""
     reals = {s: sympy.Symbol(s.name, real=True) for s in equation.free_symbols}
     try:
         found = sympy.solve(equation.xreplace(reals), reals[unknown], dict=False)
     except (NotImplementedError, ValueError, TypeError):
-        return []
+        return ()
     back = {v: k for k, v in reals.items()}
-    return [f.xreplace(back) for f in found if isinstance(f, sympy.Expr)][:MAX_SOLUTIONS]
+    return tuple(f.xreplace(back) for f in found if isinstance(f, sympy.Expr))[:MAX_SOLUTIONS]
 
 
 def _numeric_roots(context: Context, equation: sympy.Expr, unknown: sympy.Symbol) -> list[float]:
