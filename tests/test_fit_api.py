@@ -165,3 +165,26 @@ def test_fit_page_shows_typeset_model_table_solution_and_plot(client, hpi):
 def test_dataset_page_offers_fit_a_curve(client, hpi):
     html = client.get(f"/datasets/{hpi['id']}").get_data(as_text=True)
     assert f'href="/equations/fit?dataset={hpi["id"]}"' in html and "Fit a curve" in html
+
+
+def test_weighted_fit_equals_curve_fit_with_sigma(client, hpi):
+    body = fit(client, hpi, sheet="HPI", model="US = a*exp(b*t)", weights="UK").get_json()
+    t, y, _ = us_series()
+    raw = pd.read_excel(DATA / "2020Q1.xlsx", sheet_name="HPI", header=0, engine="calamine")
+    w = pd.to_numeric(raw["UK"].iloc[1:]).to_numpy(float)
+    estimates, cov = curve_fit(lambda t, a, b: a * np.exp(b * t), t, y, p0=[20, 0.04],
+                               sigma=1 / np.sqrt(w), ftol=1e-14, xtol=1e-14, gtol=1e-14)
+    got = body["parameters"]
+    assert [p["estimate"] for p in got] == pytest.approx(list(estimates), rel=1e-6)
+    assert [p["std_error"] for p in got] == pytest.approx(list(np.sqrt(np.diag(cov))), rel=1e-6)
+
+
+def test_linear_model_starts_from_its_exact_solution_and_svg(client, hpi):
+    body = fit(client, hpi, sheet="HPI", model="US = a + b*t + c*t^2").get_json()
+    t, y, _ = us_series()
+    coefficients = np.polynomial.polynomial.polyfit(t, y, 2)
+    assert body["start_method"] == "linear least squares"
+    assert [p["estimate"] for p in body["parameters"]] == pytest.approx(list(coefficients),
+                                                                        rel=1e-8)
+    svg = fit(client, hpi, sheet="HPI", model="US = a + b*t", plot="svg")
+    assert svg.mimetype == "image/svg+xml" and b"<svg" in svg.data[:400]
