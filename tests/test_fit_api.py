@@ -188,3 +188,17 @@ def test_linear_model_starts_from_its_exact_solution_and_svg(client, hpi):
                                                                         rel=1e-8)
     svg = fit(client, hpi, sheet="HPI", model="US = a + b*t", plot="svg")
     assert svg.mimetype == "image/svg+xml" and b"<svg" in svg.data[:400]
+
+
+def test_hostile_column_name_is_inert_on_the_page(client):
+    name = "<img src=x onerror=alert(1)>"
+    content = f"x,{name}\n" + "".join(f"{i},{2 * i + 1 + (i % 3) / 10}\n" for i in range(1, 12))
+    dataset = UploadActions(client).upload_bytes(content.encode(), "evil.csv").get_json()
+    page = client.get("/equations/fit", query_string={
+        "dataset": dataset["id"], "sheet": "evil", "model": f"`{name}` = a + b*x", "run": "1"})
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200, html[-2000:]
+    assert "<img src=x" not in html
+    assert "<mi>&lt;img src=x onerror=alert(1)&gt;</mi>" in html
+    body = fit(client, dataset, sheet="evil", model=f"`{name}` = a + b*x").get_json()
+    assert body["model_text"] == f"{name} = a + b*x" and body["response"] == name

@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+import html
 import math
 from dataclasses import dataclass
 from functools import lru_cache
@@ -54,24 +55,31 @@ class Context:
         """The right side with the estimates in: a function of x alone."""
         return self.compiled.rhs.xreplace(self.estimates())
 
-    def shown(self, expr: sympy.Expr) -> sympy.Expr:
-        """Stand-in names of odd columns replaced by the columns' names, for printing."""
-        return expr.xreplace({symbol(k): sympy.Symbol(v) for k, v in self.problem.names.items()
-                              if k != v})
+    def shown(self, expr: sympy.Expr, markup: bool = False) -> sympy.Expr:
+        """Stand-in names of odd columns replaced by the columns' names, for printing.
+
+        `markup`: names HTML-escaped, for MathML (sympy's printer puts a name in `<mi>` as it
+        is, and a column may be called `<img src=x onerror=...>`).
+        """
+        return expr.xreplace({symbol(k): sympy.Symbol(html.escape(v) if markup else v)
+                              for k, v in self.problem.names.items() if k != v})
 
 
 def typeset(context: Context) -> dict:
     """The model as typed and with the estimates (6 digits) substituted, as text and MathML."""
-    lhs, rhs = context.shown(context.compiled.lhs), context.shown(context.compiled.rhs)
-    fitted = rhs.xreplace(context.estimates(DIGITS))
-    model = sympy.Eq(lhs, rhs, evaluate=False)
-    fitted_eq = sympy.Eq(lhs, fitted, evaluate=False)
-    return {
-        "model_text": sympy.sstr(model.lhs) + " = " + sympy.sstr(model.rhs),
-        "model_mathml": mathml(model),
-        "fitted_text": sympy.sstr(fitted_eq.lhs) + " = " + sympy.sstr(fitted_eq.rhs),
-        "fitted_mathml": mathml(fitted_eq),
-    }
+    estimates = context.estimates(DIGITS)
+    out = {}
+    for markup in (False, True):
+        lhs = context.shown(context.compiled.lhs, markup)
+        rhs = context.shown(context.compiled.rhs, markup)
+        model = sympy.Eq(lhs, rhs, evaluate=False)
+        fitted = sympy.Eq(lhs, rhs.xreplace(estimates), evaluate=False)
+        if markup:
+            out.update(model_mathml=mathml(model), fitted_mathml=mathml(fitted))
+        else:
+            out.update(model_text=f"{sympy.sstr(lhs)} = {sympy.sstr(rhs)}",
+                       fitted_text=f"{sympy.sstr(lhs)} = {sympy.sstr(fitted.rhs)}")
+    return out
 
 
 def extras(context: Context) -> dict:
@@ -116,7 +124,8 @@ def solve(context: Context) -> dict:
         if number is None or not is_real_number(number):
             continue
         solutions.append({"exact": value_dict(context.shown(form)), "value": number.real,
-                          "mathml": mathml(sympy.Eq(context.shown(unknown), context.shown(form),
+                          "mathml": mathml(sympy.Eq(context.shown(unknown, markup=True),
+                                                    context.shown(form, markup=True),
                                                     evaluate=False))})
     method = "exact"
     if not solutions:
