@@ -202,3 +202,10 @@ def test_hostile_column_name_is_inert_on_the_page(client):
     assert "<mi>&lt;img src=x onerror=alert(1)&gt;</mi>" in html
     body = fit(client, dataset, sheet="evil", model=f"`{name}` = a + b*x").get_json()
     assert body["model_text"] == f"{name} = a + b*x" and body["response"] == name
+
+
+def test_factorial_of_a_parameter_is_fitted_not_a_worker_crash(client, hpi):
+    """numpy's factorial refused floats (a 422 "worker_error"); scipy.special's takes them."""
+    body = fit(client, hpi, sheet="HPI", model="US = factorial(a)", start={"a": 4}).get_json()
+    _, y, _ = us_series()
+    assert body["fitted"][0]["fitted"] == pytest.approx(y.mean(), rel=1e-6)

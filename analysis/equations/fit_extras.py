@@ -26,6 +26,7 @@ from scipy.optimize import brentq
 
 from analysis.equations.build import _exact, build, symbol
 from analysis.equations.fit_problem import FitProblem
+from analysis.equations.fitting import MODULES
 from analysis.equations.parser import check
 from analysis.equations.values import approximate, is_real_number, mathml, value_dict
 from errors import BadInput, Unprocessable
@@ -161,7 +162,7 @@ def _numeric_roots(context: Context, equation: sympy.Expr, unknown: sympy.Symbol
     if unknown != context.x_symbol():
         raise Unprocessable(f"No closed form for {unknown}; numeric solving is along "
                             f"{context.problem.x} only.", code="no_closed_form")
-    g = sympy.lambdify([unknown], equation.xreplace(context.estimates()), modules="numpy")
+    g = sympy.lambdify([unknown], equation.xreplace(context.estimates()), modules=MODULES)
     low, high = _x_span(context, 1.0)
     grid = np.linspace(low, high, GRID)
     with np.errstate(all="ignore"):

@@ -31,6 +31,7 @@ from errors import Unprocessable
 TOLERANCE = 1e-15  # ftol, xtol, gtol: converge as far as float64 allows (NIST StRD digits)
 MAX_EVALUATIONS = 400  # per parameter
 LEVEL = 0.95
+MODULES = ["scipy", "numpy"]  # scipy.special for factorial and the polygamma of its derivative
 
 
 @dataclass(frozen=True)
@@ -65,9 +66,9 @@ def compile_model(text: str, parameters: tuple[str, ...], inputs: tuple[str, ...
         rhs=rhs,
         parameters=thetas,
         inputs=columns,
-        model=sympy.lambdify(arguments, rhs, modules="numpy"),
-        gradient=sympy.lambdify(arguments, derivatives, modules="numpy"),
-        response=sympy.lambdify(columns, parsed.lhs, modules="numpy"),
+        model=sympy.lambdify(arguments, rhs, modules=MODULES),
+        gradient=sympy.lambdify(arguments, derivatives, modules=MODULES),
+        response=sympy.lambdify(columns, parsed.lhs, modules=MODULES),
     )
 
 
@@ -102,8 +103,12 @@ def fit(problem: FitProblem) -> dict:
         # 0·∞ where the limit is 0: ∂(a·t^b)/∂b = a·t^b·log t at t = 0
         return np.where(np.isnan(jac), 0.0, jac)
 
-    first = residuals(start)
-    if not np.isfinite(first).all() or not np.isfinite(jacobian(start)).all():
+    try:
+        first, first_jacobian = residuals(start), jacobian(start)
+    except (TypeError, ValueError, ZeroDivisionError, OverflowError) as exc:
+        raise Unprocessable(f"The model cannot be evaluated on the data: {exc}.",
+                            code="not_finite") from None
+    if not np.isfinite(first).all() or not np.isfinite(first_jacobian).all():
         raise _not_finite(problem, first, start)
     p = len(problem.parameters)
     result = least_squares(
@@ -251,7 +256,7 @@ def _log_linear_guess(compiled: Compiled, columns, y):
 def _least_squares_design(inputs, parts, columns, y):
     n = len(y)
     with np.errstate(all="ignore"):
-        evaluated = [_broadcast(sympy.lambdify(inputs, part, modules="numpy")(*columns), n)
+        evaluated = [_broadcast(sympy.lambdify(inputs, part, modules=MODULES)(*columns), n)
                      for part in parts]
     design = np.column_stack(evaluated[1:])
     target = y - evaluated[0]
