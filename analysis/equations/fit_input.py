@@ -25,7 +25,8 @@ import numpy as np
 import pandas as pd
 
 from analysis.equations import worker
-from analysis.equations.fit_problem import DAYS_PER_YEAR, PER_YEAR, PLOT_TASKS, FitProblem
+from analysis.equations.fit_periods import period_timing, time_of, years_since_start
+from analysis.equations.fit_problem import PLOT_TASKS, FitProblem
 from analysis.equations.parser import Checked, check
 from analysis.equations.tokens import CONSTANT_NAMES, FUNCTION_ARITIES
 from analysis.results import label, numeric_column
@@ -93,7 +94,7 @@ def prepare(frame: pd.DataFrame, sheet: str, body: Mapping[str, Any]) -> tuple[F
             f"but only {len(labels)} row{'s' if len(labels) != 1 else ''} with values in "
             f"{', '.join(sorted(names[n] for n in data_names))}; a fit needs more rows than "
             "parameters.", code="too_few_rows")
-    timing = _timing(frame) if "t" in data_names else None
+    timing = period_timing(frame) if "t" in data_names else None
     response = next(iter(left)) if len(left) == 1 and _is_name(checked.sides[0]) else None
     solve, points = _solve_text(body.get("solve"), response, names, columns, x, timing)
     solve_for, value = _solve_for(body, x, response, solve)
@@ -210,7 +211,7 @@ def _columns(frame, sheet, data_names, names, weights_name):
     arrays: dict[str, np.ndarray] = {}
     for symbol in sorted(data_names):
         if symbol == "t" and "t" not in frame.columns:
-            arrays[symbol] = _years(frame.index)
+            arrays[symbol] = years_since_start(frame.index)
         else:
             arrays[symbol] = numeric_column(frame, sheet, names[symbol]).to_numpy()
     keep = np.logical_and.reduce([np.isfinite(a) for a in arrays.values()])
@@ -226,51 +227,6 @@ def _columns(frame, sheet, data_names, names, weights_name):
         weights = weights[keep]
     labels = tuple(label(v) for v in frame.index[keep])
     return {k: np.ascontiguousarray(v[keep]) for k, v in arrays.items()}, labels, weights
-
-
-def _years(index: pd.Index) -> np.ndarray:
-    """Years since the first row: quarters step 0.25, months 1/12; dates by days / 365.25."""
-    if isinstance(index, pd.PeriodIndex) and index.freqstr[0] in PER_YEAR:
-        ordinals = np.asarray(index.asi8, dtype="float64")
-        return (ordinals - ordinals[0]) / PER_YEAR[index.freqstr[0]]
-    days = _days(index)
-    return (days - days[0]) / DAYS_PER_YEAR
-
-
-def _days(index: pd.Index) -> np.ndarray:
-    if isinstance(index, pd.PeriodIndex):
-        index = index.start_time
-    if index.tz is not None:
-        index = index.tz_localize(None)
-    return np.asarray((index - pd.Timestamp("1970-01-01")) / pd.Timedelta(days=1), dtype=float)
-
-
-def _timing(frame: pd.DataFrame) -> dict:
-    index = frame.index
-    first = index[0]
-    if isinstance(index, pd.PeriodIndex) and index.freqstr[0] in PER_YEAR:
-        freq = index.freqstr[0]
-        periods = (freq, int(index.asi8[0]))
-        start = first.start_time
-    else:
-        start = first.start_time if isinstance(first, pd.Period) else first
-        periods = ("D", int(_days(index[:1])[0]))
-    start = start.tz_localize(None) if start.tz is not None else start
-    length = 366 if start.is_leap_year else 365
-    origin_year = start.year + (start.day_of_year - 1) / length
-    return {"origin": label(first), "periods": periods, "origin_year": float(origin_year),
-            "index": index}
-
-
-def _time_of(when, timing: dict) -> float:
-    """t of a period as typed (its start), even outside the data."""
-    period = parse_period(when)
-    index = timing["index"]
-    freq, origin = timing["periods"]
-    if freq in PER_YEAR:
-        return (period.asfreq(index.freq, how="start").ordinal - origin) / PER_YEAR[freq]
-    day = (period.start_time - pd.Timestamp("1970-01-01")) / pd.Timedelta(days=1)
-    return (day - origin) / DAYS_PER_YEAR
 
 
 # -- solve, derived, at, plot ----------------------------------------------------------------
@@ -289,7 +245,7 @@ def _solve_text(solve, response, names, columns, x, timing):
     def at_period(match: re.Match) -> str:
         inner = match.group(1).strip()
         if x == "t":
-            value = _time_of(inner, timing)
+            value = time_of(inner, timing)
         else:
             value = _float(inner, f"the value in {names[response]}({inner})")
         number = len(points) + 1
@@ -350,7 +306,7 @@ def _at(at, x, timing) -> tuple[tuple[float, ...], tuple[str, ...]]:
     if x is None:
         raise BadInput("Say along which column 'at' runs with 'x'.", code="bad_x")
     if x == "t":
-        values = tuple(_time_of(item, timing) for item in items)
+        values = tuple(time_of(item, timing) for item in items)
         return values, tuple(str(parse_period(item)) for item in items)
     values = tuple(float(_number(item, "a value in 'at'")) for item in items)
     return values, tuple(f"{v:g}" for v in values)
