@@ -41,6 +41,10 @@ def render_fit_image(lines: dict, width: int, height: int, format: str) -> bytes
     axes.plot(lines["points"]["x"], _array(lines["points"]["y"]), "o", color=POINTS, ms=3.5,
               label="data")
     axes.plot(x, _array(curve["y"]), color=CURVE, lw=1.8, label="fitted")
+    for point in lines.get("references", []):
+        axes.plot([point["x"]], [point["y"]], "o", mfc="white", mec=MARKER, ms=7, zorder=5)
+        axes.annotate(point["label"], (point["x"], point["y"]), textcoords="offset points",
+                      xytext=(8, -12), fontsize=9)
     for marker in lines["markers"]:
         axes.plot([marker["x"]], [marker["y"]], "D", color=MARKER, ms=6, zorder=5)
         axes.annotate(marker["label"], (marker["x"], marker["y"]), textcoords="offset points",
@@ -85,6 +89,14 @@ def render_fit_plotly(lines: dict, width: int, height: int) -> dict:
             "text": [plotly_text(m["label"]) for m in lines["markers"]],
             "textposition": "top left", "marker": {"color": MARKER, "size": 9,
                                                    "symbol": "diamond"}})
+    references = lines.get("references", [])
+    if references:
+        data.append({
+            "type": "scatter", "mode": "markers+text", "name": "reference",
+            "x": [r["x"] for r in references], "y": [r["y"] for r in references],
+            "text": [plotly_text(r["label"]) for r in references],
+            "textposition": "bottom right",
+            "marker": {"color": "white", "size": 9, "line": {"color": MARKER, "width": 1.5}}})
     layout = {"width": width, "height": height, "margin": {"l": 60, "r": 20, "t": 20, "b": 50},
               "xaxis": {"title": {"text": plotly_text(lines["x_label"])}},
               "yaxis": {"title": {"text": plotly_text(lines["y_label"])}},

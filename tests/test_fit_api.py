@@ -137,13 +137,15 @@ def test_plotly_figure_has_points_curve_band_and_solution(client, hpi):
     assert response.status_code == 200 and response.mimetype == "application/json"
     figure = response.get_json()["figure"]
     names = [trace.get("name") for trace in figure["data"]]
-    assert names == [None, "95% confidence band", "data", "fitted", "solution"]
-    low, high, points, curve, marker = figure["data"]
+    assert names == [None, "95% confidence band", "data", "fitted", "solution", "reference"]
+    low, high, points, curve, marker, reference = figure["data"]
     t, y, _ = us_series()
     assert points["y"] == pytest.approx(list(y)) and points["x"][0] == 1975.0
     assert all(lo < c < hi for lo, c, hi in zip(low["y"], curve["y"], high["y"], strict=True))
     (a, b), _ = curve_fit(lambda t, a, b: a * np.exp(b * t), t, y, p0=[20, 0.04])
     assert marker["x"][0] == pytest.approx(1975 + 25 + math.log(2) / b, rel=1e-6)
+    assert reference["x"] == [2000.0] and reference["text"] == ["2000Q1"]
+    assert reference["y"][0] == pytest.approx(a * math.exp(25 * b), rel=1e-6)
 
 
 def test_fit_page_shows_typeset_model_table_solution_and_plot(client, hpi):

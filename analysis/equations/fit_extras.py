@@ -254,16 +254,23 @@ def _x_span(context: Context, extend: float) -> tuple[float, float]:
 
 # -- plot data ---------------------------------------------------------------------------------
 def plot_data(context: Context, answer: dict) -> dict:
-    """{"points", "curve", "band", "markers", labels}: what rendition.fit_plot draws."""
+    """{"points", "curve", "band", "markers", "references", labels}: what rendition.fit_plot
+    draws. Markers are the solutions; references the fitted values a solve equation names
+    (US(2000Q1)); both only within the data's range and as much again on either side."""
     problem = context.problem
     inputs = context.compiled.rhs.free_symbols & set(context.compiled.inputs)
     if problem.x is None or inputs - {context.x_symbol()}:
         raise BadInput("A plot needs a model along one data variable (such as t); this one "
                        "has several inputs.", code="plot_variables")
     offset = problem.x_offset
+    near_low, near_high = _x_span(context, 1.0)  # solutions far away would squash the data
     markers = [s for s in answer.get("solve", {}).get("solutions", [])
-               if s.get("fitted") is not None]
-    xs = [float(v) for v in problem.data[problem.x]] + [m["value"] for m in markers]
+               if s.get("fitted") is not None and near_low <= s["value"] <= near_high]
+    references = [{"x": x0, "y": _curve_value(context, x0), "label": problem.label(x0)}
+                  for x0 in problem.solve_points.values() if near_low <= x0 <= near_high]
+    references = [r for r in references if r["y"] is not None]
+    xs = [float(v) for v in problem.data[problem.x]] + [m["value"] for m in markers] + [
+        r["x"] for r in references]
     low, high = min(xs), max(xs)
     grid = np.linspace(low, high, BAND_POINTS)
     values, se = _band(context, grid)
@@ -277,6 +284,7 @@ def plot_data(context: Context, answer: dict) -> dict:
                  "high": _clean(values + q * np.asarray(se, dtype=float))} if has_band else None,
         "markers": [{"x": m["value"] + offset, "y": m["fitted"], "label": m.get("label", "")}
                     for m in markers],
+        "references": [{**r, "x": r["x"] + offset} for r in references],
         "x_label": problem.x_label,
         "y_label": answer["model_text"].split(" = ")[0],
         "fitted_label": answer["fitted_text"].split(" = ", 1)[1][:60],
