@@ -2,9 +2,8 @@
 
 Input is the plain dict of analysis.equations.fit_extras.plot_data (lists of floats, None for
 a gap). PNG and SVG are drawn in a solver worker with matplotlib's object API (never pyplot),
-as rendition.equation_plot does; the Plotly figure is plain dicts, built in the web server
-from the same dict (no plotly import). Labels are column names and our own numbers: escaped
-for Plotly with `plotly_text`; matplotlib draws them as text (math mode is switched off).
+as rendition.equation_plot does; labels (column names, periods) are drawn as text, math mode
+off. The Plotly and Bokeh figures of the same dict are in fit_plot_interactive (web server).
 """
 
 from __future__ import annotations
@@ -59,49 +58,6 @@ def render_fit_image(lines: dict, width: int, height: int, format: str) -> bytes
     metadata = {"Date": None} if format == "svg" else None
     figure.savefig(out, format=format, dpi=dpi, metadata=metadata)
     return out.getvalue()
-
-
-def render_fit_plotly(lines: dict, width: int, height: int) -> dict:
-    """A Plotly figure {"data", "layout"} of the same plot (in the server: imports Bokeh via
-    rendition.charts.text, which a worker must not)."""
-    from rendition.charts.text import plotly_text
-
-    curve, band = lines["curve"], lines["band"]
-    data = []
-    if band is not None:
-        data += [
-            {"type": "scatter", "mode": "lines", "x": curve["x"], "y": band["low"],
-             "line": {"width": 0}, "hoverinfo": "skip", "showlegend": False},
-            {"type": "scatter", "mode": "lines", "x": curve["x"], "y": band["high"],
-             "line": {"width": 0}, "fill": "tonexty", "fillcolor": "rgba(214,39,40,0.18)",
-             "name": "95% confidence band", "hoverinfo": "skip"},
-        ]
-    data += [
-        {"type": "scatter", "mode": "markers", "x": lines["points"]["x"],
-         "y": lines["points"]["y"], "marker": {"color": POINTS, "size": 5}, "name": "data"},
-        {"type": "scatter", "mode": "lines", "x": curve["x"], "y": curve["y"],
-         "line": {"color": CURVE, "width": 2}, "name": "fitted"},
-    ]
-    if lines["markers"]:
-        data.append({
-            "type": "scatter", "mode": "markers+text", "name": "solution",
-            "x": [m["x"] for m in lines["markers"]], "y": [m["y"] for m in lines["markers"]],
-            "text": [plotly_text(m["label"]) for m in lines["markers"]],
-            "textposition": "top left", "marker": {"color": MARKER, "size": 9,
-                                                   "symbol": "diamond"}})
-    references = lines.get("references", [])
-    if references:
-        data.append({
-            "type": "scatter", "mode": "markers+text", "name": "reference",
-            "x": [r["x"] for r in references], "y": [r["y"] for r in references],
-            "text": [plotly_text(r["label"]) for r in references],
-            "textposition": "bottom right",
-            "marker": {"color": "white", "size": 9, "line": {"color": MARKER, "width": 1.5}}})
-    layout = {"width": width, "height": height, "margin": {"l": 60, "r": 20, "t": 20, "b": 50},
-              "xaxis": {"title": {"text": plotly_text(lines["x_label"])}},
-              "yaxis": {"title": {"text": plotly_text(lines["y_label"])}},
-              "legend": {"x": 0.01, "y": 0.99}}
-    return {"data": data, "layout": layout}
 
 
 def _array(values: list) -> np.ndarray:

@@ -211,3 +211,13 @@ def test_factorial_of_a_parameter_is_fitted_not_a_worker_crash(client, hpi):
     body = fit(client, hpi, sheet="HPI", model="US = factorial(a)", start={"a": 4}).get_json()
     _, y, _ = us_series()
     assert body["fitted"][0]["fitted"] == pytest.approx(y.mean(), rel=1e-6)
+
+
+def test_bokeh_item_of_the_fit(client, hpi):
+    response = fit(client, hpi, sheet="HPI", model="US = a*exp(b*t)", solve="US = 2*US(2000Q1)",
+                   plot="bokeh")
+    assert response.status_code == 200 and response.mimetype == "application/json"
+    item = response.get_json()
+    assert item["format"] == "bokeh" and item["figure"]["target_id"] is None
+    text = response.get_data(as_text=True)
+    assert "95% confidence band" in text and "2000Q1" in text and "VArea" in text

@@ -22,7 +22,7 @@ from marshmallow import INCLUDE
 from analysis.equations.fit_input import fit_sheet
 from analysis.equations.tokens import CONSTANT_NAMES, FUNCTION_ARITIES
 from errors import BadInput, QuartileError
-from rendition.fit_plot import render_fit_plotly
+from rendition.fit_plot_interactive import render_fit_bokeh, render_fit_plotly
 from store.db import db
 from store.models import Dataset
 from upload.resources import default_sheet
@@ -34,6 +34,7 @@ from web.equations import figure_json
 bp = Blueprint("fit", __name__)
 api = APIBlueprint("fit_api", __name__, url_prefix="/api/v1", tag="Analyses")
 IMAGE_TYPES = {"png": "image/png", "svg": "image/svg+xml"}
+INTERACTIVE = {"plotly": render_fit_plotly, "bokeh": render_fit_bokeh}
 
 
 class FitIn(Schema):
@@ -65,7 +66,7 @@ class FitIn(Schema):
                                                       "\"log(2)/b\" (the doubling time)."})
     at = Raw(metadata={"description": "Periods (or x values) at which to give the fitted "
                                       "value and its derivative (growth rate)."})
-    plot = String(metadata={"enum": ["png", "svg", "plotly"], "description":
+    plot = String(metadata={"enum": ["png", "svg", "plotly", "bokeh"], "description":
                             "Answer with the plot instead: an image, or JSON {format, figure}."})
     width = Integer(metadata={"description": "Plot width in pixels (200–2000)."})
     height = Integer(metadata={"description": "Plot height in pixels (150–2000)."})
@@ -101,9 +102,9 @@ def fit_post(dataset_id, json_data):
     chosen = body.get("plot")
     if chosen in IMAGE_TYPES:
         return Response(plot, mimetype=IMAGE_TYPES[chosen])
-    if chosen == "plotly":
-        figure = render_fit_plotly(plot, body.get("width", 800), body.get("height", 500))
-        return Response(figure_json({"format": "plotly", "figure": figure}),
+    if chosen in INTERACTIVE:
+        figure = INTERACTIVE[chosen](plot, body.get("width", 800), body.get("height", 500))
+        return Response(figure_json({"format": chosen, "figure": figure}),
                         mimetype="application/json")
     return result
 
@@ -111,7 +112,8 @@ def fit_post(dataset_id, json_data):
 # -- page ------------------------------------------------------------------------------------
 FORM = {"dataset": "", "sheet": "", "model": "", "start": "", "solve": "", "derived": "",
         "at": "", "renderer": "png"}
-RENDERERS = {"png": "Image (PNG)", "plotly": "Interactive (Plotly)"}
+RENDERERS = {"png": "Image (PNG)", "plotly": "Interactive (Plotly)",
+             "bokeh": "Interactive (Bokeh)"}
 EXAMPLES = [
     {"label": "Exponential trend of US house prices", "model": "US = a*exp(b*t)",
      "solve": "US = 2*US(2000Q1)", "derived": "log(2)/b", "at": "2020Q1"},
@@ -170,7 +172,7 @@ def _run(dataset: Dataset, form: dict) -> tuple[dict, dict]:
         return result, {"renderer": "png",
                         "src": "data:image/png;base64," + base64.b64encode(figure).decode()}
     return result, {"renderer": renderer,
-                    "figure": figure_json(render_fit_plotly(figure, 800, 500))}
+                    "figure": figure_json(INTERACTIVE[renderer](figure, 800, 500))}
 
 
 def _assignments(text: str) -> dict[str, float]:

@@ -314,12 +314,12 @@ def _at(at, x, timing) -> tuple[tuple[float, ...], tuple[str, ...]]:
 
 def _plot(body) -> tuple[str | None, int, int]:
     plot = body.get("plot")
-    if plot is not None and plot not in ("png", "svg", "plotly"):
-        raise BadInput(f"'plot' is png, svg or plotly, not {str(plot)[:20]!r}.",
+    if plot is not None and plot not in ("png", "svg", "plotly", "bokeh"):
+        raise BadInput(f"'plot' is png, svg, plotly or bokeh, not {str(plot)[:20]!r}.",
                        code="bad_format")
     width = _whole(body.get("width", 800), "width", 200, 2000)
     height = _whole(body.get("height", 500), "height", 150, 2000)
-    task = "lines" if plot == "plotly" else plot
+    task = "lines" if plot in ("plotly", "bokeh") else plot
     assert task is None or task in PLOT_TASKS
     return task, width, height
 
