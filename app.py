@@ -70,6 +70,11 @@ def _register_blueprints(app: APIFlask) -> None:
     app.register_blueprint(analyses.bp)
     register_api(app, analyses.api)
 
+    from web import fit
+
+    app.register_blueprint(fit.bp)
+    register_api(app, fit.api)
+
     from web import charts
 
     app.register_blueprint(charts.bp)

@@ -24,6 +24,7 @@ PREVIEW_ROWS = 50
 DATASET_ACTIONS = [
     ("analysis.page", "Analyse"),
     ("charts.builder", "Build a chart"),
+    ("fit.page", "Fit a curve"),
     ("reports.library", "Make a report"),
     ("live.page", "Live chart"),
 ]

@@ -33,10 +33,12 @@ from web.analyses import run_analysis
 from web.version import VERSION
 
 SECTION_TYPES = ("summary", "cleaning_log", "describe", "chart", "ols", "growth", "ttest",
-                 "anova", "chi2")
+                 "anova", "chi2", "fit")
 MAX_SECTIONS = 40
 REQUIRED = {"describe": ("sheets",), "chart": ("chart",), "ols": ("sheet", "formula"),
-            "growth": ("sheet", "columns")}
+            "growth": ("sheet", "columns"), "fit": ("sheet", "model")}
+FIT_FIELDS = ("sheet", "model", "start", "bounds", "x", "weights", "solve", "solve_for", "value",
+              "derived", "at")
 Progress = Callable[[float, str], None]
 YEAR_ON_YEAR = {"Q": 4, "M": 12}  # periods in a year, by the index's frequency letter
 
@@ -111,6 +113,12 @@ def _build_section(dataset: Dataset, owner_id: int, section: dict, draw: bool) -
         result = run_analysis(dataset, "growth", params).to_dict()
         result.setdefault("periods", params["periods"])
         return [latex.GrowthSection(result)]
+    if kind == "fit":  # the numbers, and the plot when drawing
+        from web.fit import run_fit  # web.fit → web.charts → upload: imported when used
+
+        body = {key: section[key] for key in FIT_FIELDS if key in section}
+        result, image = run_fit(dataset, {**body, "plot": "png"} if draw else body)
+        return [latex.FitSection(result, image if draw else None)]
     if kind in ("ttest", "anova", "chi2"):
         params = {k: v for k, v in section.items() if k != "type"}
         return [latex.TestSection(run_analysis(dataset, kind, params).to_dict())]

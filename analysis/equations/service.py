@@ -39,6 +39,9 @@ PRELOAD = (
     "matplotlib",
     "analysis.equations.actions",
     "rendition.equation_plot",
+    "scipy.optimize",
+    "analysis.equations.fitting",
+    "rendition.fit_plot",
     "analysis.equations.warmup",
 )
 POOL = LimitedPool("equation solver", size=2, limits=LIMITS, preload=PRELOAD)

@@ -6,6 +6,7 @@ The web layer builds a `ReportDocument` from computed results and calls `render_
 
 from rendition.latex.compile import compile_pdf
 from rendition.latex.escape import escape_latex
+from rendition.latex.fit_section import FitSection
 from rendition.latex.report import ReportDocument, build_report_tex, render_report_pdf
 from rendition.latex.sections import (
     ChartSection,
@@ -21,6 +22,7 @@ __all__ = [
     "ChartSection",
     "CleaningLogSection",
     "DescribeSection",
+    "FitSection",
     "GrowthSection",
     "OlsSection",
     "ReportDocument",

@@ -13,13 +13,13 @@ from dataclasses import dataclass
 
 from errors import BadInput
 from rendition.latex.escape import Latex, breakable, escape_latex, shorten
+from rendition.latex.fit_section import FitSection, include_image, render_fit
 from rendition.latex.tables import MISSING, facts_table, format_number, long_table
 
 RECENT_PERIODS = 12
 _SERIES_KINDS = {"growth": "Growth", "cagr": "CAGR", "drawdown": "Drawdowns",
                  "rebase": "Rebased index", "rolling": "Rolling mean"}
 COLUMN_LIST_LIMIT = 60
-_MAGIC = {"png": b"\x89PNG\r\n\x1a\n", "pdf": b"%PDF-"}
 
 
 @dataclass(frozen=True)
@@ -360,19 +360,8 @@ def _test(section: TestSection, assets) -> tuple[str, str]:
 
 
 def _chart(section: ChartSection, assets: dict[str, bytes]) -> tuple[str, str]:
-    kind = str(section.image_format).lower()
-    image = bytes(section.image or b"")
-    if kind not in _MAGIC:
-        raise BadInput(f"Chart '{section.title}' must be a PNG or PDF image, not {kind!r}.")
-    if not image.startswith(_MAGIC[kind]):
-        raise BadInput(f"Chart '{section.title}' is not a valid {kind.upper()} image.")
-    name = f"chart-{len(assets) + 1}.{kind}"
-    assets[name] = image
-    body = (
-        r"\begin{center}" "\n"
-        r"\includegraphics[width=\linewidth,height=0.62\textheight,keepaspectratio]{" + name + "}"
-        "\n" r"\end{center}" "\n"
-    )
+    body = include_image(bytes(section.image or b""), section.image_format, assets,
+                         f"Chart '{section.title}'")
     return section.title or "Chart", body
 
 
@@ -384,4 +373,5 @@ _RENDERERS: dict[type, Callable[[object, dict], tuple[str, str]]] = {
     GrowthSection: _growth,
     TestSection: _test,
     ChartSection: _chart,
+    FitSection: render_fit,
 }
