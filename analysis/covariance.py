@@ -46,13 +46,23 @@ def hc(T: np.ndarray, Q: np.ndarray, resid: np.ndarray, h: np.ndarray, kind: str
 
 
 def hac(T: np.ndarray, Q: np.ndarray, resid: np.ndarray, lags: int) -> np.ndarray:
-    """Newey-West with Bartlett weights over `lags` lags (rows in order)."""
+    """Newey-West with Bartlett weights over `lags` lags (rows in order).
+
+    Σ_j (1 - j/(L+1))(Γ_j + Γ_jᵀ) equals (1/(L+1)) Σ_m V_m V_mᵀ, where V_m sums u_t over the
+    window [m, m+L] (clipped to the data, m = -L..n-1): a pair of rows |t-s| ≤ L apart lies in
+    exactly L+1-|t-s| windows. With prefix sums that is O(n·k²) whatever L, instead of
+    O(n·k²·L); Σu = Qᵀe = 0 keeps the prefix sums small, so little is lost to cancellation."""
     u = Q * resid[:, None]
-    meat = u.T @ u
-    for j in range(1, lags + 1):
-        gamma = u[j:].T @ u[:-j]
-        meat += (1.0 - j / (lags + 1)) * (gamma + gamma.T)
-    return _sandwich(T, meat)
+    if lags == 0:
+        return _sandwich(T, u.T @ u)
+    n = len(u)
+    prefix = np.zeros((n + 1, u.shape[1]))
+    np.cumsum(u, axis=0, out=prefix[1:])
+    inner = prefix[lags + 1:] - prefix[:n - lags]  # windows inside the data
+    left = prefix[1:lags + 1]  # windows cut by the first row
+    right = prefix[n] - prefix[n - lags:n]  # windows cut by the last row
+    meat = inner.T @ inner + left.T @ left + right.T @ right
+    return _sandwich(T, meat / (lags + 1))
 
 
 def clustered(T: np.ndarray, Q: np.ndarray, resid: np.ndarray, groups: np.ndarray

@@ -65,7 +65,8 @@ class OLSResult:
         out = [(f"OLS {self.formula}: coefficients", table(list(self.coefficients),
                                                           list(COEF_KEYS))),
                ("Model", table([{"statistic": k, "value": self.summary.get(k)}
-                                for k in SUMMARY_KEYS])),
+                                for k in SUMMARY_KEYS + ("hac_lags", "clusters")
+                                if k in SUMMARY_KEYS or self.summary.get(k) is not None])),
                ("Residual diagnostics", table([{"statistic": k, "value": v}
                                                for k, v in self.diagnostics.items()]))]
         if self.predictions:
@@ -108,7 +109,7 @@ def _covariances(ls: LeastSquares, X: np.ndarray, cov_type: str, lags: int | Non
     """(chosen covariance, HC3 covariance, leverage-1 count, clusters) of the estimates."""
     n, k = X.shape
     T = ls.r_inv / ls.scale[:, None]
-    Q = (X / ls.scale) @ ls.r_inv
+    Q = ls.q(X)
     h = np.einsum("ij,ij->i", Q, Q)
     e = ls.resid
     hc3, at_one = cov.hc(T, Q, e, h, "HC3")
@@ -247,7 +248,7 @@ def _breusch_pagan(ls: LeastSquares, X: np.ndarray, intercept: bool
     uses an SVD-based lstsq and its rank."""
     e2 = ls.resid**2
     if intercept:
-        Q = (X / ls.scale) @ ls.r_inv
+        Q = ls.q(X)
         fitted, df = Q @ (Q.T @ e2), X.shape[1] - 1
     else:
         aux = np.column_stack([np.ones(len(X)), X])

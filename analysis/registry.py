@@ -163,8 +163,9 @@ ANALYSES: dict[str, AnalysisSpec] = {s.kind: s for s in (
     ), lambda f, v: correlation(f["sheet"], v["sheet"], v["columns"], v["method"])),
     AnalysisSpec("ols", "Linear regression (OLS)", (
         SHEET, Parameter("formula", "formula",
-                         help="Like Price ~ Area + Bedrooms + C(FurnishingStatus); odd names in "
-                              "`backquotes`."),
+                         help="Like Price ~ Area + Bedrooms + C(FurnishingStatus); also I(x^2), "
+                              "poly(x, 3), log(x), lag(x, 1), diff(x, 4), pct(x, 4), center(x); "
+                              "odd names in `backquotes`."),
         Parameter("predict", "values", required=False,
                   help="Values of the regressors to predict at, e.g. [{\"Area\": 5000}]."),
         Parameter("cov_type", "choice", False, "classical", COV_TYPES,
