@@ -56,7 +56,7 @@ def hac(T: np.ndarray, Q: np.ndarray, resid: np.ndarray, lags: int) -> np.ndarra
     if lags == 0:
         return _sandwich(T, u.T @ u)
     n = len(u)
-    prefix = np.zeros((n + 1, u.shape[1]))
+    prefix = np.zeros((n + 1, u.shape[1]), order="F")  # column-major like Q: contiguous sums
     np.cumsum(u, axis=0, out=prefix[1:])
     inner = prefix[lags + 1:] - prefix[:n - lags]  # windows inside the data
     left = prefix[1:lags + 1]  # windows cut by the first row

@@ -25,7 +25,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.linalg import qr, solve_triangular
+from scipy.linalg import solve_triangular
+from scipy.linalg.lapack import dgeqrf
 
 from errors import Unprocessable
 
@@ -97,7 +98,7 @@ def _back_substitute(R: np.ndarray, z: np.ndarray) -> np.ndarray:
     return out
 
 
-def _collinear(norms: np.ndarray, names: tuple[str, ...], R: np.ndarray) -> None:
+def _collinear(norms: np.ndarray, names: tuple[str, ...], R: np.ndarray, cond: float) -> None:
     """Without pivoting R[j, j] is the distance of column j from the span of those before it
     (`norms` are the scaled columns' norms)."""
     k = len(names)
@@ -106,7 +107,7 @@ def _collinear(norms: np.ndarray, names: tuple[str, ...], R: np.ndarray) -> None
             before = ", ".join(names[:j]) or "nothing"
             raise Unprocessable(f"Perfect collinearity: term '{names[j]}' is an exact linear "
                                 f"combination of the terms before it ({before}); remove it or "
-                                "one of those.")
+                                f"one of those (condition number {cond:.3g}).")
 
 
 def _ill_conditioned(names: tuple[str, ...], R: np.ndarray, cond: float, digits: float) -> None:
@@ -125,7 +126,8 @@ def _refine(X: np.ndarray, y: np.ndarray, R: np.ndarray, scale: np.ndarray,
             beta_s: np.ndarray, cond: float) -> tuple[np.ndarray, np.ndarray, float]:
     """Iterative refinement with residuals and (X/s)ᵀr in extended precision; returns b, r
     (longdouble) and the relative size of the last correction (scaled coordinates, 0 when no
-    step was needed)."""
+    step was needed). The residual is computed once in full and then updated by each (small)
+    step, which costs one float64 product instead of another extended-precision one."""
     Xl = X.astype(np.longdouble)
     yl = y.astype(np.longdouble)
     scale_l = scale.astype(np.longdouble)
@@ -142,8 +144,9 @@ def _refine(X: np.ndarray, y: np.ndarray, R: np.ndarray, scale: np.ndarray,
         if size <= 4 * U:  # rounding level: nothing left to correct
             last = size
             break
-        beta = beta + d.astype(np.longdouble) / scale_l
-        resid = yl - Xl @ beta
+        step = d / scale
+        beta = beta + step.astype(np.longdouble)
+        resid -= X @ step  # the step is small: its float64 product keeps r's extra digits
         if size >= 0.5 * last:
             last = min(last, size)
             break
@@ -160,14 +163,17 @@ def solve(X: np.ndarray, y: np.ndarray, names: tuple[str, ...]) -> LeastSquares:
     A[:, :k] /= scale
     A[:, k] = y
     norms = np.sqrt(np.einsum("ij,ij->j", A[:, :k], A[:, :k]))
-    full = qr(A, mode="r", overwrite_a=True, check_finite=False)[0]
-    del A
+    factored, _, _, info = dgeqrf(A, overwrite_a=True)  # Householder QR, R in the upper part
+    if info != 0:
+        raise Unprocessable(f"The QR factorisation failed (LAPACK info {info}).")
+    full = np.triu(factored[:k + 1, :k + 1])
+    del A, factored
     R, z = full[:k, :k], full[:k, k]
-    _collinear(norms, names, R)
     sv = np.linalg.svd(R, compute_uv=False)
     cond = float(sv[0] / sv[-1]) if sv[-1] > 0 else np.inf
+    _collinear(norms, names, R, cond)
     if not np.isfinite(cond) or cond * k * np.finfo(float).eps >= 1:
-        _collinear(norms, names, np.zeros((k, k)))  # rank deficient beyond rounding
+        _collinear(norms, names, np.zeros((k, k)), cond)  # rank deficient beyond rounding
     extended = cond * U * k > 1e-9 and n * k * k <= EXTENDED_LIMIT
     if extended:
         As = X / scale

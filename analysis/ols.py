@@ -104,12 +104,11 @@ def _cluster_labels(frame: pd.DataFrame, sheet: str, cluster: str | None) -> np.
     return category_strings(frame[cluster], sheet).to_numpy(dtype=object, na_value=None)
 
 
-def _covariances(ls: LeastSquares, X: np.ndarray, cov_type: str, lags: int | None,
+def _covariances(ls: LeastSquares, Q: np.ndarray, cov_type: str, lags: int | None,
                  groups: np.ndarray | None) -> tuple[np.ndarray, np.ndarray, int, int | None]:
     """(chosen covariance, HC3 covariance, leverage-1 count, clusters) of the estimates."""
-    n, k = X.shape
+    n, k = Q.shape
     T = ls.r_inv / ls.scale[:, None]
-    Q = ls.q(X)
     h = np.einsum("ij,ij->i", Q, Q)
     e = ls.resid
     hc3, at_one = cov.hc(T, Q, e, h, "HC3")
@@ -151,8 +150,9 @@ def ols_fit(frame: pd.DataFrame, sheet: str, formula: str,
         lags = cov.newey_west_lags(n) if hac_lags is None else hac_lags
         if lags >= n:
             raise BadInput(f"hac_lags must be below the {n} rows used, not {lags}.")
+    Q = ls.q(X)  # orthonormal basis of the columns, shared by every sandwich and Breusch-Pagan
     chosen, cov_hc3, at_one, clusters = _covariances(
-        ls, X, cov_type, lags, None if groups is None else groups[design.keep])
+        ls, Q, cov_type, lags, None if groups is None else groups[design.keep])
     df_resid = n - k
     df_inf = clusters - 1 if clusters else df_resid
     se, t, p = _inference(ls.beta, chosen, df_inf, ls.exact)
@@ -172,7 +172,7 @@ def ols_fit(frame: pd.DataFrame, sheet: str, formula: str,
     rows = frame.index[design.keep]
     return OLSResult(sheet=sheet, formula=parsed.text, response=parsed.response.label,
                      summary=json_safe(summary), coefficients=json_safe(coefficients),
-                     diagnostics=_diagnostics(ls, X, parsed.intercept),
+                     diagnostics=_diagnostics(ls, X, Q, parsed.intercept),
                      predictions=_predictions(ls, parsed, design, predict, df_resid),
                      n_dropped=design.n_dropped, notes=tuple(notes),
                      fit={"actual": y, "fitted": fitted, "residual": ls.resid, "rows": rows})
@@ -225,12 +225,12 @@ def _notes(parsed: Formula, ls: LeastSquares, cov_type: str, lags, at_one: int, 
     return notes
 
 
-def _diagnostics(ls: LeastSquares, X: np.ndarray, intercept: bool) -> dict:
+def _diagnostics(ls: LeastSquares, X: np.ndarray, Q: np.ndarray, intercept: bool) -> dict:
     resid = ls.resid
     n, k = X.shape
     with np.errstate(all="ignore"):
         jb, jb_p, _, _ = jarque_bera(resid)
-        bp, bp_p = _breusch_pagan(ls, X, intercept)
+        bp, bp_p = _breusch_pagan(ls.resid, X, Q, intercept)
         out = {"jarque_bera": jb, "jarque_bera_p_value": jb_p,
                "durbin_watson": durbin_watson(resid) if not ls.exact else None,
                "breusch_pagan": bp, "breusch_pagan_p_value": bp_p,
@@ -240,15 +240,14 @@ def _diagnostics(ls: LeastSquares, X: np.ndarray, intercept: bool) -> dict:
     return json_safe(out)
 
 
-def _breusch_pagan(ls: LeastSquares, X: np.ndarray, intercept: bool
+def _breusch_pagan(resid: np.ndarray, X: np.ndarray, Q: np.ndarray, intercept: bool
                    ) -> tuple[float | None, float | None]:
     """Koenker's studentised Breusch-Pagan LM = n·R² of e² on [1, X] (statsmodels' default),
     with df = rank([1, X]) - 1. With an intercept the fit's QR is reused (fitted = QQᵀe²);
     without one, [1, X] may already contain the constant (y ~ C(g) - 1), so the auxiliary fit
     uses an SVD-based lstsq and its rank."""
-    e2 = ls.resid**2
+    e2 = resid**2
     if intercept:
-        Q = ls.q(X)
         fitted, df = Q @ (Q.T @ e2), X.shape[1] - 1
     else:
         aux = np.column_stack([np.ones(len(X)), X])

@@ -156,7 +156,9 @@ def test_formula_text_never_evaluated():
     ("Price ~ Area + Infinite", Unprocessable, "'Infinite' in sheet 'H' has an infinite value "
                                                "at row 4"),
     ("Price ~ Area + C(Price)", BadInput, "Column 'Price' is the response"),
-    ("Price ~ Area + Area2", Unprocessable, "term 'Area2'"),
+    ("Price ~ Area + Area2", Unprocessable, "term 'Area2' is an exact linear combination of the "
+                                            "terms before it (Intercept, Area); remove it or one "
+                                            "of those (condition number "),
     ("Price ~ Area + expm1(Bedrooms)", BadInput, "'expm1' is not supported"),
     ("Price ~ Area - Bedrooms", BadInput, "only for the intercept"),
     ("Price ~ C(Guestroom) + C(Single)", Unprocessable, "C(Single) has only one level"),
