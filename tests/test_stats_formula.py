@@ -153,3 +153,17 @@ def test_bad_formula_functions(formula, error, fragment):
     with pytest.raises(error) as info:
         ols_fit(frame, "Q", formula)
     assert fragment in info.value.message
+
+
+def test_predictions_reuse_the_fits_transforms():
+    frame = sample()
+    x, z, y = frame["x"].to_numpy(), frame["z"].to_numpy(), frame["y"].to_numpy()
+    result = ols_fit(frame, "S", "y ~ center(x) + log(z) + I(x^2)",
+                     predict=[{"x": 3.0, "z": 2.0}]).to_dict()
+    beta, _ = lstsq([x - x.mean(), np.log(z), x**2], y)
+    row = np.array([1, 3.0 - x.mean(), np.log(2.0), 9.0])
+    assert result["predictions"][0]["value"] == pytest.approx(row @ beta, rel=1e-10)
+    with pytest.raises(BadInput, match=r"Prediction 1: log\(z\) has values ≤ 0"):
+        ols_fit(frame, "S", "y ~ log(z)", predict=[{"z": -1}])
+    with pytest.raises(BadInput, match="predictions are not available for formulas with lag"):
+        ols_fit(frame, "S", "y ~ lag(x, 1)", predict=[{"x": 1}])
