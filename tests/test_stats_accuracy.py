@@ -169,3 +169,14 @@ def test_describe_keeps_digits_on_nist_numacc(values, mean, sd, digits):
     column = describe_sheet(pd.DataFrame({"x": values}), "S").to_dict()["columns"][0]
     assert lre(column["mean"], mean) >= 14
     assert lre(column["std"], sd) >= digits
+
+
+def test_describe_on_1e8_plus_small_increments_against_exact_rationals():
+    """Mean and SD of the floats themselves, computed exactly with Fractions."""
+    values = 1e8 + np.random.default_rng(7).integers(0, 1000, 2000) * 0.001
+    exact = [Fraction(v) for v in values]
+    mean = sum(exact) / len(exact)
+    var = sum((v - mean) ** 2 for v in exact) / (len(exact) - 1)
+    column = describe_sheet(pd.DataFrame({"x": values}), "S").to_dict()["columns"][0]
+    assert lre(column["mean"], float(mean)) >= 15
+    assert lre(column["std"], float(var) ** 0.5) >= 12
