@@ -105,9 +105,11 @@ def _collinear(norms: np.ndarray, names: tuple[str, ...], R: np.ndarray, cond: f
     for j in range(k):
         if abs(R[j, j]) <= 1e-13 * max(norms[j], np.finfo(float).tiny):
             before = ", ".join(names[:j]) or "nothing"
+            hint = (" Powers of one column are better written poly(x, k)."
+                    if any("^" in name for name in names) else "")
             raise Unprocessable(f"Perfect collinearity: term '{names[j]}' is an exact linear "
                                 f"combination of the terms before it ({before}); remove it or "
-                                f"one of those (condition number {cond:.3g}).")
+                                f"one of those (condition number {cond:.3g}).{hint}")
 
 
 def _ill_conditioned(names: tuple[str, ...], R: np.ndarray, cond: float, digits: float) -> None:
@@ -188,7 +190,9 @@ def solve(X: np.ndarray, y: np.ndarray, names: tuple[str, ...]) -> LeastSquares:
             beta_s.astype(np.float64)))
         error = max(k * U_EXTENDED * cond, correction)
         beta = beta.astype(np.float64)
-        r_inv = solve_triangular(R_l.astype(np.float64), np.eye(k))
+        eye = np.eye(k, dtype=np.longdouble)
+        r_inv = np.column_stack([_back_substitute(R_l, eye[:, j]) for j in range(k)]
+                                ).astype(np.float64)
     else:
         beta_s = solve_triangular(R, z)
         beta, resid, correction = _refine(X, y, R, scale, beta_s, cond)

@@ -180,3 +180,17 @@ def test_describe_on_1e8_plus_small_increments_against_exact_rationals():
     column = describe_sheet(pd.DataFrame({"x": values}), "S").to_dict()["columns"][0]
     assert lre(column["mean"], float(mean)) >= 15
     assert lre(column["std"], float(var) ** 0.5) >= 12
+
+
+def test_degree_ten_in_years_is_refused_and_poly_answers_it():
+    """x = 1990..2020: raw powers are collinear to rounding (a 422 with κ), poly(x, 10) is fine
+    and its fitted values equal numpy's Polynomial.fit (scaled domain)."""
+    x = np.arange(1990.0, 2021.0)
+    y = np.sin(x / 3) + x / 100
+    frame = pd.DataFrame({"x": x, "y": y})
+    with pytest.raises(Unprocessable) as info:
+        ols_fit(frame, "S", f"y ~ {POWERS[10].replace('**', '^')}")
+    assert "condition number" in info.value.message and "poly(x, k)" in info.value.message
+    result = ols_fit(frame, "S", "y ~ poly(x, 10)")
+    reference = np.polynomial.Polynomial.fit(x, y, 10)(x)
+    assert result.fit["fitted"] == pytest.approx(reference, rel=1e-9)
