@@ -106,7 +106,7 @@ def _collinear(norms: np.ndarray, names: tuple[str, ...], R: np.ndarray, cond: f
         if abs(R[j, j]) <= 1e-13 * max(norms[j], np.finfo(float).tiny):
             before = ", ".join(names[:j]) or "nothing"
             hint = (" Powers of one column are better written poly(x, k)."
-                    if any("^" in name for name in names) else "")
+                    if "^" in names[j] else "")
             raise Unprocessable(f"Perfect collinearity: term '{names[j]}' is an exact linear "
                                 f"combination of the terms before it ({before}); remove it or "
                                 f"one of those (condition number {cond:.3g}).{hint}")
