@@ -56,11 +56,11 @@ def hac(T: np.ndarray, Q: np.ndarray, resid: np.ndarray, lags: int) -> np.ndarra
     if lags == 0:
         return _sandwich(T, u.T @ u)
     n = len(u)
-    prefix = np.zeros((n + 1, u.shape[1]), order="F")  # column-major like Q: contiguous sums
-    np.cumsum(u, axis=0, out=prefix[1:])
-    inner = prefix[lags + 1:] - prefix[:n - lags]  # windows inside the data
-    left = prefix[1:lags + 1]  # windows cut by the first row
-    right = prefix[n] - prefix[n - lags:n]  # windows cut by the last row
+    cum = np.cumsum(u, axis=0, out=u)  # cum[i] = u_0 + … + u_i, in place
+    inner = cum[lags:].copy()  # windows inside the data: cum[m+L] - cum[m-1]
+    inner[1:] -= cum[:n - lags - 1]
+    left = cum[:lags]  # windows cut by the first row
+    right = cum[n - 1] - cum[n - lags - 1:n - 1]  # windows cut by the last row
     meat = inner.T @ inner + left.T @ left + right.T @ right
     return _sandwich(T, meat / (lags + 1))
 

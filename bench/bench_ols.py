@@ -47,8 +47,8 @@ def main() -> None:
         cpu[name] = cpu_timings(fn, repeat=5)
         rows.append(row(name + " (CPU)", cpu[name], target))
     print_table(rows)
-    plain, hac = (sorted(v)[len(v) // 2] for v in list(cpu.values())[1:])
-    print(f"HAC adds {100 * (hac / plain - 1):.0f} % CPU time (target ≤ 20 %)")
+    plain, hac = (min(v) for v in list(cpu.values())[1:])  # contention only ever adds time
+    print(f"HAC adds {100 * (hac / plain - 1):.0f} % CPU time, best of 5 (target ≤ 20 %)")
 
 
 if __name__ == "__main__":
