@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 
 from analysis.correlation import METHODS, correlation
+from analysis.covariance import COV_TYPES
 from analysis.describe import describe_sheet
 from analysis.groups import group_summary
 from analysis.hypothesis import anova_oneway, chi2_independence, mann_whitney, welch_ttest
@@ -162,11 +163,21 @@ ANALYSES: dict[str, AnalysisSpec] = {s.kind: s for s in (
     ), lambda f, v: correlation(f["sheet"], v["sheet"], v["columns"], v["method"])),
     AnalysisSpec("ols", "Linear regression (OLS)", (
         SHEET, Parameter("formula", "formula",
-                         help="Like Price ~ Area + Bedrooms + C(FurnishingStatus); odd names in "
-                              "`backquotes`."),
+                         help="Like Price ~ Area + Bedrooms + C(FurnishingStatus); also I(x^2), "
+                              "poly(x, 3), log(x), lag(x, 1), diff(x, 4), pct(x, 4), center(x); "
+                              "odd names in `backquotes`."),
         Parameter("predict", "values", required=False,
                   help="Values of the regressors to predict at, e.g. [{\"Area\": 5000}]."),
-    ), lambda f, v: ols_fit(f["sheet"], v["sheet"], v["formula"], v["predict"])),
+        Parameter("cov_type", "choice", False, "classical", COV_TYPES,
+                  help="Standard errors: classical; HC0-HC3 robust to heteroskedasticity "
+                       "(HC3 best in small samples); HAC = Newey-West, robust to "
+                       "autocorrelation too (time series); cluster = clustered by a column."),
+        Parameter("hac_lags", "int", required=False,
+                  help="Newey-West lags (HAC only); default floor(4·(n/100)^(2/9))."),
+        Parameter("cluster", "column", required=False,
+                  help="The column whose values define the clusters (cluster only)."),
+    ), lambda f, v: ols_fit(f["sheet"], v["sheet"], v["formula"], v["predict"],
+                            v["cov_type"], v["hac_lags"], v["cluster"])),
     AnalysisSpec("ttest", "Welch two-sample t-test", (
         SHEET, Parameter("value", "numeric_column", help="The numeric column compared."),
         Parameter("group", "categorical_column", help="The column that splits the rows."),

@@ -106,8 +106,10 @@ def test_price_index_by_hand(client):
     ("kind", "params", "status", "phrase"),
     [
         ("ols", {"sheet": "HousingPreferences", "formula": "Price ~ Nope"}, 400, "Nope"),
-        ("ols", {"sheet": "HousingPreferences", "formula": "Price ~ FurnishingStatus"}, (400, 422),
-         "FurnishingStatus"),
+        ("ols", {"sheet": "HousingPreferences", "formula": "Price ~ log(FurnishingStatus)"},
+         400, "FurnishingStatus"),
+        ("ols", {"sheet": "HousingPreferences", "formula": "Price ~ Area", "cov_type": "HAC",
+                 "hac_lags": 9999}, 400, "hac_lags"),
         ("describe", {"sheet": "Nope"}, 404, "Nope"),
         ("growth", {"sheet": "HousingPreferences", "columns": ["Price"]}, (400, 422), "period"),
         ("nope", {"sheet": "HousingPreferences"}, 404, "nope"),

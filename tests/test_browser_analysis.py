@@ -1,21 +1,27 @@
-"""The Analyse page in Chromium: columns come from the sheet, results are tables."""
+"""The Analyse page in Chromium: columns come from the sheet, results are tables and charts."""
 
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.upload_actions import DATA
 
 pytestmark = pytest.mark.browser
 
 
-def test_pick_and_run_an_ols(live_server, page):
-    p = page.page
+def open_analyse(live_server, p, filename: str) -> None:
+    """Upload `filename` and follow the dataset page's link to the Analyse page."""
     p.goto(live_server.url + "/upload")
     with p.expect_navigation(url=re.compile(r"/datasets/[\w-]+$"), timeout=30_000):
-        p.set_input_files("#file-input", str(DATA / "HousingPreferences.csv"))
+        p.set_input_files("#file-input", str(DATA / filename))
     p.get_by_role("link", name="Analyse").first.click()
     p.wait_for_url(re.compile(r"/analyse"))
+
+
+def test_pick_and_run_an_ols(live_server, page):
+    p = page.page
+    open_analyse(live_server, p, "HousingPreferences.csv")
     with p.expect_navigation():
         p.select_option("#kind", "groups")
     options = p.eval_on_selector_all("#p-by option", "els => els.map(e => e.value)")
@@ -25,4 +31,29 @@ def test_pick_and_run_an_ols(live_server, page):
     p.get_by_role("button", name="Run").click()
     p.wait_for_selector("#result table")
     assert "semi-furnished" in p.inner_text("#result")
+    page.check_accessibility()
+
+
+def test_ols_with_newey_west_errors_and_its_charts(live_server, page):
+    """Newey-West errors on a period sheet: the table, the note and the fitted-vs-actual chart."""
+    p = page.page
+    open_analyse(live_server, p, "2020Q1.xlsx")
+    with p.expect_navigation():
+        p.select_option("#kind", "ols")
+    with p.expect_navigation():
+        p.select_option("#p-sheet", "HPI")
+    assert p.eval_on_selector_all("#p-cov_type option", "els => els.map(e => e.value)") == [
+        "classical", "HC0", "HC1", "HC2", "HC3", "HAC", "cluster"]
+    p.fill("#p-formula", "US ~ lag(US, 1) + Canada")
+    p.select_option("#p-cov_type", "HAC")
+    p.fill("#p-hac_lags", "4")
+    p.get_by_role("button", name="Run").click()
+    p.wait_for_selector("#result table")
+    text = p.inner_text("#result")
+    assert "lag(US, 1)" in text and "Newey-West standard errors with 4 lag(s)" in text
+    chart = p.locator('img[data-chart="fit"]')
+    chart.scroll_into_view_if_needed()
+    expect(chart).to_have_js_property("complete", True, timeout=30_000)
+    assert chart.evaluate("img => img.naturalWidth") == 720  # the PNG arrived and decoded
+    assert chart.get_attribute("alt") == "Actual and fitted values of US"
     page.check_accessibility()

@@ -92,11 +92,14 @@ def test_an_unchanged_report_is_not_rebuilt(client, hpi):
 def test_ols_and_growth_sections(client, tmp_path):
     housing = UploadActions(client).dataset("HousingPreferences.csv")
     report = built(client, housing, [{"type": "ols", "sheet": "HousingPreferences",
-                                      "formula": "Price ~ Area"}])
-    text = pdf_text(pdf_bytes(client, report["id"]), tmp_path)
+                                      "formula": "Price ~ Area", "cov_type": "HC1"}])
+    pdf = pdf_bytes(client, report["id"])
+    text = pdf_text(pdf, tmp_path)
     frame = pd.read_csv(DATA / "HousingPreferences.csv")
     slope = np.polyfit(frame["Area"], frame["Price"], 1)[0]
     assert format_number(float(slope)) in text
+    assert "Standard errors" in text and "HC1" in text
+    assert pdf.count(b"/Subtype /Image") >= 2  # fitted vs actual and residuals vs fitted
 
 
 HOSTILE = r"\input{/etc/passwd}"

@@ -106,7 +106,6 @@ def test_every_analysis_answers_or_refuses_clearly(frame_name):
     ("infinite", "ols", {"formula": "y ~ x"}, "'y' in sheet 'S' has an infinite value at row "
                                               "2001Q2"),
     ("huge", "correlation", {"columns": ["x", "y"]}, "'x' in sheet 'S' has a value beyond"),
-    ("exact_fit", "ols", {"formula": "y ~ x"}, "explain 'y' exactly"),
     ("near_constant", "correlation", {"columns": ["x", "y"]}, "'x' of sheet 'S' is nearly "
                                                               "constant"),
     ("constant", "ols", {"formula": "y ~ x"}, "Column 'x' is constant"),
@@ -117,3 +116,12 @@ def test_refusals_name_the_column(frame_name, kind, params, fragment):
     with pytest.raises(QuartileError) as info:
         ANALYSES[kind].run(lambda _name: FRAMES[frame_name], {"sheet": "S", **params})
     assert fragment in info.value.message
+
+
+def test_exact_fit_is_answered_not_refused():
+    """y = -x exactly: coefficients are defined, so OLS answers R² = 1, SE 0 and a note."""
+    result = ANALYSES["ols"].run(lambda _name: FRAMES["exact_fit"],
+                                 {"sheet": "S", "formula": "y ~ x"}).to_dict()
+    assert [c["estimate"] for c in result["coefficients"]] == pytest.approx([0, -1], abs=1e-14)
+    assert result["r_squared"] == 1 and result["coefficients"][1]["std_error"] == 0
+    assert any("Exact fit" in note for note in result["notes"])

@@ -166,6 +166,22 @@ def analyse_get(dataset_id, kind):
     return result.to_dict() if fmt == "json" else _export_response(result, fmt, kind)
 
 
+@api.get("/datasets/<dataset_id>/analyses/ols/chart/<which>.png")
+@api.doc(responses={200: {"description": "The chart as PNG", "content": {"image/png": {}}},
+                    **{k: v for k, v in RESULT_DOC.items() if k != 200}})
+def regression_chart(dataset_id, which):
+    """A regression's chart as PNG (`which` = fit or residuals); OLS parameters in the query."""
+    from rendition.charts.regression import CHARTS, render_regression
+
+    if which not in CHARTS:
+        raise NotFound(f"There is no regression chart {which!r}. Available: "
+                       f"{', '.join(CHARTS)}.")
+    result = run_analysis(dataset_for_read(dataset_id), "ols",
+                          params_from_query("ols", request.args))
+    png = render_regression(result.fit, result.response, which, width=720, height=420)
+    return Response(png, mimetype="image/png")
+
+
 # -- page -------------------------------------------------------------------------------------
 @bp.app_template_filter("cell")
 def cell(value) -> str:

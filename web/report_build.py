@@ -104,9 +104,10 @@ def _build_section(dataset: Dataset, owner_id: int, section: dict, draw: bool) -
         return [latex.DescribeSection(run_analysis(dataset, "describe", {"sheet": s}).to_dict())
                 for s in sheets]
     if kind == "ols":
-        result = run_analysis(dataset, "ols", {"sheet": section["sheet"],
-                                               "formula": section["formula"]}).to_dict()
-        return [latex.OlsSection(result)]
+        params = {k: section[k] for k in ("sheet", "formula", "cov_type", "hac_lags", "cluster")
+                  if section.get(k) not in (None, "")}
+        fitted = run_analysis(dataset, "ols", params)
+        return [latex.OlsSection(fitted.to_dict(), images=_regression_images(fitted, draw))]
     if kind == "growth":
         params = {"sheet": section["sheet"], "columns": section["columns"],
                   "periods": section.get("periods", 4)}
@@ -123,6 +124,16 @@ def _build_section(dataset: Dataset, owner_id: int, section: dict, draw: bool) -
         params = {k: v for k, v in section.items() if k != "type"}
         return [latex.TestSection(run_analysis(dataset, kind, params).to_dict())]
     return [_chart_section(dataset, owner_id, section["chart"], draw)]
+
+
+def _regression_images(result, draw: bool) -> tuple[bytes, ...]:
+    """Fitted vs actual and residuals vs fitted, drawn for print (none when only checking)."""
+    if not draw:
+        return ()
+    from rendition.charts.regression import CHARTS, render_regression
+
+    return tuple(render_regression(result.fit, result.response, which, width=1500, height=850)
+                 for which in CHARTS)
 
 
 def _chart_section(dataset: Dataset, owner_id: int, chart_id: str, draw: bool):

@@ -99,7 +99,8 @@ class ReportIn(Schema):
     author = String(load_default="", validate=Length(max=200))
     sections = List(Dict(), required=True, metadata={"description": (
         'Each one of {"type": "summary"}, {"type": "cleaning_log"}, {"type": "describe", '
-        '"sheets": [str]}, {"type": "chart", "chart": id}, {"type": "ols", "sheet", "formula"}, '
+        '"sheets": [str]}, {"type": "chart", "chart": id}, {"type": "ols", "sheet", "formula", '
+        'optional "cov_type", "hac_lags", "cluster"}, '
         '{"type": "growth", "sheet", "columns": [str], "periods": int}, or a test '
         '{"type": "ttest"|"anova"|"chi2", ...its parameters}')})
 

@@ -46,8 +46,11 @@ class DescribeSection:
 
 @dataclass(frozen=True)
 class OlsSection:
+    """An OLS result dict; `images` are PNGs drawn with it (fitted vs actual, residuals)."""
+
     result: dict
     title: str = ""
+    images: tuple[bytes, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -282,6 +285,9 @@ def _ols(section: OlsSection, assets) -> tuple[str, str]:
     ]
     facts += [(label, r[key]) for key, label in (("aic", "AIC"), ("bic", "BIC"))
               if r.get(key) is not None]
+    if r.get("cov_type") not in (None, "classical"):
+        lags = f", {r['hac_lags']} lags" if r.get("hac_lags") is not None else ""
+        facts.append(("Standard errors", f"{r['cov_type']}{lags}"))
     if r.get("n_dropped"):
         facts.append(("Rows left out", f"{format_number(r['n_dropped'])} (missing values)"))
     body += facts_table(facts, label_em=12.0)
@@ -294,6 +300,8 @@ def _ols(section: OlsSection, assets) -> tuple[str, str]:
         "Coefficients",
     )
     body += "".join(_paragraph(f"Note: {note}") for note in _list(r.get("notes")))
+    for image in section.images:
+        body += _chart(ChartSection(title="", image=image), assets)[1]
     title = section.title or f"Regression: {shorten(formula, 60)}"
     return title, body
 
