@@ -42,10 +42,15 @@ def ingest_upload(
 
 
 def owned_copy(owner_id: int, sha256: str) -> Dataset | None:
-    """The owner's dataset with these bytes, if they uploaded them before."""
-    return db.session.scalar(
+    """The owner's dataset with these bytes, if they uploaded them before; one in their trash
+    comes back out of it (with its charts and reports), as an upload of the same bytes means."""
+    dataset = db.session.scalar(
         select(Dataset).where(Dataset.owner_id == owner_id, Dataset.sha256 == sha256).limit(1)
     )
+    if dataset is not None and dataset.deleted_at is not None:
+        dataset.deleted_at = None
+        db.session.commit()
+    return dataset
 
 
 def ingest_stored(
