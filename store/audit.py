@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from store.db import db
+from store.db import as_utc, db
 from store.models import AuditEvent, User
 
 EVENTS = (
@@ -33,7 +33,7 @@ def record(event: str, *, user: User | None = None, username: str = "", detail: 
 
 
 def event_dict(row: AuditEvent) -> dict:
-    return {"id": row.id, "time": row.created_at.isoformat(), "user": row.username,
+    return {"id": row.id, "time": as_utc(row.created_at).isoformat(), "user": row.username,
             "user_id": row.user_id, "event": row.event, "detail": row.detail,
             "address": row.address}
 

@@ -70,8 +70,8 @@ def test_security_events_are_logged_with_user_time_and_address(app):
     assert newest["event"] == "login" and newest["user"] == "root"  # root reading the log
     assert {e["address"] for e in body["events"]} == {"127.0.0.1"}
     for event in body["events"]:
-        assert abs(datetime.now(UTC) - datetime.fromisoformat(event["time"]).replace(
-            tzinfo=UTC)) < timedelta(minutes=5)
+        assert abs(datetime.now(UTC) - datetime.fromisoformat(event["time"])) < timedelta(
+            minutes=5)
     only = events_for_root(app, event="login_failed")
     assert {e["user"] for e in only["events"]} == {"ada", "mallory"} and only["total"] == 2
 
@@ -92,3 +92,5 @@ def test_only_administrators_see_the_audit_log(app):
     text = page.get_data(as_text=True)
     assert "<td>ada</td><td>login</td>" in text.replace("\n", "")
     assert root.client.get("/api/v1/audit?event=nonsense").status_code == 422
+    # found by schemathesis: an offset beyond SQLite's integers was a 500
+    assert root.client.get("/api/v1/audit?offset=56068178439013713051648").status_code == 422

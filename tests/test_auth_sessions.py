@@ -104,6 +104,7 @@ def test_a_password_change_ends_the_other_sessions_and_says_so(auth):
     assert "Your password is changed. 1 other log-in(s) (other browsers and devices) are " \
            "logged out; this one stays." in text
     assert "Your API tokens keep working" in text
+    assert "Changing it logs you out in every other browser and device" in text  # said before
     assert logged_in(auth.client)
     assert not logged_in(laptop.client)
     assert auth.client.get("/api/v1/datasets", headers={

@@ -11,7 +11,7 @@ Flask-free: the pages, the API and the CLI all call these functions.
 from __future__ import annotations
 
 import contextlib
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import select
@@ -19,17 +19,12 @@ from sqlalchemy import select
 import jobs
 from errors import Conflict, NotFound
 from jobs import lifecycle
-from store.db import db, utcnow
+from store.db import as_utc, db, utcnow
 from store.models import Chart, Dataset, Job, Report
 from upload.service import delete_dataset
 
 KINDS: dict[str, type] = {"dataset": Dataset, "chart": Chart, "report": Report}
 PURGE_ORDER = ("report", "chart", "dataset")  # what hangs on a dataset goes before it
-
-
-def aware(moment: datetime) -> datetime:
-    """SQLite hands back naive UTC times; PostgreSQL aware ones."""
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def move_to_trash(row: Dataset | Chart | Report) -> None:
@@ -69,7 +64,7 @@ def trashed_items(owner_id: int, days: float) -> list[dict]:
         rows = db.session.scalars(select(model).where(
             model.owner_id == owner_id, model.deleted_at.is_not(None))).all()
         for row in rows:
-            deleted = aware(row.deleted_at)
+            deleted = as_utc(row.deleted_at)
             items.append({"kind": kind, "id": row.id, "name": item_name(row),
                           "deleted_at": deleted.isoformat(),
                           "purge_at": (deleted + timedelta(days=days)).isoformat()})

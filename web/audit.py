@@ -34,7 +34,7 @@ def _admin_only() -> None:
 
 class AuditQuery(Schema):
     limit = Integer(load_default=100, validate=Range(min=1, max=1000))
-    offset = Integer(load_default=0, validate=Range(min=0))
+    offset = Integer(load_default=0, validate=Range(min=0, max=10**9))
     event = String(load_default=None, validate=OneOf(store_audit.EVENTS))
 
 

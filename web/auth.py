@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import UTC, timedelta
+from datetime import timedelta
 from functools import cache
 from urllib.parse import urlsplit
 
@@ -34,7 +34,7 @@ from wtforms import BooleanField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 
 from errors import Conflict, NotFound, TooManyRequests, Unauthorized
-from store.db import db, utcnow
+from store.db import as_utc, db, utcnow
 from store.models import ApiToken, LoginSession, User
 from web.audit import audit
 
@@ -139,12 +139,8 @@ def auth_enabled() -> bool:
 
 
 def _past(moment) -> bool:
-    """True when `moment` (None: never) has passed; SQLite hands back naive UTC times."""
-    if moment is None:
-        return False
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment <= utcnow()
+    """True when `moment` (None: never) has passed."""
+    return moment is not None and as_utc(moment) <= utcnow()
 
 
 # -- browser sessions: each log-in is a LoginSession row the server can end --------------------
