@@ -82,6 +82,12 @@ def test_a_session_cookie_copied_before_log_out_no_longer_works(auth):
     auth.logout()
     assert not logged_in(auth.client)
     assert not logged_in(copy)  # the server ended that log-in
+    assert auth.login("ada").status_code == 302
+    assert not logged_in(copy)  # still not, when its row has been cleared away
+    from store.models import LoginSession
+
+    with auth.app.app_context():  # ended log-ins are not kept
+        assert db.session.scalar(db.select(db.func.count(LoginSession.id))) == 1
 
 
 def test_log_out_ends_only_that_session(auth):

@@ -118,6 +118,17 @@ def test_items_are_purged_with_their_bytes_after_the_trash_period(make_app, tmp_
     assert later.post(f"/api/v1/trash/dataset/{housing['id']}/restore").status_code == 404
 
 
+def test_the_purge_command_for_cron(app, client, housing):
+    assert client.delete(f"/api/v1/datasets/{housing['id']}").status_code == 204
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["quartile", "purge-trash"]).output == (
+        "Purged 0 item(s) from the trash.\n")
+    assert blob(app, housing).exists()
+    assert runner.invoke(args=["quartile", "purge-trash", "--all"]).output == (
+        "Purged 1 item(s) from the trash.\n")
+    assert not blob(app, housing).exists()
+
+
 def test_the_trash_is_its_owners_and_only_an_administrator_empties_it(make_app):
     app = make_app(AUTH="on")
     auth = AuthActions(app, app.test_client())

@@ -28,7 +28,7 @@ from flask_limiter.util import get_remote_address
 from flask_login import LoginManager, current_user, login_user, logout_user
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFError, validate_csrf
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, or_, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 from wtforms import BooleanField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
@@ -147,6 +147,9 @@ def _past(moment) -> bool:
 def start_session(user: User, remember: bool = False) -> None:
     """Log `user` in with a new server-side session, bounded by QUARTILE_SESSION_DAYS."""
     days = current_app.config.get("SESSION_DAYS", 30)
+    db.session.execute(delete(LoginSession).where(  # the user's old ones, kept no longer
+        LoginSession.user_id == user.id,
+        or_(LoginSession.ended_at.is_not(None), LoginSession.expires_at < utcnow())))
     row = LoginSession(id=secrets.token_urlsafe(32), user_id=user.id,
                        expires_at=utcnow() + timedelta(days=days))
     db.session.add(row)
