@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 import pandas as pd
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from errors import NotFound
 from store.db import db
@@ -129,12 +129,15 @@ def parse_stored(store: FileStore, sha256: str, filename: str, options: dict | N
     return meta
 
 
-def delete_dataset(files_dir: Path, dataset: Dataset) -> None:
-    """Delete the row; the bytes go too when no other dataset (any owner) still uses them."""
+def delete_dataset(files_dir: Path, dataset: Dataset) -> bool:
+    """Delete the row (its shares, charts and reports by the database's cascade); the bytes go
+    too when no other dataset (any owner) still uses them. False if the row was gone already
+    (another process deleted it): a plain DELETE, so that is no error."""
     sha256 = dataset.sha256
-    db.session.delete(dataset)
+    gone = db.session.execute(delete(Dataset).where(Dataset.id == dataset.id)).rowcount
     db.session.commit()
     _forget_unused_blob(FileStore(files_dir), sha256)
+    return gone == 1
 
 
 def _forget_unused_blob(store: FileStore, sha256: str) -> None:

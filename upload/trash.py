@@ -14,7 +14,7 @@ import contextlib
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 import jobs
 from errors import Conflict, NotFound
@@ -92,22 +92,26 @@ def empty(files_dir: Path) -> int:
 
 
 def _purge(files_dir: Path, condition) -> int:
+    """Purge the matching rows. Rows go by SQL DELETE, so one that another process (a second
+    gunicorn worker starting, a second trash page) purged meanwhile is skipped, not counted."""
     purged = 0
     for kind in PURGE_ORDER:
         model = KINDS[kind]
         for row in db.session.scalars(select(model).where(condition(model))).all():
-            if kind == "dataset":
-                for report in db.session.scalars(
-                        select(Report).where(Report.dataset_id == row.id)).all():
-                    delete_report(files_dir, report)
-                delete_dataset(files_dir, row)  # charts go by the database cascade
-            elif kind == "report":
-                delete_report(files_dir, row)
-            else:
-                db.session.delete(row)
-                db.session.commit()
-            purged += 1
+            purged += _purge_row(files_dir, kind, row)
     return purged
+
+
+def _purge_row(files_dir: Path, kind: str, row: Dataset | Chart | Report) -> bool:
+    if kind == "dataset":
+        for report in db.session.scalars(select(Report).where(Report.dataset_id == row.id)):
+            delete_report(files_dir, report)
+        return delete_dataset(files_dir, row)  # charts and shares: the database cascade
+    if kind == "report":
+        return delete_report(files_dir, row)
+    gone = db.session.execute(delete(Chart).where(Chart.id == row.id)).rowcount
+    db.session.commit()
+    return gone == 1
 
 
 def stop_build(report: Report) -> None:
@@ -118,16 +122,17 @@ def stop_build(report: Report) -> None:
                 jobs.cancel(job.id)
 
 
-def delete_report(files_dir: Path, report: Report) -> None:
+def delete_report(files_dir: Path, report: Report) -> bool:
     """Delete a report for good: stop its build, drop the row, and the PDF unless another
-    report (an identical one, typeset once) still uses it."""
+    report (an identical one, typeset once) still uses it. False if it was gone already."""
     stop_build(report)
     owner_id, report_id, pdf_name = report.owner_id, report.id, report.pdf_path
-    db.session.delete(report)
+    gone = db.session.execute(delete(Report).where(Report.id == report_id)).rowcount
     db.session.commit()
     if pdf_name:
         drop_unused_pdf(files_dir / "reports", pdf_name)
     jobs.publish_change(owner_id, "reports", report_id)
+    return gone == 1
 
 
 def drop_unused_pdf(reports_dir: Path, name: str) -> None:

@@ -158,12 +158,15 @@ def start_session(user: User, remember: bool = False) -> None:
     login_user(user, remember=remember, duration=timedelta(days=days))
 
 
-def end_sessions(user: User, *, keep: str | None = None) -> int:
-    """End the user's log-ins (all but `keep`); their cookies stop working at once."""
+def end_sessions(user: User, *, keep: str | None = None, only: str | None = None) -> int:
+    """End the user's log-ins (all but `keep`, or just `only`); their cookies stop working at
+    once. The number ended."""
     query = update(LoginSession).where(LoginSession.user_id == user.id,
                                        LoginSession.ended_at.is_(None))
     if keep:
         query = query.where(LoginSession.id != keep)
+    if only:
+        query = query.where(LoginSession.id == only)
     ended = db.session.execute(query.values(ended_at=utcnow())).rowcount
     db.session.commit()
     return ended
@@ -352,9 +355,7 @@ def logout():
     """Log out (a POST with the CSRF token, so another site cannot log you out). The server
     ends this log-in: a copy of its cookie no longer works."""
     if current_user.is_authenticated and current_user.login_session_id:
-        row = db.session.get(LoginSession, current_user.login_session_id)
-        row.ended_at = row.ended_at or utcnow()
-        db.session.commit()
+        end_sessions(current_user, only=current_user.login_session_id)
         audit("logout", current_user)
     logout_user()
     flash("You are logged out.", "info")
