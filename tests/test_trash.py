@@ -102,6 +102,13 @@ def test_uploading_the_same_bytes_again_takes_the_dataset_out_of_the_trash(clien
     assert client.get("/api/v1/trash").get_json() == []
 
 
+def test_saving_the_same_chart_again_takes_it_out_of_the_trash(client, housing, chart):
+    assert client.delete(f"/api/v1/charts/{chart['id']}").status_code == 204
+    again = client.post("/api/v1/charts", json={"dataset": housing["id"], **SCATTER})
+    assert again.get_json()["id"] == chart["id"] and again.get_json()["created"] is False
+    assert client.get("/api/v1/trash").get_json() == []
+
+
 def test_items_are_purged_with_their_bytes_after_the_trash_period(make_app, tmp_path):
     app = make_app(TRASH_DAYS=30)
     client = app.test_client()
