@@ -94,6 +94,12 @@ def _register_blueprints(app: APIFlask) -> None:
     app.register_blueprint(jobs_views.bp)
     register_api(app, jobs_views.api)
     app.register_blueprint(live.bp)
+
+    from web import audit, trash
+
+    app.register_blueprint(audit.bp)
+    register_api(app, audit.api)
+    trash.init_app(app, register_api)  # after jobs: purging a report may cancel its build
     app.cli.add_command(quartile)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
@@ -54,6 +55,11 @@ class Config:
         self.REMEMBER_COOKIE_HTTPONLY = True
         self.REMEMBER_COOKIE_SAMESITE = "Lax"
         self.REMEMBER_COOKIE_SECURE = self.SESSION_COOKIE_SECURE
+        # A log-in (and its "keep me logged in" cookie) ends after this many days at the latest.
+        self.SESSION_DAYS = int(_env("SESSION_DAYS", "30"))
+        self.REMEMBER_COOKIE_DURATION = timedelta(days=self.SESSION_DAYS)
+        # Deleted datasets, charts and reports stay restorable this long, then are purged.
+        self.TRASH_DAYS = float(_env("TRASH_DAYS", "30"))
         self.WTF_CSRF_TIME_LIMIT = None  # a token lives as long as the session
         self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
         self.BOOTSTRAP_SERVE_LOCAL = True  # never a CDN

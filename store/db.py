@@ -58,6 +58,11 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def as_utc(moment: datetime) -> datetime:
+    """A stored time as aware UTC: SQLite hands back naive UTC times, PostgreSQL aware ones."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
 def new_id() -> str:
     """A short, unguessable id for URLs (ids are not confirmable by guessing: see auth)."""
     return secrets.token_urlsafe(9)

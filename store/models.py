@@ -28,9 +28,12 @@ class User(db.Model):
     is_authenticated = True
     is_active = True
     is_anonymous = False
+    login_session_id = None  # set by web.auth for a browser session (not a column)
 
     def get_id(self) -> str:
-        return str(self.id)
+        """"<user id>:<login session id>" for a browser session (the cookie and the remember-me
+        cookie carry it, so ending the LoginSession row ends them), the bare id otherwise."""
+        return f"{self.id}:{self.login_session_id}" if self.login_session_id else str(self.id)
 
     def to_dict(self) -> dict[str, Any]:
         return {"id": self.id, "username": self.username, "is_admin": self.is_admin}
@@ -48,7 +51,36 @@ class ApiToken(db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     user: Mapped[User] = relationship()
+
+
+class LoginSession(db.Model):
+    """One browser log-in, so the server can end it: log-out ends this one, a password change
+    ends all others, and none outlives `expires_at` (the remember-me bound)."""
+
+    __tablename__ = "login_sessions"
+    id: Mapped[str] = mapped_column(String(43), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class AuditEvent(db.Model):
+    """A security event: who (a user, or the name tried), what, when and from where."""
+
+    __tablename__ = "audit_events"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow,
+                                                 index=True)
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), nullable=True, index=True
+    )
+    username: Mapped[str] = mapped_column(String(64), default="")
+    event: Mapped[str] = mapped_column(String(32), index=True)
+    detail: Mapped[str] = mapped_column(String(500), default="")
+    address: Mapped[str] = mapped_column(String(64), default="")
 
 
 class Dataset(db.Model):
@@ -67,6 +99,7 @@ class Dataset(db.Model):
     meta: Mapped[dict] = mapped_column(JSON, default=dict)
     is_public: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     owner: Mapped[User] = relationship()
     shares: Mapped[list[DatasetShare]] = relationship(
         back_populates="dataset", cascade="all, delete-orphan"
@@ -97,6 +130,7 @@ class Chart(db.Model):
     spec: Mapped[dict] = mapped_column(JSON)
     spec_hash: Mapped[str] = mapped_column(String(64), index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
 class Report(db.Model):
@@ -117,6 +151,7 @@ class Report(db.Model):
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, onupdate=utcnow
     )
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
 class Job(db.Model):

@@ -7,6 +7,7 @@ each test then gets an empty copy (SQLite: a copied file; PostgreSQL: truncated 
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import socket
@@ -25,6 +26,70 @@ from store.db import db
 DATA = Path(__file__).parent / "data"
 POSTGRES_URL = os.environ.get("QUARTILE_TEST_POSTGRES_URL")
 BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
+
+
+# -- the log: no traceback the suite did not ask for --------------------------------------------
+class TracebackLog(logging.Handler):
+    """Every ERROR-or-worse record with a traceback, from any logger and any thread (the live
+    servers' and job engines' too), with the test that was running or had just run."""
+
+    def __init__(self):
+        super().__init__(level=logging.ERROR)
+        self.current = "(before the first test)"
+        self.records: list[tuple[str, logging.LogRecord]] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.exc_info or "Traceback (most recent call last)" in record.getMessage():
+            self.records.append((self.current, record))
+
+    def unexpected(self, expected: set[str]) -> list[str]:
+        return [f"{test}: {describe_record(record)}" for test, record in self.records
+                if test not in expected]
+
+
+def describe_record(record: logging.LogRecord) -> str:
+    trace = logging.Formatter().formatException(record.exc_info) if record.exc_info else ""
+    return f"{record.name}: {record.getMessage()}\n{trace[-1500:]}"
+
+
+TRACEBACKS = TracebackLog()
+EXPECTED_TRACEBACKS: set[str] = set()
+
+
+def pytest_configure(config):
+    logging.getLogger().addHandler(TRACEBACKS)
+
+
+def pytest_runtest_setup(item):
+    TRACEBACKS.current = item.nodeid
+    if item.get_closest_marker("expected_traceback"):
+        EXPECTED_TRACEBACKS.add(item.nodeid)
+
+
+@pytest.fixture(autouse=True)
+def no_unexpected_tracebacks(request):
+    """Fail a test during which the app logged a traceback, unless it is marked
+    `@pytest.mark.expected_traceback` (it provokes one on purpose)."""
+    before = len(TRACEBACKS.records)
+    yield
+    if request.node.get_closest_marker("expected_traceback"):
+        return
+    logged = [describe_record(record) for _, record in TRACEBACKS.records[before:]]
+    if logged:
+        pytest.fail("The app logged a traceback this test did not expect (mark the test "
+                    "@pytest.mark.expected_traceback if it provokes one):\n" + "\n".join(logged))
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Tracebacks logged between tests (a thread finishing late) count for the test before."""
+    stray = TRACEBACKS.unexpected(EXPECTED_TRACEBACKS)
+    if stray and session.exitstatus == 0:
+        session.exitstatus = 1
+    if stray:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.write_sep("=", "tracebacks in the log that no test expected", red=True)
+            reporter.write_line("\n".join(stray))
 
 
 # -- databases -------------------------------------------------------------------------------

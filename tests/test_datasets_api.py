@@ -114,13 +114,16 @@ def test_exports_neutralise_formula_cells(uploads, client):
     assert values == ["'=1+2", "'+SUM(A1)", "'-cmd", "'@x", "plain"]
 
 
-def test_delete_removes_the_dataset_and_its_unused_bytes(uploads, client, app):
+def test_delete_removes_the_dataset_and_emptying_the_trash_its_unused_bytes(uploads, client,
+                                                                             app):
     dataset = uploads.dataset("HousingPreferences.csv")
     keep = uploads.dataset("2020Q1.xlsx")
     response = client.delete(f"/api/v1/datasets/{dataset['id']}")
     assert response.status_code == 204
     assert client.get(f"/api/v1/datasets/{dataset['id']}").status_code == 404
     blob = app.config["FILES_DIR"] / "blobs" / dataset["sha256"][:2] / dataset["sha256"]
+    assert blob.exists()  # in the trash, restorable
+    assert client.post("/api/v1/trash/empty").get_json() == {"purged": 1}
     assert not blob.exists()
     assert uploads.rows(keep["id"], "HPI").status_code == 200  # nothing else harmed
 

@@ -101,6 +101,7 @@ def test_quartile_errors_use_their_status_code_and_message(make_app):
     assert "The equation solver took longer than 5 s." in page.get_data(as_text=True)
 
 
+@pytest.mark.expected_traceback
 def test_an_unexpected_error_is_a_500_without_the_traceback(make_app, caplog):
     client = _app_with_failing_views(make_app).test_client()
     response = client.get("/api/v1/test-crash")

@@ -116,6 +116,7 @@ def test_a_quartile_error_in_a_task_becomes_the_jobs_error(app, owner):
     assert final["result"] is None and final["progress"] == 100  # it failed after its steps
 
 
+@pytest.mark.expected_traceback
 def test_an_unexpected_error_fails_the_job_and_is_logged(app, owner, caplog):
     with caplog.at_level(logging.ERROR, logger="quartile.jobs"):
         job_id = submit(app, "test_crash", {}, owner)

@@ -32,6 +32,12 @@ def test_pure_layers_do_not_import_the_web_framework(layer):
     assert offenders == {}
 
 
+@pytest.mark.parametrize("module", ["upload/trash.py", "store/audit.py", "upload/writers.py"])
+def test_life_cycle_modules_do_not_import_the_web_framework(module):
+    """The trash, the audit log and the table writers serve pages, API and CLI alike."""
+    assert imported_modules(ROOT / module) & WEB_MODULES == set()
+
+
 def test_the_scan_would_catch_a_flask_import(tmp_path):
     module = tmp_path / "m.py"
     module.write_text("from flask import request\nimport werkzeug.utils\n")

@@ -270,6 +270,8 @@ def test_deleting_a_dataset_deletes_its_reports_and_charts(client, app):
     assert client.delete(f"/api/v1/datasets/{housing['id']}").status_code == 204
     assert client.get(f"/api/v1/reports/{report['id']}").status_code == 404
     assert client.get(f"/api/v1/charts/{chart.get_json()['id']}").status_code == 404
+    assert pdf.exists()  # in the trash with its dataset
+    assert client.post("/api/v1/trash/empty").get_json() == {"purged": 1}
     with app.app_context():
         assert db.session.scalar(db.select(db.func.count(Report.id))) == 0
     assert not pdf.exists()  # regression: the PDF outlived its report
@@ -315,6 +317,11 @@ def test_deleting_a_report_removes_its_pdf_unless_a_twin_uses_it(make_app):
                          headers=headers["alice"]).status_code == 404  # not hers to delete
     assert client.delete(f"/api/v1/reports/{made['bob']['id']}",
                          headers=headers["bob"]).status_code == 204
+    assert pdf.exists()  # both in their owners' trash
+    with app.app_context():
+        from upload import trash
+
+        assert trash.empty(app.config["FILES_DIR"]) == 2
     assert not pdf.exists()
 
 
@@ -339,8 +346,8 @@ def report_queued_behind_a_gate(make_app, gate: str):
 
 
 @pytest.mark.parametrize(("delete", "message"), [
-    ("/reports/{report}/delete", "The report was deleted."),
-    ("/datasets/{dataset}/delete", "Deleted 2020Q1.xlsx."),  # its reports go with it
+    ("/reports/{report}/delete", "The report is in the trash"),
+    ("/datasets/{dataset}/delete", "Moved 2020Q1.xlsx to the trash"),  # its reports go too
 ])
 def test_deleting_a_queued_report_or_its_dataset_cancels_the_build(make_app, delete, message):
     with report_queued_behind_a_gate(make_app, f"delete {delete}") as (client, hpi, report):

@@ -17,7 +17,6 @@ from upload import exports, schemas
 from upload.preview import page_of_rows
 from upload.resources import dataset_dict
 from upload.service import (
-    delete_dataset,
     forget_upload,
     ingest_upload,
     load_sheet,
@@ -26,7 +25,8 @@ from upload.service import (
 )
 from upload.store import FileStore
 from web.access import dataset_for_read, dataset_for_write, readable_datasets_query
-from web.report_build import delete_reports_of
+from web.audit import audit
+from web.trash import move_to_trash
 
 bp = APIBlueprint("datasets_api", __name__, url_prefix="/api/v1/datasets", tag="Datasets")
 ERRORS = [400, 401, 404, 413, 415, 422]
@@ -94,8 +94,7 @@ def get_dataset(dataset_id):
 def patch_dataset(dataset_id, json_data):
     """Make a dataset public (read-only for everyone) or private again."""
     dataset = dataset_for_write(dataset_id)
-    dataset.is_public = json_data["is_public"]
-    db.session.commit()
+    set_public(dataset, json_data["is_public"])
     return dataset_dict(dataset)
 
 
@@ -103,11 +102,9 @@ def patch_dataset(dataset_id, json_data):
 @bp.output({}, status_code=204)
 @bp.doc(responses=[401, 403, 404])
 def remove_dataset(dataset_id):
-    """Delete a dataset with its charts and reports (builds stop, unused PDFs go); its
-    bytes stay while another user's dataset uses them."""
-    dataset = dataset_for_write(dataset_id)
-    delete_reports_of(dataset)
-    delete_dataset(files_dir(), dataset)
+    """Move a dataset to your trash, with its charts and reports (restore it from
+    /api/v1/trash until QUARTILE_TRASH_DAYS have passed; then it is deleted for good)."""
+    move_to_trash(dataset_for_write(dataset_id), "dataset")
     return ""
 
 
@@ -185,11 +182,7 @@ def share_dataset(dataset_id, json_data):
 @bp.doc(responses=[401, 403, 404])
 def unshare_dataset(dataset_id, username):
     """Stop sharing a dataset with a user."""
-    dataset = dataset_for_write(dataset_id)
-    for share in list(dataset.shares):
-        if share.user.username == username:
-            db.session.delete(share)
-    db.session.commit()
+    unshare(dataset_for_write(dataset_id), username)
     return ""
 
 
@@ -221,6 +214,22 @@ def share_with(dataset: Dataset, username: str) -> None:
     if not any(s.user_id == user.id for s in dataset.shares):
         dataset.shares.append(DatasetShare(user_id=user.id))
         db.session.commit()
+        audit("dataset_shared", detail=f"dataset {dataset.id} with {user.username!r}")
+
+
+def unshare(dataset: Dataset, username: str) -> None:
+    for share in list(dataset.shares):
+        if share.user.username == username:
+            db.session.delete(share)
+            audit("dataset_unshared", detail=f"dataset {dataset.id} with {username!r}")
+    db.session.commit()
+
+
+def set_public(dataset: Dataset, public: bool) -> None:
+    if dataset.is_public != public:
+        audit("dataset_public" if public else "dataset_private", detail=f"dataset {dataset.id}")
+    dataset.is_public = public
+    db.session.commit()
 
 
 def _like_escape(text: str) -> str:

@@ -1,4 +1,5 @@
-"""Send a cleaned sheet as a download; the byte formats themselves live in upload.pipeline."""
+"""Send a table as a download: a cleaned sheet, or an analysis' tables. The byte formats (and
+their formula neutralisation) live in upload.writers; this is the one way out for both."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import pandas as pd
 from flask import send_file
 
 from upload.pipeline import export_csv, export_parquet, export_xlsx
+from upload.writers import Tables, export_tables_csv, export_tables_markdown
 
 MIMETYPES = {
     "csv": "text/csv",
@@ -16,6 +18,8 @@ MIMETYPES = {
     "parquet": "application/vnd.apache.parquet",
 }
 _WRITERS = {"csv": export_csv, "xlsx": export_xlsx, "parquet": export_parquet}
+TABLE_MIMETYPES = {"csv": "text/csv", "md": "text/markdown"}
+_TABLE_WRITERS = {"csv": export_tables_csv, "md": export_tables_markdown}
 
 
 def send_frame(frame: pd.DataFrame, stem: str, fmt: str):
@@ -25,6 +29,16 @@ def send_frame(frame: pd.DataFrame, stem: str, fmt: str):
         as_attachment=True,
         download_name=f"{download_stem(stem)}.{fmt}",
         mimetype=MIMETYPES[fmt],
+    )
+
+
+def send_tables(tables: Tables, stem: str, fmt: str):
+    """Several titled tables (an analysis' result) as one CSV or Markdown download."""
+    return send_file(
+        BytesIO(_TABLE_WRITERS[fmt](tables)),
+        as_attachment=True,
+        download_name=f"{download_stem(stem)}.{fmt}",
+        mimetype=TABLE_MIMETYPES[fmt],
     )
 
 

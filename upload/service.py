@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 import pandas as pd
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from errors import NotFound
 from store.db import db
@@ -42,10 +42,15 @@ def ingest_upload(
 
 
 def owned_copy(owner_id: int, sha256: str) -> Dataset | None:
-    """The owner's dataset with these bytes, if they uploaded them before."""
-    return db.session.scalar(
+    """The owner's dataset with these bytes, if they uploaded them before; one in their trash
+    comes back out of it (with its charts and reports), as an upload of the same bytes means."""
+    dataset = db.session.scalar(
         select(Dataset).where(Dataset.owner_id == owner_id, Dataset.sha256 == sha256).limit(1)
     )
+    if dataset is not None and dataset.deleted_at is not None:
+        dataset.deleted_at = None
+        db.session.commit()
+    return dataset
 
 
 def ingest_stored(
@@ -124,12 +129,15 @@ def parse_stored(store: FileStore, sha256: str, filename: str, options: dict | N
     return meta
 
 
-def delete_dataset(files_dir: Path, dataset: Dataset) -> None:
-    """Delete the row; the bytes go too when no other dataset (any owner) still uses them."""
+def delete_dataset(files_dir: Path, dataset: Dataset) -> bool:
+    """Delete the row (its shares, charts and reports by the database's cascade); the bytes go
+    too when no other dataset (any owner) still uses them. False if the row was gone already
+    (another process deleted it): a plain DELETE, so that is no error."""
     sha256 = dataset.sha256
-    db.session.delete(dataset)
+    gone = db.session.execute(delete(Dataset).where(Dataset.id == dataset.id)).rowcount
     db.session.commit()
     _forget_unused_blob(FileStore(files_dir), sha256)
+    return gone == 1
 
 
 def _forget_unused_blob(store: FileStore, sha256: str) -> None:

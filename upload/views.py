@@ -11,12 +11,12 @@ from flask_wtf import FlaskForm
 from errors import BadInput, QuartileError
 from store.db import db
 from store.models import Dataset
-from upload.api import ingest_in_background, share_with
+from upload.api import ingest_in_background, set_public, share_with, unshare
 from upload.preview import page_of_rows
 from upload.resources import dataset_dict, default_sheet
-from upload.service import delete_dataset, ingest_upload, load_sheet, reparse
+from upload.service import ingest_upload, load_sheet, reparse
 from web.access import dataset_for_read, dataset_for_write, readable_datasets_query
-from web.report_build import delete_reports_of
+from web.trash import move_to_trash
 
 bp = Blueprint("datasets", __name__)
 PREVIEW_ROWS = 50
@@ -149,12 +149,11 @@ def confirm_delete(dataset_id):
 
 @bp.post("/datasets/<dataset_id>/delete")
 def delete(dataset_id):
-    """Delete after confirmation."""
+    """Move to the trash after confirmation."""
     dataset = dataset_for_write(dataset_id)
-    name = dataset.name
-    delete_reports_of(dataset)
-    delete_dataset(files_dir(), dataset)
-    flash(f"Deleted {name}.", "info")
+    move_to_trash(dataset, "dataset")
+    flash(f"Moved {dataset.name} to the trash: restore it from the Trash page within "
+          f"{current_app.config['TRASH_DAYS']:g} days.", "info")
     return redirect(url_for("datasets.library"))
 
 
@@ -164,15 +163,11 @@ def sharing(dataset_id):
     dataset = dataset_for_write(dataset_id)
     action = request.form.get("action")
     if action == "public":
-        dataset.is_public = request.form.get("public") == "1"
-        db.session.commit()
+        set_public(dataset, request.form.get("public") == "1")
     elif action == "share":
         share_with(dataset, request.form.get("username", ""))
     elif action == "unshare":
-        for share in list(dataset.shares):
-            if share.user.username == request.form.get("username"):
-                db.session.delete(share)
-        db.session.commit()
+        unshare(dataset, request.form.get("username", ""))
     else:
         raise BadInput("Unknown sharing action.", code="unknown_action")
     return redirect(url_for("datasets.detail", dataset_id=dataset.id) + "#sharing")

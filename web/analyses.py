@@ -6,8 +6,6 @@ and caches results by (dataset bytes, parse, analysis, parameters): asking twice
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from pathlib import Path
 
@@ -22,6 +20,7 @@ from errors import BadInput, NotFound, QuartileError
 from rendition.latex.tables import format_number, long_table
 from store.db import db
 from store.models import Dataset
+from upload import exports
 from upload.resources import default_sheet
 from upload.service import load_sheet
 from web.access import dataset_for_read, readable_datasets_query
@@ -75,39 +74,17 @@ def params_from_query(kind: str, args) -> dict:
 
 
 # -- exports ----------------------------------------------------------------------------------
-def export(result, fmt: str) -> str:
+def _export_response(result, fmt: str, kind: str) -> Response:
+    """CSV and Markdown through upload.exports (formula-like text neutralised, as for sheets);
+    LaTeX here, escaped by long_table."""
     tables = result.tables()
-    if fmt == "csv":
-        out = io.StringIO()
-        for n, (title, frame) in enumerate(tables):
-            if n:
-                out.write("\n")
-            out.write(f"# {title}\n")
-            frame.to_csv(out, index=False, quoting=csv.QUOTE_MINIMAL)
-        return out.getvalue()
-    if fmt == "md":
-        return "\n".join(f"### {title}\n\n{markdown_table(frame)}\n" for title, frame in tables)
-    return "\n".join(
+    if fmt in exports.TABLE_MIMETYPES:
+        return exports.send_tables(tables, kind, fmt)
+    text = "\n".join(
         f"% {title}\n" + long_table(list(map(str, frame.columns)), frame.to_numpy().tolist(),
                                     [pd.api.types.is_numeric_dtype(d) for d in frame.dtypes])
         for title, frame in tables
     )
-
-
-def markdown_table(frame: pd.DataFrame) -> str:
-    def cell(value) -> str:
-        text = format_number(value) if isinstance(value, float) else str(value)
-        return text.replace("|", "\\|").replace("\n", " ")
-
-    header = "| " + " | ".join(cell(c) for c in frame.columns) + " |"
-    rule = "| " + " | ".join("---" for _ in frame.columns) + " |"
-    rows = ["| " + " | ".join(cell(v) for v in row) + " |" for row in frame.itertuples(
-        index=False)]
-    return "\n".join([header, rule, *rows])
-
-
-def _export_response(result, fmt: str, kind: str) -> Response:
-    text = export(result, fmt)
     response = Response(text, mimetype=EXPORTS[fmt])
     response.headers["Content-Disposition"] = f'attachment; filename="{kind}.{fmt}"'
     return response

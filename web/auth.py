@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from datetime import timedelta
+from functools import cache
 from urllib.parse import urlsplit
 
 from flask import (
@@ -26,14 +28,15 @@ from flask_limiter.util import get_remote_address
 from flask_login import LoginManager, current_user, login_user, logout_user
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFError, validate_csrf
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, or_, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 from wtforms import BooleanField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 
 from errors import Conflict, NotFound, TooManyRequests, Unauthorized
-from store.db import db, utcnow
-from store.models import ApiToken, User
+from store.db import as_utc, db, utcnow
+from store.models import ApiToken, LoginSession, User
+from web.audit import audit
 
 bp = Blueprint("auth", __name__)
 login_manager = LoginManager()
@@ -86,17 +89,21 @@ def find_user(username: str) -> User:
     return user
 
 
-def create_token(user: User, name: str = "token") -> tuple[ApiToken, str]:
-    """Make a token; the clear text is returned once and only its sha256 is stored."""
+def create_token(user: User, name: str = "token", expires_days: float | None = None
+                 ) -> tuple[ApiToken, str]:
+    """Make a token; the clear text is returned once and only its sha256 is stored. A token
+    with `expires_days` stops working after that many days."""
     clear = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(
         user_id=user.id,
         name=(name or "token").strip()[:100] or "token",
         token_hash=_hash_token(clear),
         prefix=clear[:10],
+        expires_at=utcnow() + timedelta(days=expires_days) if expires_days is not None else None,
     )
     db.session.add(token)
     db.session.commit()
+    audit("token_created", user, f"token {token.name!r} ({token.prefix}…)")
     return token, clear
 
 
@@ -106,7 +113,7 @@ def _hash_token(clear: str) -> str:
 
 def user_for_token(clear: str) -> User | None:
     token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _hash_token(clear)))
-    if token is None or token.revoked_at is not None:
+    if token is None or token.revoked_at is not None or _past(token.expires_at):
         return None
     token.last_used_at = utcnow()
     db.session.commit()
@@ -131,14 +138,61 @@ def auth_enabled() -> bool:
     return current_app.config.get("AUTH", "on") != "off"
 
 
+def _past(moment) -> bool:
+    """True when `moment` (None: never) has passed."""
+    return moment is not None and as_utc(moment) <= utcnow()
+
+
+# -- browser sessions: each log-in is a LoginSession row the server can end --------------------
+def start_session(user: User, remember: bool = False) -> None:
+    """Log `user` in with a new server-side session, bounded by QUARTILE_SESSION_DAYS."""
+    days = current_app.config.get("SESSION_DAYS", 30)
+    db.session.execute(delete(LoginSession).where(  # the user's old ones, kept no longer
+        LoginSession.user_id == user.id,
+        or_(LoginSession.ended_at.is_not(None), LoginSession.expires_at < utcnow())))
+    row = LoginSession(id=secrets.token_urlsafe(32), user_id=user.id,
+                       expires_at=utcnow() + timedelta(days=days))
+    db.session.add(row)
+    db.session.commit()
+    user.login_session_id = row.id
+    login_user(user, remember=remember, duration=timedelta(days=days))
+
+
+def end_sessions(user: User, *, keep: str | None = None, only: str | None = None) -> int:
+    """End the user's log-ins (all but `keep`, or just `only`); their cookies stop working at
+    once. The number ended."""
+    query = update(LoginSession).where(LoginSession.user_id == user.id,
+                                       LoginSession.ended_at.is_(None))
+    if keep:
+        query = query.where(LoginSession.id != keep)
+    if only:
+        query = query.where(LoginSession.id == only)
+    ended = db.session.execute(query.values(ended_at=utcnow())).rowcount
+    db.session.commit()
+    return ended
+
+
 # -- request handling ------------------------------------------------------------------------
 @login_manager.user_loader
-def load_user(user_id: str) -> User | None:
-    return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+def load_user(session_id: str) -> User | None:
+    """The user of a session cookie (or remember-me cookie): "<user id>:<login session id>",
+    accepted only while that LoginSession is neither ended nor expired."""
+    user_id, _, login_id = session_id.partition(":")
+    if not user_id.isdigit() or not login_id:
+        return None
+    row = db.session.get(LoginSession, login_id)
+    if row is None or row.user_id != int(user_id) or row.ended_at or _past(row.expires_at):
+        return None
+    user = db.session.get(User, row.user_id)
+    if user is not None:
+        user.login_session_id = row.id
+    return user
 
 
 @login_manager.request_loader
 def load_user_from_request(req) -> User | None:
+    """A bearer token. A bad one is remembered and answered 401 by `require_login`: raising
+    here would raise again wherever `current_user` is read, the error page included."""
     if not auth_enabled():
         g.auth_method = "local"
         return local_user()
@@ -146,7 +200,8 @@ def load_user_from_request(req) -> User | None:
     if header.startswith("Bearer "):
         user = user_for_token(header[len("Bearer ") :].strip())
         if user is None:
-            raise Unauthorized("The API token is not valid or has been revoked.", code="bad_token")
+            g.bad_token = True
+            return None
         g.auth_method = "token"
         return user
     return None
@@ -156,6 +211,9 @@ def require_login():
     """before_request: pages redirect to log-in, the API answers 401."""
     if request.endpoint in PUBLIC_ENDPOINTS or request.endpoint is None:
         return None
+    if not current_user.is_authenticated and g.get("bad_token"):
+        raise Unauthorized("The API token is not valid, has expired or has been revoked.",
+                           code="bad_token")
     if not current_user.is_authenticated:
         if request.path.startswith("/api/"):
             raise Unauthorized(
@@ -224,27 +282,52 @@ def _login_limit_breached(limit):
     )
 
 
+def _signup_limit_breached(limit):
+    raise TooManyRequests(
+        "Too many sign-up attempts. Wait a minute and try again.", code="too_many_signups"
+    )
+
+
+@cache
+def _dummy_hash() -> str:
+    """A hash to check unknown user names against, so a log-in takes as long either way."""
+    return generate_password_hash(secrets.token_hex(16), method=PASSWORD_METHOD)
+
+
+def check_login(username: str, password: str) -> User | None:
+    """The user when the password is right. One password hash is checked whether or not the
+    user exists: the answer's timing does not tell which names are taken."""
+    user = db.session.scalar(select(User).where(User.username == username.strip()))
+    stored = user.password_hash if user is not None else _dummy_hash()
+    if check_password_hash(stored, password) and user is not None:
+        return user
+    return None
+
+
+# Failed attempts count against the address (5 a minute); a success (a redirect) does not.
+FAILURES_PER_MINUTE = {"limit_value": "5 per minute", "methods": ["POST"],
+                       "deduct_when": lambda response: response.status_code != 302}
+
+
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(
-    "5 per minute",
-    methods=["POST"],
-    on_breach=_login_limit_breached,
-    deduct_when=lambda response: response.status_code != 302,
-)
+@limiter.limit(**FAILURES_PER_MINUTE, on_breach=_login_limit_breached)
 def login():
     """Log in with user name and password; failed attempts are rate limited per address."""
     form = LoginForm()
     if form.validate_on_submit():
-        user = db.session.scalar(select(User).where(User.username == form.username.data.strip()))
-        if user and check_password_hash(user.password_hash, form.password.data):
-            login_user(user, remember=form.remember.data)
+        user = check_login(form.username.data, form.password.data)
+        if user is not None:
+            start_session(user, remember=form.remember.data)
+            audit("login", user)
             return redirect(_safe_next(request.args.get("next")))
+        audit("login_failed", username=form.username.data.strip())
         form.password.errors.append("Wrong user name or password.")
         return render_template("auth/login.html", form=form, signup=_signup_open()), 401
     return render_template("auth/login.html", form=form, signup=_signup_open())
 
 
 @bp.route("/signup", methods=["GET", "POST"])
+@limiter.limit(**FAILURES_PER_MINUTE, on_breach=_signup_limit_breached)
 def signup():
     """Create an account (when sign-up is open). The first account is the administrator."""
     if not _signup_open():
@@ -260,7 +343,8 @@ def signup():
         except Conflict as exc:
             form.username.errors.append(exc.message)
         else:
-            login_user(user)
+            start_session(user)
+            audit("signup", user)
             flash(f"Welcome, {user.username}.", "success")
             return redirect(url_for("main.home"))
     return render_template("auth/signup.html", form=form)
@@ -268,7 +352,11 @@ def signup():
 
 @bp.post("/logout")
 def logout():
-    """Log out (a POST with the CSRF token, so another site cannot log you out)."""
+    """Log out (a POST with the CSRF token, so another site cannot log you out). The server
+    ends this log-in: a copy of its cookie no longer works."""
+    if current_user.is_authenticated and current_user.login_session_id:
+        end_sessions(current_user, only=current_user.login_session_id)
+        audit("logout", current_user)
     logout_user()
     flash("You are logged out.", "info")
     return redirect(url_for("auth.login"))
@@ -285,7 +373,11 @@ def account():
                 password_form.password.data, method=PASSWORD_METHOD
             )
             db.session.commit()
-            flash("Your password is changed.", "success")
+            ended = end_sessions(current_user, keep=current_user.login_session_id)
+            audit("password_changed", current_user, f"{ended} other log-in(s) ended")
+            flash(f"Your password is changed. {ended} other log-in(s) (other browsers and "
+                  "devices) are logged out; this one stays. Your API tokens keep working: "
+                  "revoke them below if they may be known.", "success")
             return redirect(url_for("auth.account"))
         if "tok-submit" in request.form and token_form.validate_on_submit():
             _, new_token = create_token(current_user, token_form.name.data)
@@ -311,6 +403,7 @@ def revoke_token(token_id: int):
         raise NotFound("There is no such token.")
     token.revoked_at = token.revoked_at or utcnow()
     db.session.commit()
+    audit("token_revoked", current_user, f"token {token.name!r} ({token.prefix}…)")
     flash(f"Token {token.name!r} is revoked.", "info")
     return redirect(url_for("auth.account"))
 

@@ -12,6 +12,7 @@ from apiflask import APIBlueprint
 from flask import (
     Blueprint,
     Response,
+    flash,
     make_response,
     redirect,
     render_template,
@@ -59,6 +60,7 @@ from web.chart_schemas import (
     SizeQuery,
 )
 from web.lru_cache import LruCache
+from web.trash import move_to_trash
 
 bp = Blueprint("charts", __name__)
 api = APIBlueprint("charts_api", __name__, url_prefix="/api/v1/charts", tag="Charts")
@@ -136,6 +138,9 @@ def save_chart(body: dict) -> tuple[Chart, bool]:
     existing = db.session.scalar(select(Chart).where(
         Chart.owner_id == current_user.id, Chart.spec_hash == spec.spec_hash()))
     if existing is not None:
+        if existing.deleted_at is not None:  # saved again: out of the trash
+            existing.deleted_at = None
+            db.session.commit()
         return existing, False
     chart = Chart(owner_id=current_user.id, dataset_id=dataset.id, spec=spec.to_dict(),
                   spec_hash=spec.spec_hash())
@@ -256,10 +261,9 @@ def get_chart(chart_id):
 @api.output({}, status_code=204)
 @api.doc(responses=[401, 404])
 def delete_chart(chart_id):
-    """Delete a saved chart (its permanent URL stops working)."""
+    """Move a saved chart to your trash (its permanent URL answers 404 until restored)."""
     chart, _, _ = chart_for_read(chart_id)
-    db.session.delete(chart)
-    db.session.commit()
+    move_to_trash(chart, "chart")
     return ""
 
 
@@ -327,7 +331,8 @@ def list_charts(query_data):
 def my_charts(dataset_id: str | None = None, limit: int = 100, offset: int = 0):
     readable = readable_datasets_query().subquery()
     query = (select(Chart, Dataset).join(Dataset, Dataset.id == Chart.dataset_id)
-             .where(Chart.owner_id == current_user.id, Dataset.id.in_(select(readable.c.id))))
+             .where(Chart.owner_id == current_user.id, Chart.deleted_at.is_(None),
+                    Dataset.id.in_(select(readable.c.id))))
     if dataset_id:
         query = query.where(Chart.dataset_id == dataset_id)
     total = db.session.scalar(select(func.count()).select_from(query.subquery()))
@@ -417,8 +422,8 @@ def detail(chart_id):
 
 @bp.post("/charts/<chart_id>/delete")
 def delete(chart_id):
-    """Delete after the button on the chart page."""
+    """Move to the trash after the button on the chart page."""
     chart, _, _ = chart_for_read(chart_id)
-    db.session.delete(chart)
-    db.session.commit()
+    move_to_trash(chart, "chart")
+    flash("The chart is in the trash: restore it from the Trash page.", "info")
     return redirect(url_for("charts.list"))

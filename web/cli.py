@@ -46,6 +46,23 @@ def create_token_command(name: str, label: str) -> None:
     click.echo(clear)
 
 
+@quartile.command("purge-trash")
+@click.option("--all", "everything", is_flag=True,
+              help="Empty every trash now, not only what is older than QUARTILE_TRASH_DAYS.")
+def purge_trash_command(everything: bool) -> None:
+    """Delete for good what has been in the trash longer than QUARTILE_TRASH_DAYS."""
+    from pathlib import Path
+
+    from flask import current_app
+
+    from upload import trash
+
+    files = Path(current_app.config["FILES_DIR"])
+    purged = (trash.empty(files) if everything
+              else trash.purge_expired(files, current_app.config["TRASH_DAYS"]))
+    click.echo(f"Purged {purged} item(s) from the trash.")
+
+
 def owner_for_cli(owner: str | None):
     """--owner NAME, or the local user when log-in is off."""
     from flask import current_app

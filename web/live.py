@@ -110,6 +110,8 @@ def socket(ws):
             if series.interval:
                 time.sleep(series.interval)
         ws.send(json.dumps({"type": "end", "n": len(series.values)}))
+    except ConnectionError:  # the browser left mid-send, before its close frame: not an error
+        pass
     finally:
         close_cleanly(ws)
 

@@ -11,7 +11,6 @@ pdflatex, reporting progress section by section. The CLI runs the same steps inl
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 from collections.abc import Callable
@@ -22,11 +21,12 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
-from errors import BadInput, Conflict, NotFound, QuartileError
+from errors import BadInput, NotFound, QuartileError
 from jobs import Cancelled, lifecycle, publish_change
 from rendition import latex
 from store.db import db
 from store.models import Chart, Dataset, Job, Report
+from upload import trash
 from upload.resources import dataset_dict
 from upload.service import load_sheet
 from web.analyses import run_analysis
@@ -140,7 +140,7 @@ def _chart_section(dataset: Dataset, owner_id: int, chart_id: str, draw: bool):
     from rendition.charts import ChartSpec, render_png, validate
 
     chart = db.session.get(Chart, str(chart_id))
-    if chart is None or chart.owner_id != owner_id:
+    if chart is None or chart.owner_id != owner_id or chart.deleted_at is not None:
         raise NotFound(f"There is no chart {chart_id!r}.")
     if chart.dataset_id != dataset.id:
         raise BadInput(f"Chart {chart_id!r} belongs to another dataset.", code="wrong_dataset")
@@ -233,41 +233,14 @@ def follow_job(report: Report) -> Report:
     return report
 
 
-def delete_report(report: Report) -> None:
-    """Delete a report: stop its build, drop the row, and the PDF unless another report (an
-    identical one, typeset once) still uses it."""
-    if report.status in ("queued", "running") and report.job_id:
-        job = db.session.get(Job, report.job_id)
-        if job is not None and job.state in lifecycle.ACTIVE:
-            from jobs import cancel
-
-            with contextlib.suppress(Conflict):  # it finished meanwhile
-                cancel(job.id)
-    owner_id, report_id, pdf_name = report.owner_id, report.id, report.pdf_path
-    db.session.delete(report)
-    db.session.commit()
-    if pdf_name:
-        _drop_unused_pdf(pdf_name)
-    publish_change(owner_id, "reports", report_id)
-
-
-def delete_reports_of(dataset: Dataset) -> None:
-    """Before a dataset goes: delete its reports as `delete_report` does, so builds stop and
-    PDFs no other report uses leave files/reports (the database cascade would keep both)."""
-    for report in db.session.scalars(select(Report).where(Report.dataset_id == dataset.id)).all():
-        delete_report(report)
-
-
 def _drop_unused_pdf(name: str) -> None:
-    """Delete a PDF no report row names (identical reports share one file)."""
-    if not db.session.scalar(select(Report.id).where(Report.pdf_path == name).limit(1)):
-        (reports_dir() / name).unlink(missing_ok=True)
+    trash.drop_unused_pdf(reports_dir(), name)
 
 
 def in_flight(owner_id: int, key: str) -> Report | None:
     """The same report being built right now (a second click, a retrying client)."""
     return db.session.scalar(select(Report).where(
-        Report.owner_id == owner_id, Report.inputs_hash == key,
+        Report.owner_id == owner_id, Report.inputs_hash == key, Report.deleted_at.is_(None),
         Report.status.in_(("queued", "running"))).order_by(Report.created_at.desc()).limit(1))
 
 

@@ -31,7 +31,13 @@ from store.db import db
 from store.models import Chart, Dataset, Job, Report
 from upload.resources import default_sheet
 from web import report_build
-from web.access import dataset_for_read, owned_or_404, readable_datasets_query
+from web.access import (
+    dataset_for_read,
+    owned_or_404,
+    owned_reports_query,
+    readable_datasets_query,
+)
+from web.trash import move_to_trash
 
 bp = Blueprint("reports", __name__)
 api = APIBlueprint("reports_api", __name__, url_prefix="/api/v1/reports", tag="Reports")
@@ -47,7 +53,8 @@ def create_report(dataset: Dataset, title: str, author: str, sections: list, *,
     author = (author or "").strip()[:200]
     key = report_build.inputs_hash(dataset, title, author, sections)
     existing = db.session.scalar(select(Report).where(
-        Report.owner_id == current_user.id, Report.inputs_hash == key, Report.status == "done"))
+        Report.owner_id == current_user.id, Report.inputs_hash == key, Report.status == "done",
+        Report.deleted_at.is_(None)))
     if existing is not None and existing.pdf_path and report_build.pdf_path(existing).exists():
         return existing, 200
     building = report_build.in_flight(current_user.id, key)
@@ -140,7 +147,7 @@ def create(json_data):
 @api.output(ReportList)
 def list_reports():
     """Your reports, newest first."""
-    rows = db.session.scalars(select(Report).where(Report.owner_id == current_user.id)
+    rows = db.session.scalars(owned_reports_query()
                               .order_by(Report.created_at.desc()).limit(200))
     return {"reports": [report_dict(r) for r in rows]}
 
@@ -157,8 +164,9 @@ def get_report(report_id):
 @api.output({}, status_code=204)
 @api.doc(responses=[401, 404])
 def delete(report_id):
-    """Delete a report (a build in progress is cancelled) and its PDF."""
-    report_build.delete_report(owned_or_404(Report, report_id))
+    """Move a report to your trash (a build in progress is cancelled; the PDF is kept until
+    the trash is purged)."""
+    move_to_trash(owned_or_404(Report, report_id), "report")
     return ""
 
 
@@ -198,10 +206,10 @@ def library():
         except QuartileError as exc:
             error, status = exc.message, exc.status
     reports = [report_build.follow_job(r) for r in db.session.scalars(
-        select(Report).where(Report.owner_id == current_user.id)
-        .order_by(Report.created_at.desc()).limit(100))]
+        owned_reports_query().order_by(Report.created_at.desc()).limit(100))]
     charts = [] if dataset is None else db.session.scalars(select(Chart).where(
-        Chart.owner_id == current_user.id, Chart.dataset_id == dataset.id)).all()
+        Chart.owner_id == current_user.id, Chart.dataset_id == dataset.id,
+        Chart.deleted_at.is_(None))).all()
     sheets = (dataset.meta or {}).get("sheets", []) if dataset else []
     data_sheet = default_sheet(sheets)
     indexed = [s["name"] for s in sheets if s.get("index")]
@@ -250,11 +258,11 @@ def detail(report_id):
 
 @bp.post("/reports/<report_id>/delete")
 def delete_form(report_id):
-    """Delete from the report's page (the form carries the CSRF token)."""
+    """Move to the trash from the report's page (the form carries the CSRF token)."""
     report = owned_or_404(Report, report_id)
     dataset_id = report.dataset_id
-    report_build.delete_report(report)
-    flash("The report was deleted.", "info")
+    move_to_trash(report, "report")
+    flash("The report is in the trash: restore it from the Trash page.", "info")
     return redirect(url_for("reports.library", dataset=dataset_id))
 
 
