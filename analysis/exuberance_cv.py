@@ -24,6 +24,9 @@ MIN_T, MAX_T = 20, 2000
 MIN_REPS, MAX_REPS, DEFAULT_REPS = 100, 100_000, 2000
 DEFAULT_SEED = 20150101
 MAX_LAG = 12
+# Window regressions (windows × replications) one simulation may cost: about 3 minutes on one
+# core (T = 181 with 2,000 replications is 2.4e7). A bigger run would hold a worker for hours.
+MAX_WORK = 2.5e8
 
 
 def default_window(t: int) -> int:
@@ -47,8 +50,9 @@ def window_from(t: int, r0: float | None, lag: int) -> int:
     return window
 
 
-def check_run(t: int, window: int, lag: int, reps: int) -> None:
-    """BadInput stating the limits when a simulation is absurd (or unanswerable)."""
+def check_limits(t: int, reps: int, lag: int) -> None:
+    """BadInput stating the limits when a sample size, a number of replications or a lag is
+    absurd."""
     if not MIN_T <= t <= MAX_T:
         raise BadInput(f"Critical values are simulated for samples of {MIN_T} to {MAX_T} "
                        f"observations, not {t}.")
@@ -56,9 +60,20 @@ def check_run(t: int, window: int, lag: int, reps: int) -> None:
         raise BadInput(f"Replications must be from {MIN_REPS:,} to {MAX_REPS:,}, not {reps:,}.")
     if not 0 <= lag <= MAX_LAG:
         raise BadInput(f"The ADF lag must be from 0 to {MAX_LAG}, not {lag}.")
+
+
+def check_run(t: int, window: int, lag: int, reps: int) -> None:
+    """BadInput stating the limits when a simulation is absurd (or unanswerable)."""
+    check_limits(t, reps, lag)
     if not min_window_for(lag) <= window < t:
         raise BadInput(f"The minimum window must be from {min_window_for(lag)} to {t - 1} "
                        f"observations, not {window}.")
+    starts = t - window + 1
+    windows = starts * (starts + 1) // 2
+    if windows * reps > MAX_WORK:
+        raise BadInput(f"{reps:,} replications of {windows:,} window regressions each exceed "
+                       f"the {MAX_WORK:,.0f} a simulation may run; use at most "
+                       f"{int(MAX_WORK // windows):,} replications for T = {t}.")
 
 
 @dataclass(frozen=True)
