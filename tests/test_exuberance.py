@@ -124,3 +124,17 @@ def test_a_sheet_without_periods_is_refused():
     frame = pd.DataFrame({"x": np.arange(50.0)})
     with pytest.raises(BadInput, match="has no period index"):
         exuberance(frame, "Plain", ["x"], lambda *key: None)
+
+
+def test_report_section_escapes_names_and_shows_dashes_for_missing_values():
+    from rendition.latex.sections import TimeSeriesSection, render_section
+
+    partial = {"kind": "exuberance", "sheet": "S", "lag": 1, "replications": 100,
+               "significance": "95",
+               "columns": [{"column": r"50% \input{x}", "gsadf": 1.5, "gsadf_critical": None,
+                            "exuberant_now": None,
+                            "episodes": [{"start": "2001Q1", "end": "2003Q2", "periods": 6}]}]}
+    rendered = render_section(TimeSeriesSection(partial), {})
+    assert r"\input{x}" not in rendered.body and r"50\%" in rendered.body
+    assert "2001Q1" in rendered.body and "2003Q2" in rendered.body
+    assert "Exuberance test (GSADF)" in rendered.bookmark

@@ -9,6 +9,7 @@ from store.db import db
 from store.models import CriticalValueSet
 from tests.stats_fixtures import dallas
 from tests.test_jobs_api import wait_done
+from tests.test_reports_api import build, built, pdf_bytes, pdf_text
 from tests.upload_actions import UploadActions
 
 
@@ -131,3 +132,20 @@ def test_the_openapi_document_lists_the_new_kinds_and_endpoints(client):
     assert "/api/v1/datasets/{dataset_id}/analyses/{kind}/chart.{fmt}" in spec["paths"]
     kinds = {a["kind"] for a in client.get("/api/v1/analyses").get_json()["analyses"]}
     assert kinds >= {"adf", "kpss", "acf", "hp_filter", "stl", "exuberance"}
+
+
+def test_time_series_report_sections_wait_for_critical_values_then_typeset(client, hpi,
+                                                                           tmp_path):
+    sections = [{"type": "hp_filter", "sheet": "RHPI", "column": "US"},
+                {"type": "exuberance", "sheet": "RHPI", "columns": ["US"],
+                 "replications": 100, "series": "US"}]
+    early = build(client, hpi, sections)
+    assert early.status_code == 409
+    assert "critical values are not simulated yet" in early.get_json()["error"]["message"]
+    job = client.post("/api/v1/critical-values/exuberance",
+                      json={"t": 181, "replications": 100}).get_json()
+    assert wait_done(client, job["id"])["state"] == "done"
+    report = built(client, hpi, sections)
+    text = pdf_text(pdf_bytes(client, report["id"]), tmp_path)
+    assert "Hodrick" in text and "Cycle" not in text  # the chart is an image, not text
+    assert "Exuberance test (GSADF)" in text and "1997Q" in text

@@ -25,6 +25,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from errors import BadInput, Conflict, NotFound, QuartileError
 from jobs import Cancelled, lifecycle, publish_change
 from rendition import latex
+from rendition.charts.analysis_charts import has_chart, render_analysis_chart
 from store.db import db
 from store.models import Chart, Dataset, Job, Report
 from upload.resources import dataset_dict
@@ -32,11 +33,12 @@ from upload.service import load_sheet
 from web.analyses import run_analysis
 from web.version import VERSION
 
+TIME_SERIES = ("adf", "kpss", "acf", "hp_filter", "stl", "rolling_stats", "exuberance")
 SECTION_TYPES = ("summary", "cleaning_log", "describe", "chart", "ols", "growth", "ttest",
-                 "anova", "chi2")
+                 "anova", "chi2", *TIME_SERIES)
 MAX_SECTIONS = 40
 REQUIRED = {"describe": ("sheets",), "chart": ("chart",), "ols": ("sheet", "formula"),
-            "growth": ("sheet", "columns")}
+            "growth": ("sheet", "columns"), **{kind: ("sheet",) for kind in TIME_SERIES}}
 Progress = Callable[[float, str], None]
 YEAR_ON_YEAR = {"Q": 4, "M": 12}  # periods in a year, by the index's frequency letter
 
@@ -114,7 +116,23 @@ def _build_section(dataset: Dataset, owner_id: int, section: dict, draw: bool) -
     if kind in ("ttest", "anova", "chi2"):
         params = {k: v for k, v in section.items() if k != "type"}
         return [latex.TestSection(run_analysis(dataset, kind, params).to_dict())]
+    if kind in TIME_SERIES:
+        return [_time_series_section(dataset, section, draw)]
     return [_chart_section(dataset, owner_id, section["chart"], draw)]
+
+
+def _time_series_section(dataset: Dataset, section: dict, draw: bool):
+    """A time-series analysis with its chart; `series` picks an exuberance series to draw."""
+    kind = section["type"]
+    params = {k: v for k, v in section.items() if k not in ("type", "series")}
+    result = run_analysis(dataset, kind, params)
+    if getattr(result, "missing", None):
+        raise Conflict("The exuberance test's critical values are not simulated yet: run the "
+                       "analysis once (it starts the simulation), then build the report.")
+    data = result.to_dict()
+    chart = render_analysis_chart(data, "png", section.get("series")) \
+        if draw and has_chart(kind) else None
+    return latex.TimeSeriesSection(data, chart)
 
 
 def _chart_section(dataset: Dataset, owner_id: int, chart_id: str, draw: bool):

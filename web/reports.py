@@ -101,7 +101,9 @@ class ReportIn(Schema):
         'Each one of {"type": "summary"}, {"type": "cleaning_log"}, {"type": "describe", '
         '"sheets": [str]}, {"type": "chart", "chart": id}, {"type": "ols", "sheet", "formula"}, '
         '{"type": "growth", "sheet", "columns": [str], "periods": int}, or a test '
-        '{"type": "ttest"|"anova"|"chi2", ...its parameters}')})
+        '{"type": "ttest"|"anova"|"chi2", ...its parameters}, or a time-series analysis with its '
+        'chart {"type": "adf"|"kpss"|"acf"|"hp_filter"|"stl"|"rolling_stats"|"exuberance", '
+        '"sheet", ...its parameters, "series": the exuberance series to draw}')})
 
 
 class ReportOut(Schema):

@@ -15,6 +15,7 @@ from rendition.latex.sections import (
     OlsSection,
     SummarySection,
     TestSection,
+    TimeSeriesSection,
 )
 
 __all__ = [
@@ -26,6 +27,7 @@ __all__ = [
     "ReportDocument",
     "SummarySection",
     "TestSection",
+    "TimeSeriesSection",
     "build_report_tex",
     "compile_pdf",
     "escape_latex",
