@@ -86,7 +86,7 @@ def rhpi_result():
             store[(t, window)] = simulate(t, window, lag, reps)
         return store[(t, window)]
 
-    return exuberance(dallas("RHPI"), "RHPI", ["US", "S. Korea"], lookup, reps=200)
+    return exuberance(dallas("RHPI"), "RHPI", ["US", "S. Korea"], lookup, reps=100)
 
 
 def test_us_housing_boom_of_the_early_2000s_is_an_explosive_episode(rhpi_result):

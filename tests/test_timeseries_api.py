@@ -138,12 +138,12 @@ def test_time_series_report_sections_wait_for_critical_values_then_typeset(clien
                                                                            tmp_path):
     sections = [{"type": "hp_filter", "sheet": "RHPI", "column": "US"},
                 {"type": "exuberance", "sheet": "RHPI", "columns": ["US"],
-                 "replications": 100, "series": "US"}]
+                 "replications": 120, "series": "US"}]  # not in the result cache
     early = build(client, hpi, sections)
     assert early.status_code == 409
     assert "critical values are not simulated yet" in early.get_json()["error"]["message"]
     job = client.post("/api/v1/critical-values/exuberance",
-                      json={"t": 181, "replications": 100}).get_json()
+                      json={"t": 181, "replications": 120}).get_json()
     assert wait_done(client, job["id"])["state"] == "done"
     report = built(client, hpi, sections)
     text = pdf_text(pdf_bytes(client, report["id"]), tmp_path)
