@@ -30,6 +30,7 @@ from analysis.timeseries import (
     growth,
     implied_deflator,
     price_to_income,
+    ratio_frame,
     rebase,
     rolling_mean,
 )
@@ -153,7 +154,8 @@ class AnalysisSpec:
         `critical_values(t, window, lag, reps)` lookup); without one it looks up nothing.
         """
         values = self.validate(params)
-        frames = {name: load_sheet(values[name]) for name in self.sheets}
+        frames = {name: load_sheet(values[name]) for name in self.sheets
+                  if values.get(name) is not None}  # an optional second sheet may be absent
         if self.uses_context:
             return self.compute(frames, values, context or {})
         return self.compute(frames, values)
@@ -173,7 +175,11 @@ def _two(fn):
 
 
 def _exuberance(f, v, context):
-    return exuberance(f["sheet"], v["sheet"], v["columns"],
+    frame, sheet = f["sheet"], v["sheet"]
+    if v["divide_by"] is not None:
+        frame = ratio_frame(frame, f["divide_by"], sheet, v["divide_by"], v["columns"])
+        sheet = f"{sheet} / {v['divide_by']}"
+    return exuberance(frame, sheet, v["columns"],
                       context.get("critical_values", lambda *key: None), v["lag"], v["r0"],
                       v["replications"], v["significance"], v["min_duration"])
 
@@ -244,7 +250,9 @@ TIME_SERIES = (
                   "Level of the BSADF critical values that date the episodes."),
         Parameter("min_duration", "int", False, None,
                   help="Shortest episode in periods; log(T) rounded when empty."),
-    ), _exuberance, uses_context=True),
+        Parameter("divide_by", "sheet", False, None,
+                  help="Test the ratio to this sheet instead (e.g. HPI / PDI: price-to-income)."),
+    ), _exuberance, sheets=("sheet", "divide_by"), uses_context=True),
 )
 
 ANALYSES: dict[str, AnalysisSpec] = {s.kind: s for s in (

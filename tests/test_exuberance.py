@@ -138,3 +138,23 @@ def test_report_section_escapes_names_and_shows_dashes_for_missing_values():
     assert r"\input{x}" not in rendered.body and r"50\%" in rendered.body
     assert "2001Q1" in rendered.body and "2003Q2" in rendered.body
     assert "Exuberance test (GSADF)" in rendered.bookmark
+
+
+def test_the_price_to_income_ratio_is_tested_when_asked():
+    from analysis.registry import ANALYSES
+
+    sheets = {"HPI": dallas("HPI"), "PDI": dallas("PDI")}
+    stored = {}
+
+    def lookup(t, window, lag, reps):
+        return stored.setdefault((t, window), simulate(t, window, lag, reps))
+
+    result = ANALYSES["exuberance"].run(
+        sheets.__getitem__, {"sheet": "HPI", "divide_by": "PDI", "columns": ["US"],
+                             "replications": 100}, {"critical_values": lookup})
+    [us] = result.series
+    ratio = (sheets["HPI"]["US"] / sheets["PDI"]["US"]).dropna()
+    np.testing.assert_allclose(us.values, ratio.to_numpy(), rtol=1e-12)
+    assert result.sheet == "HPI / PDI" and us.periods[0] == str(ratio.index[0])
+    assert us.gsadf == pytest.approx(sup_statistics(window_tstats(
+        ratio.to_numpy(), 1, us.window))["gsadf"])
