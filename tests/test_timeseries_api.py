@@ -7,6 +7,7 @@ from statsmodels.tsa.filters.hp_filter import hpfilter
 
 from store.db import db
 from store.models import CriticalValueSet
+from tests.stack_fixtures import make_app_stopping_jobs  # noqa: F401  (jobs end with the test)
 from tests.stats_fixtures import dallas
 from tests.test_jobs_api import wait_done
 from tests.test_reports_api import build, built, pdf_bytes, pdf_text
