@@ -115,7 +115,6 @@ def test_a_report_job_through_celery_reaches_done_with_its_pdf(stack, web, tmp_p
     assert "Built by Celery" in text and format_number(float(slope)) in text
 
 
-
 def test_exuberance_critical_values_simulated_by_celery_are_shared_through_the_database(
         stack, web):
     """The exuberance_cv job in a prefork worker stores exactly what this process simulates
