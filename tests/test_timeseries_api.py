@@ -150,3 +150,18 @@ def test_time_series_report_sections_wait_for_critical_values_then_typeset(clien
     text = pdf_text(pdf_bytes(client, report["id"]), tmp_path)
     assert "Hodrick" in text and "Cycle" not in text  # the chart is an image, not text
     assert "Exuberance test (GSADF)" in text and "1997Q" in text
+
+
+def test_the_analyse_page_shows_the_chart_and_says_what_is_wrong(client, hpi):
+    page = client.get("/analyse", query_string={"dataset": hpi["id"], "kind": "hp_filter",
+                                                "sheet": "RHPI", "column": "US", "run": "1"})
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert f"/api/v1/datasets/{hpi['id']}/analyses/hp_filter/chart.png?" in html
+    assert "Chart of the hodrick–prescott trend and cycle" in html
+    housing = UploadActions(client).dataset("HousingPreferences.csv")
+    bad = client.get("/analyse", query_string={"dataset": housing["id"], "kind": "exuberance",
+                                               "sheet": "HousingPreferences", "run": "1"})
+    assert bad.status_code == 400
+    assert "has no period index (dates or quarters as rows)" in bad.get_data(as_text=True)
+    assert 'id="analysis-chart"' not in bad.get_data(as_text=True)
