@@ -1,8 +1,9 @@
 """Critical values of the exuberance tests as shared background work: start, reuse, run.
 
 `start(...)` returns None when the key is stored already, else the owner's queued or running
-job of that key, else a new job for `owner`. The job simulates with
-progress and stores the result in the `critical_values` table, so every node sees it.
+job of that key, else a new job for `owner` (Conflict when they have `MAX_ACTIVE` already).
+The job simulates with progress and stores the result in the `critical_values` table, so every
+node sees it.
 """
 
 from __future__ import annotations
@@ -14,12 +15,14 @@ from sqlalchemy import select
 
 import jobs
 from analysis.exuberance_cv import DEFAULT_SEED, check_run, simulate
+from errors import Conflict
 from jobs.lifecycle import ACTIVE
 from store import critical_values
 from store.db import db
 from store.models import Job, User
 
 KIND = "exuberance_cv"
+MAX_ACTIVE = 2  # simulations one person may have queued or running at once
 
 
 def job_params(t: int, window: int, lag: int, reps: int, seed: int = DEFAULT_SEED) -> dict:
@@ -27,13 +30,12 @@ def job_params(t: int, window: int, lag: int, reps: int, seed: int = DEFAULT_SEE
     return {"t": t, "window": window, "lag": lag, "reps": reps, "seed": seed}
 
 
-def active_job(params: dict, owner_id: int) -> Job | None:
-    """The owner's queued or running job for these parameters (a job is shown to its owner
-    alone; another user's run of the same key only makes this one finish at once)."""
-    rows = db.session.scalars(select(Job).where(Job.kind == KIND, Job.state.in_(ACTIVE),
-                                                Job.owner_id == owner_id)
-                              .order_by(Job.created_at)).all()
-    return next((job for job in rows if job.params == params), None)
+def active_jobs(owner_id: int) -> list[Job]:
+    """The owner's queued or running simulations (a job is shown to its owner alone; another
+    user's run of the same key only makes this one finish at once)."""
+    return list(db.session.scalars(select(Job).where(
+        Job.kind == KIND, Job.state.in_(ACTIVE), Job.owner_id == owner_id)
+        .order_by(Job.created_at)))
 
 
 def start(t: int, window: int, lag: int, reps: int, owner: User | int) -> Job | None:
@@ -41,7 +43,14 @@ def start(t: int, window: int, lag: int, reps: int, owner: User | int) -> Job | 
     if critical_values.cached(t, window, lag, reps) is not None:
         return None
     owner_id = owner if isinstance(owner, int) else owner.id
-    return active_job(params, owner_id) or jobs.submit(KIND, params, owner_id)
+    running = active_jobs(owner_id)
+    same = next((job for job in running if job.params == params), None)
+    if same is not None:
+        return same
+    if len(running) >= MAX_ACTIVE:
+        raise Conflict(f"You already have {len(running)} critical-value simulations queued or "
+                       "running; start another when one of them is done.")
+    return jobs.submit(KIND, params, owner_id)
 
 
 def run_simulation(params: dict, progress: Callable[[float, str], None]) -> dict:

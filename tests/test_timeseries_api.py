@@ -6,12 +6,13 @@ import pytest
 from statsmodels.tsa.filters.hp_filter import hpfilter
 
 from store.db import db
-from store.models import CriticalValueSet
+from store.models import CriticalValueSet, Job
 from tests.stack_fixtures import make_app_stopping_jobs  # noqa: F401  (jobs end with the test)
 from tests.stats_fixtures import dallas
 from tests.test_jobs_api import wait_done
 from tests.test_reports_api import build, built, pdf_bytes, pdf_text
 from tests.upload_actions import UploadActions
+from web.auth import local_user
 
 
 @pytest.fixture
@@ -165,3 +166,17 @@ def test_the_analyse_page_shows_the_chart_and_says_what_is_wrong(client, hpi):
     assert bad.status_code == 400
     assert "has no period index (dates or quarters as rows)" in bad.get_data(as_text=True)
     assert 'id="analysis-chart"' not in bad.get_data(as_text=True)
+
+
+def test_a_person_runs_at_most_two_simulations_at_once(app, client):
+    with app.app_context():
+        owner = local_user().id
+        for t in (40, 41):  # two queued jobs, as if the engine were busy
+            db.session.add(Job(kind="exuberance_cv", owner_id=owner, state="queued",
+                               params={"t": t, "window": 20, "lag": 1, "reps": 100,
+                                       "seed": 20150101}))
+        db.session.commit()
+    response = client.post("/api/v1/critical-values/exuberance",
+                           json={"t": 50, "replications": 100})
+    assert response.status_code == 409
+    assert "already have 2 critical-value simulations" in response.get_json()["error"]["message"]
