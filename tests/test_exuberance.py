@@ -127,7 +127,8 @@ def test_a_sheet_without_periods_is_refused():
 
 
 def test_report_section_escapes_names_and_shows_dashes_for_missing_values():
-    from rendition.latex.sections import TimeSeriesSection, render_section
+    from rendition.latex import TimeSeriesSection
+    from rendition.latex.sections import render_section
 
     partial = {"kind": "exuberance", "sheet": "S", "lag": 1, "replications": 100,
                "significance": "95",

@@ -15,8 +15,8 @@ from rendition.latex.sections import (
     OlsSection,
     SummarySection,
     TestSection,
-    TimeSeriesSection,
 )
+from rendition.latex.timeseries_sections import TimeSeriesSection
 
 __all__ = [
     "ChartSection",
