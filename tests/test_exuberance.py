@@ -78,14 +78,20 @@ def test_episodes_keep_runs_of_the_minimum_duration():
 
 
 @pytest.fixture(scope="module")
-def rhpi_result():
+def lookup():
+    """Critical values simulated once per key for the module (they take a second or two)."""
     store = {}
 
-    def lookup(t, window, lag, reps):
-        if (t, window) not in store:
-            store[(t, window)] = simulate(t, window, lag, reps)
-        return store[(t, window)]
+    def find(t, window, lag, reps):
+        if (t, window, lag, reps) not in store:
+            store[(t, window, lag, reps)] = simulate(t, window, lag, reps)
+        return store[(t, window, lag, reps)]
 
+    return find
+
+
+@pytest.fixture(scope="module")
+def rhpi_result(lookup):
     return exuberance(dallas("RHPI"), "RHPI", ["US", "S. Korea"], lookup, reps=100)
 
 
@@ -141,15 +147,10 @@ def test_report_section_escapes_names_and_shows_dashes_for_missing_values():
     assert "Exuberance test (GSADF)" in rendered.bookmark
 
 
-def test_the_price_to_income_ratio_is_tested_when_asked():
+def test_the_price_to_income_ratio_is_tested_when_asked(lookup):
     from analysis.registry import ANALYSES
 
     sheets = {"HPI": dallas("HPI"), "PDI": dallas("PDI")}
-    stored = {}
-
-    def lookup(t, window, lag, reps):
-        return stored.setdefault((t, window), simulate(t, window, lag, reps))
-
     result = ANALYSES["exuberance"].run(
         sheets.__getitem__, {"sheet": "HPI", "divide_by": "PDI", "columns": ["US"],
                              "replications": 100}, {"critical_values": lookup})
