@@ -30,6 +30,17 @@ def test_every_window_statistic_equals_statsmodels_adfuller(lag):
     assert np.isnan(t[10, 5])  # a start after the end: no window
 
 
+def test_window_statistics_keep_their_digits_on_a_level_of_1e8():
+    """1e8 + a random walk: statsmodels on the raw levels calls its design rank-deficient; the
+    t-statistic does not change when a constant is subtracted (the regression has one), so
+    statsmodels on y - 1e8 (exact in floating point) is the reference."""
+    y = 1e8 + np.cumsum(np.random.default_rng(5).normal(size=200) + 0.3)
+    t = window_tstats(y, 1, 30)
+    for start, end in [(0, 29), (0, 199), (50, 120), (170, 199)]:
+        expected = sm_adf(y[start:end + 1] - 1e8, 1)
+        assert t[start, end - 29] == pytest.approx(expected, rel=1e-10)
+
+
 def test_sup_statistics_equal_brute_force_over_windows():
     y = simulate_null(40, 1, 7)[0]
     window, lag = default_window(40), 1
