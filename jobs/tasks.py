@@ -1,5 +1,6 @@
-"""The job kinds Quartile ships: the book's Laspeyres task, report builds and big ingests. More
-kinds go here, or in their own module listed in `jobs.celery_app.TASK_MODULES`."""
+"""The job kinds Quartile ships: the book's Laspeyres task, report builds, big ingests and the
+exuberance tests' critical values. More kinds go here, or in their own module listed in
+`jobs.celery_app.TASK_MODULES`."""
 
 from __future__ import annotations
 
