@@ -8,6 +8,7 @@ it. Column parameters are checked against the sheet by the analysis itself.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -17,6 +18,9 @@ import pandas as pd
 from analysis.correlation import METHODS, correlation
 from analysis.covariance import COV_TYPES
 from analysis.describe import describe_sheet
+from analysis.exuberance import exuberance
+from analysis.exuberance_cv import DEFAULT_REPS
+from analysis.filters import hp_filter, stl_decompose, window_statistics
 from analysis.groups import group_summary
 from analysis.hypothesis import anova_oneway, chi2_independence, mann_whitney, welch_ttest
 from analysis.ols import ols_fit
@@ -27,13 +31,15 @@ from analysis.timeseries import (
     growth,
     implied_deflator,
     price_to_income,
+    ratio_frame,
     rebase,
     rolling_mean,
 )
+from analysis.unitroot import adf_test, correlogram, kpss_test
 from errors import BadInput
 
 TYPES = ("sheet", "column", "numeric_column", "categorical_column", "columns", "numeric_columns",
-         "int", "string", "period", "choice", "formula", "values")
+         "int", "number", "string", "period", "choice", "formula", "values")
 LoadSheet = Callable[[str], pd.DataFrame]
 
 
@@ -80,6 +86,16 @@ class Parameter:
             if isinstance(value, int) and not isinstance(value, bool):
                 return value
             raise BadInput(f"Parameter '{self.name}' must be a whole number.")
+        if kind == "number":
+            if isinstance(value, str):
+                try:
+                    value = float(value)
+                except ValueError:
+                    raise BadInput(f"Parameter '{self.name}' must be a number.") from None
+            if isinstance(value, (int, float)) and not isinstance(value, bool) and \
+                    math.isfinite(value):
+                return float(value)
+            raise BadInput(f"Parameter '{self.name}' must be a finite number.")
         if kind == "choice":
             for choice in self.choices or ():
                 if value == choice or str(value) == str(choice):
@@ -103,6 +119,7 @@ class AnalysisSpec:
     parameters: tuple[Parameter, ...]
     compute: Callable[..., Any]
     sheets: tuple[str, ...] = ("sheet",)
+    uses_context: bool = False  # compute(frames, values, context): services the caller gives
 
     def to_dict(self) -> dict:
         return {"kind": self.kind, "title": self.title,
@@ -130,10 +147,18 @@ class AnalysisSpec:
                 out[p.name] = p.coerce(value)
         return out
 
-    def run(self, load_sheet: LoadSheet, params: dict | None) -> Any:
-        """Validate `params`, load the sheet(s) they name, and compute the result."""
+    def run(self, load_sheet: LoadSheet, params: dict | None, context: dict | None = None
+            ) -> Any:
+        """Validate `params`, load the sheet(s) they name, and compute the result.
+
+        `context` carries what an analysis needs from outside (the exuberance test's
+        `critical_values(t, window, lag, reps)` lookup); without one it looks up nothing.
+        """
         values = self.validate(params)
-        frames = {name: load_sheet(values[name]) for name in self.sheets}
+        frames = {name: load_sheet(values[name]) for name in self.sheets
+                  if values.get(name) is not None}  # an optional second sheet may be absent
+        if self.uses_context:
+            return self.compute(frames, values, context or {})
         return self.compute(frames, values)
 
 
@@ -149,6 +174,87 @@ def _describe(f, v):
 def _two(fn):
     return lambda f, v: fn(f["sheet"], v["sheet"], v["value"], v["group"], v["a"], v["b"])
 
+
+def _exuberance(f, v, context):
+    frame, sheet = f["sheet"], v["sheet"]
+    if v["divide_by"] is not None:
+        frame = ratio_frame(frame, f["divide_by"], sheet, v["divide_by"], v["columns"])
+        sheet = f"{sheet} / {v['divide_by']}"
+    return exuberance(frame, sheet, v["columns"],
+                      context.get("critical_values", lambda *key: None), v["lag"], v["r0"],
+                      v["replications"], v["significance"], v["min_duration"])
+
+
+def _yes_no(name: str, help: str) -> Parameter:
+    return Parameter(name, "choice", False, "no", ("no", "yes"), help)
+
+
+def _on_series(fn, *names):
+    """compute(frames, values) for fn(frame, sheet, column, *values of `names`); a yes/no
+    choice arrives as a bool."""
+    def compute(f, v):
+        args = [v[n] == "yes" if n in ("robust", "expanding") else v[n] for n in names]
+        return fn(f["sheet"], v["sheet"], v["column"], *args)
+    return compute
+
+
+COLUMN = Parameter("column", "numeric_column", help="The series (a column of the sheet).")
+TIME_SERIES = (
+    AnalysisSpec("adf", "Unit-root test (augmented Dickey–Fuller)", (
+        SHEET, COLUMNS,
+        Parameter("regression", "choice", False, "c", ("c", "ct", "n"),
+                  "Deterministic terms: c = constant, ct = constant and trend, n = none."),
+        Parameter("lag_rule", "choice", False, "AIC", ("AIC", "BIC", "fixed"),
+                  "How the number of lagged differences is chosen."),
+        Parameter("maxlag", "int", False, None,
+                  help="Largest lag tried (AIC/BIC; Schwert's rule when empty), or the lag "
+                       "used (fixed)."),
+    ), lambda f, v: adf_test(f["sheet"], v["sheet"], v["columns"], v["regression"],
+                             v["lag_rule"], v["maxlag"])),
+    AnalysisSpec("kpss", "Stationarity test (KPSS)", (
+        SHEET, COLUMNS,
+        Parameter("regression", "choice", False, "c", ("c", "ct"),
+                  "c = level stationary, ct = trend stationary."),
+        Parameter("nlags", "string", False, "auto",
+                  help="Bandwidth: auto (Hobijn et al. 1998), legacy, or a number."),
+    ), lambda f, v: kpss_test(f["sheet"], v["sheet"], v["columns"], v["regression"],
+                              v["nlags"])),
+    AnalysisSpec("acf", "Autocorrelations (ACF and PACF)", (
+        SHEET, COLUMN,
+        Parameter("nlags", "int", False, None,
+                  help="Number of lags; min(10·log10(n), n/2 - 1) when empty."),
+    ), _on_series(correlogram, "nlags")),
+    AnalysisSpec("hp_filter", "Hodrick–Prescott trend and cycle", (
+        SHEET, COLUMN,
+        Parameter("lamb", "number", False, None,
+                  help="Smoothing λ; 1600 for quarters, 129600 for months when empty."),
+    ), _on_series(hp_filter, "lamb")),
+    AnalysisSpec("stl", "Seasonal decomposition (STL)", (
+        SHEET, COLUMN,
+        Parameter("period", "int", False, None,
+                  help="Season length; 12 for months, 4 for quarters when empty."),
+        _yes_no("robust", "Robust LOESS (down-weights outliers)."),
+    ), _on_series(stl_decompose, "period", "robust")),
+    AnalysisSpec("rolling_stats", "Rolling or expanding mean, sd, min and max", (
+        SHEET, COLUMN,
+        Parameter("window", "int", False, 4, help="Periods in the trailing window."),
+        _yes_no("expanding", "yes = from the first period on (the window is ignored)."),
+    ), _on_series(window_statistics, "window", "expanding")),
+    AnalysisSpec("exuberance", "Exuberance (bubble) test: GSADF with date-stamping", (
+        SHEET, COLUMNS,
+        Parameter("lag", "int", False, 1, help="Lagged differences in each ADF regression."),
+        Parameter("r0", "number", False, None,
+                  help="Minimum window as a fraction of the sample; 0.01 + 1.8/√T when empty."),
+        Parameter("replications", "int", False, DEFAULT_REPS,
+                  help="Monte-Carlo replications for the critical values (100 to 100,000)."),
+        Parameter("significance", "choice", False, "95", ("90", "95", "99"),
+                  "Level of the BSADF critical values that date the episodes."),
+        Parameter("min_duration", "int", False, None,
+                  help="Shortest episode in periods; log(T) rounded when empty."),
+        Parameter("divide_by", "sheet", False, None,
+                  help="Test the ratio to this sheet instead (e.g. HPI / PDI: price-to-income)."),
+    ), _exuberance, sheets=("sheet", "divide_by"), uses_context=True),
+)
 
 ANALYSES: dict[str, AnalysisSpec] = {s.kind: s for s in (
     AnalysisSpec("describe", "Describe every column", (SHEET,), _describe),
@@ -243,4 +349,5 @@ ANALYSES: dict[str, AnalysisSpec] = {s.kind: s for s in (
         Parameter("q1", "numeric_column", required=False,
                   help="Current quantities (for Paasche and Fisher)."),
     ), lambda f, v: price_index(f["sheet"], v["sheet"], v["p0"], v["q0"], v["p1"], v["q1"])),
+    *TIME_SERIES,
 )}

@@ -238,6 +238,17 @@ def _aligned(a: pd.DataFrame, b: pd.DataFrame, sheet_a: str, sheet_b: str, colum
                         numeric_column(b, sheet_b, c).to_numpy()[pos_b]) for c in names}
 
 
+def ratio_frame(a: pd.DataFrame, b: pd.DataFrame, sheet_a: str, sheet_b: str,
+                columns=None) -> pd.DataFrame:
+    """a / b on the periods and numeric columns both sheets have (HPI / PDI: price-to-income),
+    as a frame with the common period index; a zero divisor gives a missing value."""
+    common, pairs = _aligned(a, b, sheet_a, sheet_b, columns)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        data = {c: np.where(y != 0, x / np.where(y != 0, y, 1.0), np.nan)
+                for c, (x, y) in pairs.items()}
+    return pd.DataFrame(data, index=common)
+
+
 def _ratio(kind, a, b, sheet_a, sheet_b, columns, scale, meta) -> SeriesResult:
     common, pairs = _aligned(a, b, sheet_a, sheet_b, columns)
     out, notes = {}, []

@@ -1,5 +1,6 @@
-"""The job kinds Quartile ships: the book's Laspeyres task, report builds and big ingests. More
-kinds go here, or in their own module listed in `jobs.celery_app.TASK_MODULES`."""
+"""The job kinds Quartile ships: the book's Laspeyres task, report builds, big ingests and the
+exuberance tests' critical values. More kinds go here, or in their own module listed in
+`jobs.celery_app.TASK_MODULES`."""
 
 from __future__ import annotations
 
@@ -72,3 +73,15 @@ def ingest_task(ctx: TaskContext, params: dict) -> dict:
     publish_change(owner.id, "datasets", dataset.id)
     return {"dataset": dataset.id, "name": dataset.name, "created": created,
             "sheets": len((dataset.meta or {}).get("sheets", []))}
+
+
+@task("exuberance_cv")
+def exuberance_cv_task(ctx: TaskContext, params: dict) -> dict:
+    """Simulate the critical values of the exuberance tests for one key and store them for all.
+
+    params: {"t", "window", "lag", "reps", "seed"}, checked against the limits before queueing.
+    A key stored meanwhile (another job, another node) is not simulated again.
+    """
+    from jobs.critical_values import run_simulation
+
+    return run_simulation(params, ctx.progress)

@@ -10,7 +10,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from store.db import db, new_id, utcnow
@@ -183,3 +193,19 @@ class Job(db.Model):
             "started_at": self.started_at.isoformat() if self.started_at else None,
             "finished_at": self.finished_at.isoformat() if self.finished_at else None,
         }
+
+
+class CriticalValueSet(db.Model):
+    """Monte-Carlo critical values of the exuberance tests, simulated once and shared by all
+    users and nodes; `key` is `analysis.exuberance_cv.cache_key(...)`, `data` its to_dict()."""
+
+    __tablename__ = "critical_values"
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    t: Mapped[int] = mapped_column(Integer)
+    min_window: Mapped[int] = mapped_column(Integer)
+    lag: Mapped[int] = mapped_column(Integer)
+    reps: Mapped[int] = mapped_column(Integer)
+    seed: Mapped[int] = mapped_column(Integer)
+    data: Mapped[dict] = mapped_column(JSON)
+    seconds: Mapped[float | None] = mapped_column(Float, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -57,3 +57,34 @@ def test_ols_with_newey_west_errors_and_its_charts(live_server, page):
     assert chart.evaluate("img => img.naturalWidth") == 720  # the PNG arrived and decoded
     assert chart.get_attribute("alt") == "Actual and fitted values of US"
     page.check_accessibility()
+
+
+def test_exuberance_on_real_house_prices_waits_for_its_critical_values(live_server, page):
+    """Exuberance on the RHPI sheet: the critical values are simulated in a job whose progress
+    the page follows; when it is done the page loads again with the table and the BSADF chart
+    of each series."""
+    p = page.page
+    p.goto(live_server.url + "/upload")
+    with p.expect_navigation(url=re.compile(r"/datasets/[\w-]+$"), timeout=30_000):
+        p.set_input_files("#file-input", str(DATA / "2020Q1.xlsx"))
+    p.get_by_role("link", name="Analyse").first.click()
+    p.wait_for_url(re.compile(r"/analyse"))
+    with p.expect_navigation():
+        p.select_option("#kind", "exuberance")
+    with p.expect_navigation():
+        p.select_option("#p-sheet", "RHPI")
+    p.select_option("#p-columns", ["UK", "US"])
+    p.fill("#p-replications", "100")
+    p.get_by_role("button", name="Run").click()
+    p.wait_for_selector("#critical-value-jobs .job-state")
+    p.wait_for_selector("#result td:text('2007Q4')", timeout=60_000)  # reloaded when done
+    assert p.query_selector("#critical-value-jobs") is None
+    table = p.inner_text("#result table")
+    assert "US" in table and "UK" in table and "2007Q4" in table
+    with p.expect_navigation():
+        p.get_by_role("link", name="US", exact=True).click()
+    p.wait_for_function("() => { const img = document.querySelector('#analysis-chart img');"
+                        " return img && img.complete && img.naturalWidth === 900; }",
+                        timeout=30_000)
+    assert "for US" in p.get_attribute("#analysis-chart img", "alt")
+    page.check_accessibility()

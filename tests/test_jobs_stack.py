@@ -21,6 +21,7 @@ import pytest
 import requests
 
 import jobs
+from analysis.exuberance_cv import default_window, simulate
 from app import create_app
 from jobs.celery_engine import LOST, QUEUE_DOWN
 from rendition.latex.tables import format_number
@@ -112,6 +113,25 @@ def test_a_report_job_through_celery_reaches_done_with_its_pdf(stack, web, tmp_p
     frame = pd.read_csv(DATA / "HousingPreferences.csv")
     slope = np.polyfit(frame["Area"], frame["Price"], 1)[0]
     assert "Built by Celery" in text and format_number(float(slope)) in text
+
+
+def test_exuberance_critical_values_simulated_by_celery_are_shared_through_the_database(
+        stack, web):
+    """The exuberance_cv job in a prefork worker stores exactly what this process simulates
+    with the same seed: the numbers every node reads back from the table."""
+    client = web.test_client()
+    response = client.post("/api/v1/critical-values/exuberance",
+                           json={"t": 60, "replications": 100})
+    assert response.status_code == 202, response.get_data(as_text=True)
+    job_id = response.get_json()["id"]
+    done = wait_for(lambda: (b := client.get(f"/api/v1/jobs/{job_id}").get_json())["state"]
+                    in jobs.FINAL and b, 60, "the Celery critical-value job")
+    assert done["state"] == "done", done
+    assert row(web, job_id).engine == "celery"
+    stored = client.get("/api/v1/critical-values/exuberance",
+                        query_string={"t": 60, "replications": 100}).get_json()
+    local = simulate(60, default_window(60), 1, 100)
+    assert stored["gsadf"] == list(local.gsadf) and stored["bsadf"][1] == list(local.bsadf[1])
 
 
 def test_a_big_upload_is_parsed_by_the_celery_worker(stack, web):

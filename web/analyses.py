@@ -8,16 +8,23 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pandas as pd
 from apiflask import APIBlueprint, Schema
-from apiflask.fields import String
+from apiflask.fields import Float, Integer, String
 from flask import Blueprint, Response, current_app, render_template, request
+from flask_login import current_user
 from marshmallow import INCLUDE
 
+from analysis.exuberance_cv import DEFAULT_REPS, check_limits, check_run, window_from
 from analysis.registry import ANALYSES
 from errors import BadInput, NotFound, QuartileError
+from jobs import critical_values as critical_value_jobs
+from jobs.lifecycle import job_dict
+from rendition.charts.analysis_charts import FORMATS, has_chart, render_analysis_chart
 from rendition.latex.tables import format_number, long_table
+from store import critical_values
 from store.db import db
 from store.models import Dataset
 from upload import exports
@@ -45,8 +52,33 @@ def run_analysis(dataset: Dataset, kind: str, params: dict):
     key = (dataset.sha256, dataset.parse_key, kind, json.dumps(values, sort_keys=True,
                                                                default=str))
     files = Path(current_app.config["FILES_DIR"])
-    return CACHE.get_or_compute(key, lambda: spec.run(
-        lambda name: load_sheet(files, dataset, name), values))
+    cached = CACHE.get(key)
+    if cached is not None:
+        return cached
+    context = {"critical_values": critical_values.cached} if spec.uses_context else None
+    result = spec.run(lambda name: load_sheet(files, dataset, name), values, context)
+    if not getattr(result, "missing", None):  # kept once its critical values are in
+        CACHE.put(key, result)
+    return result
+
+
+def pending_jobs(result) -> list[dict]:
+    """Start (or find) the jobs simulating the critical values a result still waits for."""
+    out = []
+    for need in getattr(result, "missing", ()):
+        job = critical_value_jobs.start(need["t"], need["window"], need["lag"], need["reps"],
+                                        current_user)
+        if job is not None:
+            out.append(job_dict(job))
+    return out
+
+
+def result_body(result) -> dict:
+    """The API's JSON: the result, plus the critical-value jobs it waits for, if any."""
+    body = result.to_dict()
+    if getattr(result, "missing", None):
+        body["critical_value_jobs"] = pending_jobs(result)
+    return body
 
 
 def params_from_query(kind: str, args) -> dict:
@@ -128,7 +160,7 @@ def list_analyses():
 def analyse_post(dataset_id, kind, json_data):
     """Run an analysis with parameters in the JSON body."""
     result = run_analysis(dataset_for_read(dataset_id), kind, json_data)
-    return result.to_dict()
+    return result_body(result)
 
 
 @api.get("/datasets/<dataset_id>/analyses/<kind>")
@@ -140,7 +172,71 @@ def analyse_get(dataset_id, kind):
         raise BadInput("format is json, csv, md or tex.", code="bad_format")
     dataset = dataset_for_read(dataset_id)
     result = run_analysis(dataset, kind, params_from_query(kind, request.args))
-    return result.to_dict() if fmt == "json" else _export_response(result, fmt, kind)
+    return result_body(result) if fmt == "json" else _export_response(result, fmt, kind)
+
+
+@api.get("/datasets/<dataset_id>/analyses/<kind>/chart.<fmt>")
+@api.doc(responses={200: {"description": "The chart (PNG or SVG)",
+                          "content": {t: {} for t in FORMATS.values()}},
+                    400: "Bad parameters", 401: "Not logged in",
+                    404: "No such dataset or analysis, or the analysis has no chart",
+                    422: "The data cannot be analysed this way"})
+def analysis_chart(dataset_id, kind, fmt):
+    """The chart of an analysis (exuberance, acf, hp_filter, stl, rolling_stats) with the same
+    query parameters; `series` picks the series of an exuberance result."""
+    if fmt not in FORMATS:
+        raise NotFound(f"Charts are chart.png or chart.svg, not chart.{fmt}.")
+    if not has_chart(kind):
+        raise NotFound(f"The analysis {kind!r} has no chart.")
+    result = run_analysis(dataset_for_read(dataset_id), kind, params_from_query(kind,
+                                                                                request.args))
+    image = render_analysis_chart(result.to_dict(), fmt, request.args.get("series") or None)
+    return Response(image, mimetype=FORMATS[fmt])
+
+
+class CriticalValuesIn(Schema):
+    t = Integer(required=True, metadata={"description": "Sample size T (20 to 2000)"})
+    r0 = Float(load_default=None, allow_none=True,
+               metadata={"description": "Minimum window fraction; 0.01 + 1.8/√T when null"})
+    lag = Integer(load_default=1, metadata={"description": "ADF lag (0 to 12)"})
+    replications = Integer(load_default=DEFAULT_REPS,
+                           metadata={"description": "Monte-Carlo replications (100 to 100,000)"})
+
+
+def _critical_key(data: dict) -> tuple[int, int, int, int]:
+    t, lag, reps = data["t"], data["lag"], data["replications"]
+    check_limits(t, reps, lag)
+    window = window_from(t, data["r0"], lag)
+    check_run(t, window, lag, reps)
+    return t, window, lag, reps
+
+
+@api.get("/critical-values/exuberance")
+@api.input(CriticalValuesIn, location="query")
+@api.doc(responses={200: "The critical values", 400: "Outside the limits (stated)",
+                    401: "Not logged in", 404: "Not simulated yet: POST to start the job"})
+def get_critical_values(query_data):
+    """Stored SADF/GSADF/BSADF critical values at 90/95/99 % for (T, r0, lag, replications)."""
+    stored = critical_values.cached(*_critical_key(query_data))
+    if stored is None:
+        raise NotFound("These critical values are not simulated yet; POST the same parameters "
+                       "to /api/v1/critical-values/exuberance to start the job.")
+    return stored.to_dict()
+
+
+@api.post("/critical-values/exuberance")
+@api.input(CriticalValuesIn)
+@api.doc(responses={200: "Already stored: the critical values",
+                    202: "A job simulating them (follow it at /api/v1/jobs/<id>)",
+                    400: "Outside the limits (stated)", 401: "Not logged in",
+                    503: "The job queue is down"})
+def start_critical_values(json_data):
+    """Simulate the critical values once for everyone (a background job with progress)."""
+    key = _critical_key(json_data)
+    job = critical_value_jobs.start(*key, current_user)
+    if job is None:
+        return critical_values.cached(*key).to_dict()
+    return job_dict(job), 202
 
 
 @api.get("/datasets/<dataset_id>/analyses/ols/chart/<which>.png")
@@ -184,17 +280,21 @@ def page():
     sheets = (dataset.meta or {}).get("sheets", []) if dataset else []
     chosen_sheet = request.args.get("sheet") or default_sheet(sheets)
     columns = next((s["columns"] for s in sheets if s["name"] == chosen_sheet), [])
-    result, error, status, query = None, None, 200, ""
+    result, error, status, query, waiting = None, None, 200, "", []
     if dataset is not None and request.args.get("run"):
         try:
             params = params_from_query(spec.kind, request.args)
             result = run_analysis(dataset, spec.kind, params)
-            query = request.query_string.decode()
+            query = urlencode([(k, v) for k, v in request.args.items(multi=True)
+                               if k != "series"])
+            waiting = pending_jobs(result)
         except QuartileError as exc:  # shown beside the form, with the error's status
             error, status = exc.message, exc.status
     return render_template(
         "analysis/page.html", datasets=datasets, dataset=dataset, spec=spec, analyses=ANALYSES,
         sheets=sheets, sheet=chosen_sheet, columns=columns, args=request.args, result=result,
-        error=error, query=query, exports=list(EXPORTS),
+        error=error, query=query, exports=list(EXPORTS), waiting=waiting,
+        chart=has_chart(spec.kind) and result is not None,
+        chart_series=request.args.get("series", ""),
     ), status
 

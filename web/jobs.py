@@ -42,7 +42,8 @@ bp = Blueprint("jobs", __name__)
 api = APIBlueprint("jobs_api", __name__, url_prefix="/api/v1", tag="Jobs")
 POLL_SECONDS = 5.0  # an open job stream re-reads the row this often (missed events, lost workers)
 SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
-KIND_LABELS = {"price_index": "Price index", "report": "Report build", "ingest": "Big upload"}
+KIND_LABELS = {"price_index": "Price index", "report": "Report build", "ingest": "Big upload",
+               "exuberance_cv": "Critical values (Monte Carlo)"}
 
 
 # -- schemas ---------------------------------------------------------------------------------

@@ -21,9 +21,10 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
-from errors import BadInput, NotFound, QuartileError
+from errors import BadInput, Conflict, NotFound, QuartileError
 from jobs import Cancelled, lifecycle, publish_change
 from rendition import latex
+from rendition.charts.analysis_charts import has_chart, render_analysis_chart
 from store.db import db
 from store.models import Chart, Dataset, Job, Report
 from upload import trash
@@ -32,11 +33,13 @@ from upload.service import load_sheet
 from web.analyses import run_analysis
 from web.version import VERSION
 
+TIME_SERIES = ("adf", "kpss", "acf", "hp_filter", "stl", "rolling_stats", "exuberance")
 SECTION_TYPES = ("summary", "cleaning_log", "describe", "chart", "ols", "growth", "ttest",
-                 "anova", "chi2", "fit")
+                 "anova", "chi2", "fit", *TIME_SERIES)
 MAX_SECTIONS = 40
 REQUIRED = {"describe": ("sheets",), "chart": ("chart",), "ols": ("sheet", "formula"),
-            "growth": ("sheet", "columns"), "fit": ("sheet", "model")}
+            "growth": ("sheet", "columns"), "fit": ("sheet", "model"),
+            **{kind: ("sheet",) for kind in TIME_SERIES}}
 FIT_FIELDS = ("sheet", "model", "start", "bounds", "x", "weights", "solve", "solve_for", "value",
               "derived", "at")
 Progress = Callable[[float, str], None]
@@ -123,6 +126,8 @@ def _build_section(dataset: Dataset, owner_id: int, section: dict, draw: bool) -
     if kind in ("ttest", "anova", "chi2"):
         params = {k: v for k, v in section.items() if k != "type"}
         return [latex.TestSection(run_analysis(dataset, kind, params).to_dict())]
+    if kind in TIME_SERIES:
+        return [_time_series_section(dataset, section, draw)]
     return [_chart_section(dataset, owner_id, section["chart"], draw)]
 
 
@@ -134,6 +139,20 @@ def _regression_images(result, draw: bool) -> tuple[bytes, ...]:
 
     return tuple(render_regression(result.fit, result.response, which, width=1500, height=850)
                  for which in CHARTS)
+
+
+def _time_series_section(dataset: Dataset, section: dict, draw: bool):
+    """A time-series analysis with its chart; `series` picks an exuberance series to draw."""
+    kind = section["type"]
+    params = {k: v for k, v in section.items() if k not in ("type", "series")}
+    result = run_analysis(dataset, kind, params)
+    if getattr(result, "missing", None):
+        raise Conflict("The exuberance test's critical values are not simulated yet: run the "
+                       "analysis once (it starts the simulation), then build the report.")
+    data = result.to_dict()
+    chart = render_analysis_chart(data, "png", section.get("series")) \
+        if draw and has_chart(kind) else None
+    return latex.TimeSeriesSection(data, chart)
 
 
 def _chart_section(dataset: Dataset, owner_id: int, chart_id: str, draw: bool):

@@ -109,7 +109,9 @@ class ReportIn(Schema):
         '"sheets": [str]}, {"type": "chart", "chart": id}, {"type": "ols", "sheet", "formula", '
         'optional "cov_type", "hac_lags", "cluster"}, '
         '{"type": "growth", "sheet", "columns": [str], "periods": int}, or a test '
-        '{"type": "ttest"|"anova"|"chi2", ...its parameters}')})
+        '{"type": "ttest"|"anova"|"chi2", ...its parameters}, or a time-series analysis with its '
+        'chart {"type": "adf"|"kpss"|"acf"|"hp_filter"|"stl"|"rolling_stats"|"exuberance", '
+        '"sheet", ...its parameters, "series": the exuberance series to draw}')})
 
 
 class ReportOut(Schema):

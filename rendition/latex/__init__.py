@@ -17,6 +17,7 @@ from rendition.latex.sections import (
     SummarySection,
     TestSection,
 )
+from rendition.latex.timeseries_sections import TimeSeriesSection
 
 __all__ = [
     "ChartSection",
@@ -28,6 +29,7 @@ __all__ = [
     "ReportDocument",
     "SummarySection",
     "TestSection",
+    "TimeSeriesSection",
     "build_report_tex",
     "compile_pdf",
     "escape_latex",

@@ -58,7 +58,10 @@
       box.querySelector(".job-cancel-form").classList.add("d-none");
       if (job.state === "done") {
         box.querySelector(".job-result-link").classList.remove("d-none");
-        showResult(box);
+        // A page waiting for the job's output (an analysis whose critical values it simulates)
+        // asks to be loaded again instead of showing the job's own result.
+        if (box.closest("[data-reload-when-done]")) window.location.reload();
+        else showResult(box);
       }
     }
 

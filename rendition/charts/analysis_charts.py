@@ -1,0 +1,150 @@
+"""The chart that goes with a time-series analysis result, as PNG or SVG (matplotlib object API).
+
+- exuberance: the price series with its explosive episodes shaded, over the BSADF sequence
+  against its critical-value sequence (one series of the result, chosen by name);
+- acf: ACF and PACF bars with their confidence bands;
+- hp_filter: observed and trend, then the cycle; stl: observed, trend, seasonal, residual;
+- rolling_stats: observed with the window mean and min–max band, then the window sd.
+
+Results are taken as their `to_dict()` (the API shape), so a report builder holding only JSON
+can draw them too. Periods become dates on the x axis when they parse, else positions.
+"""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pandas as pd
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.backends.backend_svg import FigureCanvasSVG
+from matplotlib.figure import Figure
+
+from errors import BadInput, NotFound
+from rendition.charts.render_mpl import _MPL_LOCK
+from rendition.charts.text import mpl_label, mpl_text
+
+CHART_KINDS = ("exuberance", "acf", "hp_filter", "stl", "rolling_stats")
+BLUE, RED, GREY, SHADE = "#1f5fa8", "#c0392b", "#7f7f7f", "#f4c7c3"
+FORMATS = {"png": "image/png", "svg": "image/svg+xml"}
+
+
+def has_chart(kind: str) -> bool:
+    return kind in CHART_KINDS
+
+
+def _x(labels: list[str]):
+    try:
+        return pd.PeriodIndex([pd.Period(v) for v in labels]).to_timestamp()
+    except (ValueError, TypeError):
+        return np.arange(len(labels))
+
+
+def _values(values) -> np.ndarray:
+    return np.array([np.nan if v is None else v for v in values], dtype="float64")
+
+
+def _style(ax, title: str) -> None:
+    ax.set_title(mpl_text(title), fontsize=10, loc="left", color="#333333")
+    ax.grid(True, color="#e3e3e3", linewidth=0.6)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    ax.tick_params(labelsize=8)
+
+
+def _exuberance(fig: Figure, data: dict, series: str | None) -> None:
+    columns = data["columns"]
+    chosen = next((c for c in columns if c["column"] == series), None) if series else columns[0]
+    if chosen is None:
+        raise BadInput(f"The result has no series '{series}'. Series: "
+                       f"{', '.join(c['column'] for c in columns)}.")
+    top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=(3, 2))
+    periods = list(chosen["periods"])
+    x = _x(periods)
+    top.plot(x, _values(chosen["values"]), color=BLUE, linewidth=1.4,
+             label=mpl_label(chosen["column"]))
+    for episode in chosen["episodes"]:
+        lo, hi = periods.index(episode["start"]), periods.index(episode["end"])
+        top.axvspan(x[lo], x[hi], color=SHADE, alpha=0.8, linewidth=0)
+    _style(top, f"{chosen['column']}: explosive episodes shaded "
+                f"({data['significance']} % BSADF critical values)")
+    top.legend(fontsize=8, frameon=False, loc="upper left")
+    bx = _x(chosen["bsadf_periods"])
+    bottom.plot(bx, _values(chosen["bsadf"]), color=BLUE, linewidth=1.2, label="BSADF")
+    if chosen["bsadf_critical"]:
+        level = {"90": 0, "95": 1, "99": 2}[data["significance"]]
+        bottom.plot(bx, _values(chosen["bsadf_critical"][level]), color=RED, linewidth=1.0,
+                    linestyle="--", label=f"{data['significance']} % critical value")
+    _style(bottom, f"BSADF sequence (lag {data['lag']}, window {chosen['window']})")
+    bottom.legend(fontsize=8, frameon=False, loc="upper left")
+
+
+def _acf(fig: Figure, data: dict, series: str | None) -> None:
+    rows = data["lags"]
+    lags = np.array([r["lag"] for r in rows])
+    for ax, name in zip(fig.subplots(2, 1, sharex=True), ("acf", "pacf"), strict=True):
+        values = _values([r[name] for r in rows])
+        band = _values([r[f"{name}_band"] for r in rows])
+        ax.bar(lags, values, width=0.35, color=BLUE)
+        ax.fill_between(lags, -band, band, color=GREY, alpha=0.2, step="mid", linewidth=0)
+        ax.axhline(0, color="#333333", linewidth=0.8)
+        _style(ax, f"{name.upper()} of {data['column']} with "
+                   f"{round(100 * data['confidence'])} % band")
+    ax.set_xlabel("lag", fontsize=9)
+
+
+def _components(fig: Figure, data: dict, series: str | None) -> None:
+    x = _x(data["index"])
+    parts = data["components"]
+    observed = _values(data["observed"])
+    if data["kind"] == "hp_filter":
+        top, bottom = fig.subplots(2, 1, sharex=True)
+        top.plot(x, observed, color=GREY, linewidth=1.0, label=mpl_label(data["column"]))
+        top.plot(x, _values(parts["trend"]), color=BLUE, linewidth=1.6, label="HP trend")
+        _style(top, f"Hodrick–Prescott trend (λ = {data['lambda']:g})")
+        top.legend(fontsize=8, frameon=False)
+        bottom.plot(x, _values(parts["cycle"]), color=RED, linewidth=1.0)
+        bottom.axhline(0, color="#333333", linewidth=0.6)
+        _style(bottom, "Cycle (observed − trend)")
+    elif data["kind"] == "stl":
+        names = ("observed", "trend", "seasonal", "residual")
+        for ax, name in zip(fig.subplots(4, 1, sharex=True), names, strict=True):
+            ax.plot(x, observed if name == "observed" else _values(parts[name]),
+                    color=BLUE if name != "residual" else GREY, linewidth=1.0)
+            _style(ax, f"{name} (STL, period {data['period']})" if name == "observed" else name)
+    else:
+        top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=(3, 2))
+        top.fill_between(x, _values(parts["min"]), _values(parts["max"]), color=GREY, alpha=0.2,
+                         linewidth=0, label="min–max")
+        top.plot(x, observed, color=GREY, linewidth=0.8, label=mpl_label(data["column"]))
+        top.plot(x, _values(parts["mean"]), color=BLUE, linewidth=1.4, label="mean")
+        what = "Expanding" if data["expanding"] else f"Rolling ({data['window']} periods)"
+        _style(top, f"{what} statistics of {data['column']}")
+        top.legend(fontsize=8, frameon=False)
+        bottom.plot(x, _values(parts["sd"]), color=RED, linewidth=1.0)
+        _style(bottom, "Standard deviation")
+
+
+_DRAW = {"exuberance": _exuberance, "acf": _acf, "hp_filter": _components,
+         "stl": _components, "rolling_stats": _components}
+
+
+def render_analysis_chart(data: dict, fmt: str = "png", series: str | None = None,
+                          width: int = 900, height: int = 600, dpi: int = 100) -> bytes:
+    """The chart of a result dict (`to_dict()`), as PNG or SVG bytes."""
+    draw = _DRAW.get(data.get("kind"))
+    if draw is None:
+        raise NotFound(f"The analysis {data.get('kind')!r} has no chart; charts exist for "
+                       f"{', '.join(CHART_KINDS)}.")
+    if fmt not in FORMATS:
+        raise BadInput(f"A chart is png or svg, not {fmt!r}.")
+    buf = io.BytesIO()
+    with _MPL_LOCK:
+        fig = Figure(figsize=(width / dpi, height / dpi), dpi=dpi, facecolor="white",
+                     layout="constrained")
+        draw(fig, data, series)
+        if fmt == "png":
+            FigureCanvasAgg(fig).print_png(buf)
+        else:
+            FigureCanvasSVG(fig).print_svg(buf, metadata={"Date": None})
+    return buf.getvalue()
