@@ -15,6 +15,7 @@ import math
 import re
 from dataclasses import dataclass, field
 
+from upload.dates import looks_like_date
 from upload.periods import looks_like_financial_year, looks_like_period
 
 SCAN_ROWS = 80
@@ -46,10 +47,12 @@ MISSING_MARKERS = frozenset(
         "c",
     }
 )
-# Numbers as people type them: 1,234.5  -12  (1,234)  12.5%  $1,234  −3  1.234,5  1 234
+# Numbers as people type them: 1,234.5  -12  (1,234)  12.5%  $1,234  -$ 5  1 480 000 €  −3
+# 1.234,5  .591E0  -.5  1.2E+03, and with a footnote mark: 123.4p  5.6*  7.1[r]
 _NUMERIC_TEXT = re.compile(
-    r"^[(+\-−–]?\s*[$€£¥]?\s*(?:\d{1,3}(?:[,. \u00a0\u202f']\d{3})+|\d+)(?:[.,]\d+)?"
-    r"(?:[eE][+-]?\d+)?\s*%?\)?$|^[(+\-−–]?[.,]\d+%?\)?$"
+    r"^\(?[+\-−–]?\s*(?:[A-Z]{0,3}[$€£¥₹]\s*)?[+\-−–]?"
+    r"(?:(?:\d{1,3}(?:[,. \u00a0\u202f']\d{3})+|\d+)(?:[.,]\d*)?|[.,]\d+)(?:[eE][+-]?\d+)?"
+    r"\s*%?\s*[$€£¥₹]?\)?(?:\s*(?:\*{1,3}|[†‡§]|[a-z]|\[[a-z0-9]{1,3}\]|\([a-z]\)))?$"
 )
 _NOTE_MARKER = re.compile(
     r"^\s*(?:sources?\b|notes?\b|nb\b|©|\(c\)|copyright|\*|†|‡|\d{1,2}[.)]\s|\d{1,2}\s+[a-z]|"
@@ -75,7 +78,8 @@ def cell_kind(value: object) -> int:
             return BLANK
         if _NUMERIC_TEXT.match(text):
             return NUM
-        if looks_like_period(text) and not looks_like_financial_year(text):
+        if (looks_like_period(text) or looks_like_date(text)) and not \
+                looks_like_financial_year(text):
             return DATE
         return TEXT
     return TEXT

@@ -20,8 +20,8 @@ from typing import BinaryIO
 
 CHUNK = 1024 * 1024
 # Bump when the cleaner's output changes, so stored parses are rebuilt rather than reused.
-PARSER_VERSION = "3"  # 2: wide time series get a turned copy (upload/wide.py); 3: long ones
-# too (upload/long.py)
+PARSER_VERSION = "4"  # 2: wide time series get a turned copy (upload/wide.py); 3: long ones
+# too (upload/long.py); 4: dates and numbers typed in every column (upload/dates.py)
 
 
 class FileStore:
