@@ -78,6 +78,23 @@ class FileStore:
             shutil.rmtree(work_dir, ignore_errors=True)
         return target
 
+    def put_sheet(self, sha256: str, parse_key: str, file_name: str, frame) -> Path:
+        """Add a derived sheet (upload/by_period) to a stored parse, written whole or not at
+        all. `file_name` is generated ("derived-<hex>.parquet"), never user text."""
+        if not file_name.startswith("derived-") or "/" in file_name or "\\" in file_name:
+            raise ValueError(f"not a derived sheet's file name: {file_name!r}")
+        target = self.parse_dir(sha256, parse_key) / file_name
+        handle, temp_name = tempfile.mkstemp(dir=self.tmp, prefix="sheet-", suffix=".parquet")
+        os.close(handle)
+        try:
+            frame.to_parquet(temp_name, engine="pyarrow")
+            os.replace(temp_name, target)
+        except BaseException:
+            if os.path.exists(temp_name):
+                os.unlink(temp_name)
+            raise
+        return target
+
     def discard(self, path: Path) -> None:
         shutil.rmtree(path, ignore_errors=True)
 
