@@ -172,7 +172,7 @@ def reparse_dataset(dataset_id, json_data):
 
 @bp.post("/<dataset_id>/sheets/<path:sheet>/by-period")
 @bp.input(schemas.ByPeriodIn)
-@bp.output(schemas.SheetOut, status_code=201, description="The derived sheet, as listed")
+@bp.output(schemas.DerivedSheetOut, status_code=201, description="The derived sheet, as listed")
 @bp.doc(responses=[400, 401, 403, 404, 422])
 def by_period(dataset_id, sheet, json_data):
     """Count, median and mean of a value column by month, quarter or year (per group): a new

@@ -40,6 +40,11 @@ class SheetOut(Schema):
     index = Nested(IndexOut, allow_none=True, required=True)
 
 
+class DerivedSheetOut(SheetOut):
+    """A sheet `by-period` built: as it appears in the dataset's `sheets` (its own name in
+    the OpenAPI document, as SheetOut is only ever nested)."""
+
+
 class LogEntryOut(Schema):
     sheet = String(allow_none=True, required=True)
     step = String(required=True)
