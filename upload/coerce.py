@@ -254,7 +254,11 @@ def parse_numbers(text: pd.Series, decimal: str = ".") -> tuple[pd.Series, pd.Se
 # cell at a time, 20 times slower), no backreferences.
 _SPACE = "[ \t\u00a0\u202f\u2009]"
 _CURRENCY = "[$€£¥₹]"
-_MARKS = r"(?:\*{1,3}|[†‡§]|[a-z]|\[[a-z0-9]{1,3}\]|\([a-z]\))"
+# Letters are the flags statistics offices use (Eurostat: b break, c confidential, d definition
+# differs, e estimate, f forecast, n not significant, p provisional, r revised, s, u low
+# reliability, z not applicable; ONS the same in brackets): "12a" is a house number, not 12.
+FLAG_LETTERS = "bcdefnprsuz"
+_MARKS = rf"(?:\*{{1,3}}|[†‡§]|[{FLAG_LETTERS}]|\[[a-z0-9]{{1,3}}\]|\([a-z]\))"
 # A footnote mark after a number: 123.4p (provisional), 5.6* , 7.1 r, 8[x], 9(e), 10†
 _MARK_TEST = rf"[0-9%)$€£¥₹]{_SPACE}*{_MARKS}$"
 
