@@ -210,3 +210,35 @@ def test_a_sales_table_date_column_repeats_and_is_typed(tmp_path):
     assert dtypes(sheet)["Date"].startswith("datetime64")
     assert frame["Date"].iloc[1] == pd.Timestamp(2016, 1, 17)
     assert any("they repeat" in line for line in log)
+
+
+def test_house_numbers_are_not_numbers_with_footnote_marks(tmp_path):
+    text = "no,street\n14,High St\n12a,High St\n16,Low Rd\n3a,Low Rd\n5,Mill Ln\n"
+    frame, sheet, _ = parse_csv(tmp_path, text)
+    assert dtypes(sheet)["no"] == "str" and frame["no"].tolist()[:2] == ["14", "12a"]
+
+
+def test_a_workbook_column_half_numbers_half_dates_stays_text_and_says_why(tmp_path):
+    rows = [["v", "mixed"]] + [[i, i * 7] for i in range(8)] + \
+        [[i, f"{i + 1}/03/2016"] for i in range(8)]
+    path = tmp_path / "mixed.xlsx"
+    path.write_bytes(xlsx_bytes(rows))
+    parsed = parse_file(path, "mixed.xlsx", tmp_path)
+    assert dtypes(parsed.sheets[0])["mixed"] == "str"
+    assert any("Column 'mixed' stays text" in e["detail"] for e in parsed.cleaning_log)
+
+
+def test_financial_years_show_as_written_in_rows(client):
+    from tests.upload_actions import UploadActions
+
+    body = UploadActions(client).upload_bytes(b"year,homes\n2001-02,10\n2002-03,12\n",
+                                              "fy.csv").get_json()
+    rows = client.get(f"/api/v1/datasets/{body['id']}/sheets/fy/rows").get_json()
+    assert [r[0] for r in rows["rows"]] == ["2001-02", "2002-03"]
+
+
+def test_a_first_row_whose_text_repeats_below_is_data_not_a_header(tmp_path):
+    text = "no,street\n12a,High St\n14,High St\n16,Low Rd\n3,Low Rd\n5,Mill Ln\n7,Mill Ln\n"
+    frame, _, log = parse_csv(tmp_path, text)
+    assert list(frame.columns) == ["no", "street"] and len(frame) == 6
+    assert frame["street"].iloc[0] == "High St"

@@ -191,7 +191,8 @@ def _mixed(cells: pd.Series, decimal: str) -> Typed:
                 dropped=dropped,
                 **notes,
             )
-    return Typed(cells.map(as_text, na_action="ignore").astype(STR).str.strip(), "text")
+    text = cells.map(as_text, na_action="ignore").astype(STR).str.strip()
+    return _dates_or_text(text, _spread_sample(text.dropna()))
 
 
 def _dates_with_text(cells: pd.Series, stamps: pd.Series) -> Typed:

@@ -117,7 +117,7 @@ def column_types(kinds: list[list[int]], width: int) -> list[int]:
         filled = counts[NUM] + counts[DATE] + counts[TEXT]
         if not filled:
             out.append(BLANK)
-        elif counts[NUM] * 2 >= filled:
+        elif counts[NUM] * 5 >= filled * 4:  # mostly numbers; 12, 12a, 14, 3a are codes
             out.append(NUM)
         elif counts[DATE] * 2 >= filled:
             out.append(DATE)
@@ -145,6 +145,8 @@ def detect_layout(rows: list[list], header_row: int | None = None) -> Layout | N
         found = _text_table_layout(rows, kinds, first)
         found.types, found.text_only = types, True
         return found
+    while start > 0 and _repeats_below(window[start - 1], window[start:], types):
+        start -= 1  # "12a, High St" above "14, High St": a row of data, not a header
     layout = Layout(body_start=first + start, types=types)
     j = start - 1
     while j >= 0 and not any(kinds[j]):
@@ -167,6 +169,18 @@ def detect_layout(rows: list[list], header_row: int | None = None) -> Layout | N
         j -= 1
     layout.title_rows = [first + i for i in range(j + 1) if any(kinds[i])]
     return layout
+
+
+def _repeats_below(row: list, below: list[list], types: list[int]) -> bool:
+    """Is a text cell of this row, in a text column, repeated further down that column? A
+    header names its column once; data repeat ("High St", "Detached")."""
+    for c, value in enumerate(row):
+        if c >= len(types) or types[c] != TEXT or cell_kind(value) != TEXT:
+            continue
+        text = str(value).strip()
+        if any(c < len(r) and str(r[c]).strip() == text for r in below):
+            return True
+    return False
 
 
 def _filled(row: list) -> bool:
