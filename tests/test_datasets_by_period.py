@@ -136,6 +136,11 @@ def test_a_reparse_builds_the_period_sheet_again(client, sales):
     assert again.status_code == 200, again.get_json()
     names = [s["name"] for s in again.get_json()["sheets"]]
     assert "sales Price by year" in names
+    as_text = client.post(f"/api/v1/datasets/{dataset['id']}/reparse",
+                          json={"sheets": {"sales": {"types": {"Date": "text"}}}}).get_json()
+    assert [s["name"] for s in as_text["sheets"]] == ["sales"]
+    assert any("was not built again" in e["detail"] and "not dates" in e["detail"]
+               for e in as_text["cleaning_log"])
 
 
 @pytest.mark.parametrize(("body", "status", "words"), [
