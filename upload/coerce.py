@@ -295,8 +295,7 @@ def _parse_numbers(text: pd.Series, decimal: str) -> tuple[pd.Series, pd.Series,
             r"(?:[eE][+-]?[0-9]+)?"
         )
         valid = core.str.fullmatch(shape).fillna(False).astype(bool)
-        plain = core.str.replace("[^0-9eE.+-]", "", regex=True) if commas or money.any() or _any(
-            core.str.contains(f"[{seps}]", regex=True)) else core
+        plain = _digits_only(core.where(valid))
     numbers = _to_floats(plain.where(valid))
     numbers = numbers.where(~negative_paren, -numbers)
     parsed = valid & numbers.notna()
@@ -311,6 +310,20 @@ def _parse_numbers(text: pd.Series, decimal: str) -> tuple[pd.Series, pd.Series,
     if marks is not None:
         notes["marks"] = marks[parsed & marks.notna()]
     return numbers, parsed, notes
+
+
+def _digits_only(text: pd.Series) -> pd.Series:
+    """Valid numbers without their separators and currency ("£1,480,000" → "1480000"):
+    literal replaces of the characters a sample shows (a tenth of one regex's time over a
+    million rows), then the regex only on the values that still hold something else."""
+    sample = _spread_sample(text.dropna(), 2000)
+    for char in ",'" + _GROUP_SEPARATORS + "\t$€£¥₹":
+        if _any(sample.str.contains(char, regex=False)):
+            text = text.str.replace(char, "", regex=False)
+    left = _flag(text.notna()) & ~_flag(text.str.fullmatch("[0-9eE.+-]+"))
+    if left.any():  # "US$ 5", or a separator the sample did not show
+        text = text.mask(left, text[left].str.replace("[^0-9eE.+-]", "", regex=True))
+    return text
 
 
 def _priced(number: str) -> str:
