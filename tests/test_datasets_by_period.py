@@ -182,3 +182,20 @@ def test_the_page_offers_by_period_and_date_types(client, sales):
     page = client.get(f"/datasets/{dataset['id']}").get_data(as_text=True)
     assert "Build the period sheet" in page
     assert 'value="date_dayfirst"' in page and 'value="date_fy_jun"' in page
+
+
+def test_period_summary_groups_ignore_spaces_and_missing_labels():
+    from upload.by_period import PeriodRule, period_summary
+
+    frame = pd.DataFrame({
+        "when": pd.to_datetime(["2020-01-05", "2020-01-20", "2020-03-02", "2020-03-09",
+                                "2020-01-07", None]),
+        "v": [1.0, 3.0, 10.0, np.nan, 7.0, 5.0],
+        "g": pd.Series(["a", " a", "a", "b", None, "b"], dtype="str"),
+    })
+    result = period_summary(frame, PeriodRule("s", "when", "v", "M",
+                                              ("count", "median", "mean"), "g")).frame
+    assert [str(p) for p in result.index] == ["2020-01", "2020-02", "2020-03"]
+    assert result["a · count"].tolist() == [2, 0, 1]  # February: no sale, count 0
+    np.testing.assert_allclose(result["a · median"], [2.0, np.nan, 10.0])
+    assert result["b · count"].tolist() == [0, 0, 0]  # b's only numbers are missing

@@ -65,10 +65,12 @@ def period_summary(frame: pd.DataFrame, rule: PeriodRule) -> CleanSheet:
     freq, unit = FREQS[rule.freq]
     ordinals, keep = _ordinals(dates, freq, rule)
     if rule.group is not None:
-        group_values = _column(frame, rule.group, rule.sheet, "group")
-        labels = group_values.astype("str").str.strip()
-        keep &= group_values.notna().to_numpy() & labels.ne("").to_numpy()
-        group_codes, groups = pd.factorize(labels[keep], sort=True)
+        raw_codes, raw = pd.factorize(_column(frame, rule.group, rule.sheet, "group"))
+        tidy = pd.Series([str(v).strip() for v in raw], dtype=object)  # per distinct value
+        names_codes, groups = pd.factorize(tidy.where(tidy != ""), sort=True)
+        codes = np.append(names_codes, -1)[raw_codes]  # raw code -1 (missing) stays -1
+        keep &= codes >= 0
+        group_codes = codes[keep]
         names = [str(g)[: MAX_NAME - 20].rstrip() for g in groups]
         if len(names) * len(rule.stats) > MAX_COLUMNS:
             raise Unprocessable(
@@ -117,7 +119,7 @@ def _grids(cell: np.ndarray, numbers: np.ndarray, n_cells: int,
         with np.errstate(invalid="ignore", divide="ignore"):
             grids["mean"] = np.bincount(cell, weights=numbers, minlength=n_cells) / count
     if "median" in stats:
-        medians = pd.Series(numbers).groupby(cell).median()
+        medians = pd.Series(numbers).groupby(cell, sort=False).median()
         grids["median"] = np.full(n_cells, np.nan)
         grids["median"][medians.index.to_numpy()] = medians.to_numpy()
     return grids
