@@ -10,8 +10,11 @@ import random
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.ingest_fixtures import xlsx_bytes
+from upload.layout import detect_layout
 from upload.pipeline import parse_file, read_sheet
 
 
@@ -242,3 +245,34 @@ def test_a_first_row_whose_text_repeats_below_is_data_not_a_header(tmp_path):
     frame, _, log = parse_csv(tmp_path, text)
     assert list(frame.columns) == ["no", "street"] and len(frame) == 6
     assert frame["street"].iloc[0] == "High St"
+
+
+# Every number form, rendered from a number hypothesis draws: the first data row is never taken
+# for a header, whatever forms fill it (layout only, so a hundred tables take a second).
+def _render(value: float, form: str) -> str:
+    magnitude = abs(value)
+    sign = "-" if value < 0 else ""
+    return {
+        "plain": f"{value:.3f}", "e": f"{value:.3E}",
+        "dot_e": f"{sign}.{int(magnitude * 1000) % 1000:03d}E0",
+        "thousands": f"{sign}{magnitude:,.1f}", "paren": f"({magnitude:,.0f})",
+        "percent": f"{value:.1f}%", "pound": f"{sign}£{magnitude:,.0f}",
+        "dollar_space": f"{sign}$ {magnitude:,.0f}",
+        "euro_after": f"{magnitude:,.0f} €".replace(",", " "),
+        "provisional": f"{value:.1f}p", "starred": f"{value:.1f}*",
+    }[form]
+
+
+FORMS = ["plain", "e", "dot_e", "thousands", "paren", "percent", "pound", "dollar_space",
+         "euro_after", "provisional", "starred"]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.floats(-1e7, 1e7, allow_nan=False), st.sampled_from(FORMS)),
+                min_size=1, max_size=6))
+def test_hypothesis_first_data_row_of_any_number_forms_is_data(cells):
+    header = [f"col {i}" for i in range(len(cells))]
+    first = [_render(value, form) for value, form in cells]
+    rest = [[f"{(r + 1) * (c + 2)}" for c in range(len(cells))] for r in range(4)]
+    found = detect_layout([header, first, *rest])
+    assert found.header_rows == [0] and found.body_start == 1, first
