@@ -178,10 +178,23 @@ def test_only_the_owner_builds_a_period_sheet(make_app):
 
 
 def test_the_page_offers_by_period_and_date_types(client, sales):
-    _, dataset = sales
+    table, dataset = sales
     page = client.get(f"/datasets/{dataset['id']}").get_data(as_text=True)
     assert "Build the period sheet" in page
     assert 'value="date_dayfirst"' in page and 'value="date_fy_jun"' in page
+    built = client.post(f"/datasets/{dataset['id']}/by-period", data={
+        "sheet": "sales", "date": "Date", "value": "Price", "freq": "Q", "group": "",
+        "stat:count": "1"})
+    assert built.status_code == 302 and "sheet=sales+Price+by+quarter" in built.location
+    reparsed = client.post(f"/datasets/{dataset['id']}/reparse",
+                           data={"sheet": "sales", "type:Date": "date_monthfirst"})
+    assert reparsed.status_code == 302
+    after = client.get(f"/api/v1/datasets/{dataset['id']}").get_json()
+    assert after["options"]["sheets"]["sales"]["types"] == {"Date": "date_monthfirst"}
+    rows = client.get(f"/api/v1/datasets/{dataset['id']}/sheets/sales/rows").get_json()
+    first = table["Date"].iloc[0]
+    swapped = None if first.day > 12 else pd.Timestamp(first.year, first.day, first.month)
+    assert rows["rows"][0][1] == (swapped.isoformat() if swapped is not None else None)
 
 
 def test_period_summary_groups_ignore_spaces_and_missing_labels():
