@@ -59,3 +59,38 @@ def test_library_lists_and_searches(live_server, page):
     p.wait_for_url(re.compile(r"q=housing"))
     assert p.locator("tbody td:first-child a").all_inner_texts() == ["HousingPreferences.csv"]
     page.check_accessibility()
+
+
+def test_sales_dates_typed_and_turned_into_a_monthly_series(live_server, page, tmp_path):
+    """Issue 21: a day-first `Date` column is typed, and "By period" builds the monthly
+    median-price sheet, whose numbers are pandas' own groupby of the generated sales."""
+    from tests.test_datasets_by_period import sales_csv, sales_table
+
+    table = sales_table(120)
+    path = tmp_path / "sales.csv"
+    path.write_bytes(sales_csv(table))
+    p = page.page
+    p.goto(live_server.url + "/upload")
+    with p.expect_navigation(url=re.compile(r"/datasets/[\w-]+$"), timeout=30_000):
+        p.set_input_files("#file-input", str(path))
+    columns = p.locator("aside li").all_inner_texts()
+    assert any(c.startswith("Date") and "datetime64" in c for c in columns)
+    assert "read day first" in p.inner_text(".cleaning-log")
+    page.check_accessibility()
+    p.select_option("#bp-date", "Date")
+    p.select_option("#bp-value", "Price")
+    p.select_option("#bp-freq", "M")
+    p.uncheck("#bp-mean")
+    with p.expect_navigation(timeout=30_000):
+        p.get_by_role("button", name="Build the period sheet").click()
+    assert p.locator(".nav-link.active").inner_text() == "sales Price by month"
+    expected = table.groupby(table["Date"].dt.to_period("M"))["Price"].agg(["count", "median"])
+    headers = p.locator("table.table-numeric thead th").all_inner_texts()
+    assert headers == ["month", "Price count", "Price median"]
+    first = p.locator("table.table-numeric tbody tr").first
+    assert first.locator("th").inner_text() == str(expected.index[0])
+    cells = first.locator("td").all_inner_texts()
+    assert int(cells[0]) == expected["count"].iloc[0]
+    assert float(cells[1]) == pytest.approx(expected["median"].iloc[0], rel=1e-5)
+    assert "Built from sheet 'sales'" in p.inner_text("main")
+    page.check_accessibility()

@@ -153,12 +153,16 @@ def test_period_labels(labels, expected, freq):
     assert parsed.index.freqstr == freq
 
 
-def test_financial_years_stay_text():
+def test_financial_years_are_periods_ending_in_march_never_february():
     assert parse_labels(pd.Series(["2001-02", "2002-03"], dtype="str")) is None
     rows = [["Year", "Homes"], ["2001-02", 10], ["2002-03", 12]]
     result, log = clean(rows)
-    assert result.index is None and result.frame["Year"].tolist() == ["2001-02", "2002-03"]
-    assert any("financial years" in line for line in log)
+    assert result.index is None  # a column: no period tool expects financial years
+    assert result.frame["Year"].tolist() == [pd.Period("2002", "Y-MAR"),
+                                             pd.Period("2003", "Y-MAR")]
+    assert result.frame["Year"].iloc[0].start_time == pd.Timestamp(2001, 4, 1)
+    assert any("financial years such as '2001-02', each ending in March" in line
+               for line in log)
 
 
 def test_descending_periods_are_sorted_and_logged():

@@ -14,6 +14,7 @@ from errors import BadInput, QuartileError
 from store.db import db
 from store.models import Dataset, DatasetShare, Job, User
 from upload import exports, schemas
+from upload.by_period import PeriodRule, add_period_sheet
 from upload.preview import page_of_rows
 from upload.resources import dataset_dict
 from upload.service import (
@@ -164,6 +165,21 @@ def reparse_dataset(dataset_id, json_data):
     """Parse again with overrides: the header row (1-based) and column types per sheet."""
     dataset = dataset_for_write(dataset_id)
     return dataset_dict(reparse(files_dir(), dataset, {"sheets": json_data["sheets"]}))
+
+
+@bp.post("/<dataset_id>/sheets/<path:sheet>/by-period")
+@bp.input(schemas.ByPeriodIn)
+@bp.output(schemas.DerivedSheetOut, status_code=201, description="The derived sheet, as listed")
+@bp.doc(responses=[400, 401, 403, 404, 422])
+def by_period(dataset_id, sheet, json_data):
+    """Count, median and mean of a value column by month, quarter or year (per group): a new
+    sheet over a period index that growth, charts and reports accept."""
+    dataset = dataset_for_write(dataset_id)
+    frame = load_sheet(files_dir(), dataset, sheet)
+    rule = PeriodRule(sheet, json_data["date"], json_data["value"], json_data["freq"],
+                      tuple(json_data["stats"]), json_data["group"])
+    entry = add_period_sheet(files_dir(), dataset, rule, frame)
+    return {key: value for key, value in entry.items() if key != "parquet"}
 
 
 @bp.post("/<dataset_id>/shares")

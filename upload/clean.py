@@ -20,11 +20,14 @@ import pandas as pd
 from upload import layout as lay
 from upload.cleaning_log import CleaningLog, column_letter, plural, quote_list, row_list
 from upload.coerce import STR, Typed, apply_override, type_column
+from upload.dates import DATE_TYPES, DateColumn, NotDates, numbers_as_dates
 from upload.guard import DEFAULT_LIMITS, GuardLimits, check_columns
 from upload.naming import column_names, header_texts, tidy_text
 from upload.periods import set_index
 
-TYPES = ("number", "text", "date", "category")
+TYPES = ("number", "text", "date", "category", *DATE_TYPES)
+
+
 @dataclass
 class Override:
     """What the user asked for one sheet: a header row (1-based) and column types."""
@@ -98,6 +101,7 @@ def build_table(
                                    strip_footnotes=bool(found.title_rows))
     names = dict(zip(keep, named, strict=True))
     originals = dict(zip(keep, original, strict=True))
+    _numbers_as_dates(typed, names)
     frame = pd.DataFrame({names[c]: typed[c].series for c in keep}, index=body.index)
     originals_by_name = {names[c]: originals[c] for c in keep}
     frame = _drop_blank_rows(sheet, frame, log)
@@ -107,9 +111,9 @@ def build_table(
         return None
     _log_conversions(sheet, {names[c]: typed[c] for c in keep}, log)
     check_columns(sheet, frame.shape[1], limits)
-    frame = _apply_overrides(sheet, frame, override, log)
+    frame = _apply_overrides(sheet, frame, override, log, {names[c]: body[c] for c in keep})
     generated = {names[c] for c in keep if originals[c] is None}
-    fixed = {c for c, t in override.types.items() if t != "date"}
+    fixed = {c for c, t in override.types.items() if not t.startswith("date")}
     frame, index = set_index(sheet, frame, generated, fixed, log)
     if index is None:
         frame = frame.reset_index(drop=True)
@@ -269,10 +273,55 @@ def _log_conversions(sheet: str, typed: dict[str, Typed], log: CleaningLog) -> N
     if percent:
         log.add(sheet, "percent", f"Percent signs removed in {quote_list(percent)}; the values "
                 "are kept in percent points (12.5% → 12.5).")
+    money = [n for n, t in typed.items() if t.currency]
+    if money:
+        log.add(sheet, "numbers", f"Currency signs (£, $, €) removed in {quote_list(money)}; "
+                "the amounts are kept as numbers.")
+    _log_marks(sheet, typed, log)
+    _log_dates(sheet, typed, log)
     codes = [n for n, t in typed.items() if t.leading_zeros]
     if codes:
         log.add(sheet, "types", f"Kept {quote_list(codes)} as text: values such as '012' start "
                 "with a zero, so they are codes rather than quantities.")
+
+
+def _numbers_as_dates(typed: dict[int, Typed], names: dict[int, str]) -> None:
+    """Numbers under a header that says date: Excel day numbers or 20161203 (upload/dates)."""
+    for c, name in names.items():
+        if typed[c].kind == "number":
+            found = numbers_as_dates(typed[c].series, name)
+            if found is not None:
+                typed[c] = Typed(found.series, "date", dates=found)
+
+
+def _log_dates(sheet: str, typed: dict[str, Typed], log: CleaningLog) -> None:
+    for name, t in typed.items():
+        found = t.dates
+        if isinstance(found, NotDates):
+            log.add(sheet, "dates", f"Column {name!r} stays text: {found.reason}")
+        elif isinstance(found, DateColumn):
+            dtype = str(found.series.dtype)
+            detail = f"Column {name!r} holds {found.described}: typed as {dtype}."
+            if found.n_failed:
+                detail += (f" {plural(found.n_failed, 'value')} could not be read as dates and "
+                           f"{'is' if found.n_failed == 1 else 'are'} now missing: "
+                           f"{quote_list(found.failed, 4)}.")
+            if found.out_of_range:
+                detail += (f" Dates with a year outside 1000–2999 are missing too: "
+                           f"{quote_list(found.out_of_range, 4)}.")
+            log.add(sheet, "dates", detail)
+
+
+def _log_marks(sheet: str, typed: dict[str, Typed], log: CleaningLog) -> None:
+    """Footnote marks ("123.4p": provisional) are kept here, with the rows that carry them."""
+    for name, t in typed.items():
+        if t.marks is not None and len(t.marks):
+            counts = t.marks.value_counts()
+            shown = ", ".join(f"{m!r} on {plural(int(n), 'value')}" for m, n in
+                              counts.head(6).items())
+            log.add(sheet, "footnote marks", f"Column {name!r}: numbers carried footnote marks "
+                    f"({shown}); the numbers are kept without them. Marked: "
+                    f"{row_list(int(r) for r in t.marks.index)}.")
 
 
 def _type_summary(frame: pd.DataFrame) -> str:
@@ -284,7 +333,7 @@ def _type_summary(frame: pd.DataFrame) -> str:
             kinds["true/false"] += 1
         elif pd.api.types.is_numeric_dtype(dtype):
             kinds["numeric"] += 1
-        elif pd.api.types.is_datetime64_any_dtype(dtype):
+        elif pd.api.types.is_datetime64_any_dtype(dtype) or isinstance(dtype, pd.PeriodDtype):
             kinds["date"] += 1
         else:
             kinds["text"] += 1
@@ -293,7 +342,8 @@ def _type_summary(frame: pd.DataFrame) -> str:
 
 
 def _apply_overrides(sheet: str, frame: pd.DataFrame, override: Override,
-                     log: CleaningLog) -> pd.DataFrame:
+                     log: CleaningLog, raw: dict[str, pd.Series]) -> pd.DataFrame:
+    """The user's column types; date types read the column's cells as they were written."""
     for name, kind in override.types.items():
         if kind not in TYPES:
             log.add(sheet, "types", f"Type {kind!r} for column {name!r} is not one of "
@@ -302,7 +352,10 @@ def _apply_overrides(sheet: str, frame: pd.DataFrame, override: Override,
             log.add(sheet, "types", f"No column is named {name!r} any more; its type "
                     "override was ignored.")
         else:
-            frame[name], lost = apply_override(frame[name], kind)
+            source = raw[name].loc[frame.index] if kind.startswith("date") else frame[name]
+            if kind.startswith("date") and pd.api.types.is_datetime64_any_dtype(source):
+                source = frame[name]  # the reader gave real dates: nothing to re-read
+            frame[name], lost = apply_override(source, kind)
             extra = (f"; {plural(lost, 'value')} could not be read and are now missing"
                      if lost else "")
             log.add(sheet, "types", f"Column {name!r} set to {kind} as you chose{extra}.")

@@ -15,6 +15,7 @@ import math
 import re
 from dataclasses import dataclass, field
 
+from upload.dates import looks_like_date
 from upload.periods import looks_like_financial_year, looks_like_period
 
 SCAN_ROWS = 80
@@ -46,10 +47,12 @@ MISSING_MARKERS = frozenset(
         "c",
     }
 )
-# Numbers as people type them: 1,234.5  -12  (1,234)  12.5%  $1,234  −3  1.234,5  1 234
+# Numbers as people type them: 1,234.5  -12  (1,234)  12.5%  $1,234  -$ 5  1 480 000 €  −3
+# 1.234,5  .591E0  -.5  1.2E+03, and with a footnote mark: 123.4p  5.6*  7.1[r]
 _NUMERIC_TEXT = re.compile(
-    r"^[(+\-−–]?\s*[$€£¥]?\s*(?:\d{1,3}(?:[,. \u00a0\u202f']\d{3})+|\d+)(?:[.,]\d+)?"
-    r"(?:[eE][+-]?\d+)?\s*%?\)?$|^[(+\-−–]?[.,]\d+%?\)?$"
+    r"^\(?[+\-−–]?\s*(?:[A-Z]{0,3}[$€£¥₹]\s*)?[+\-−–]?"
+    r"(?:(?:\d{1,3}(?:[,. \u00a0\u202f']\d{3})+|\d+)(?:[.,]\d*)?|[.,]\d+)(?:[eE][+-]?\d+)?"
+    r"\s*%?\s*[$€£¥₹]?\)?(?:\s*(?:\*{1,3}|[†‡§]|[bcdefnprsuz]|\[[a-z0-9]{1,3}\]|\([a-z]\)))?$"
 )
 _NOTE_MARKER = re.compile(
     r"^\s*(?:sources?\b|notes?\b|nb\b|©|\(c\)|copyright|\*|†|‡|\d{1,2}[.)]\s|\d{1,2}\s+[a-z]|"
@@ -75,7 +78,8 @@ def cell_kind(value: object) -> int:
             return BLANK
         if _NUMERIC_TEXT.match(text):
             return NUM
-        if looks_like_period(text) and not looks_like_financial_year(text):
+        if (looks_like_period(text) or looks_like_date(text)) and not \
+                looks_like_financial_year(text):
             return DATE
         return TEXT
     return TEXT
@@ -113,7 +117,7 @@ def column_types(kinds: list[list[int]], width: int) -> list[int]:
         filled = counts[NUM] + counts[DATE] + counts[TEXT]
         if not filled:
             out.append(BLANK)
-        elif counts[NUM] * 2 >= filled:
+        elif counts[NUM] * 5 >= filled * 4:  # mostly numbers; 12, 12a, 14, 3a are codes
             out.append(NUM)
         elif counts[DATE] * 2 >= filled:
             out.append(DATE)
@@ -141,6 +145,8 @@ def detect_layout(rows: list[list], header_row: int | None = None) -> Layout | N
         found = _text_table_layout(rows, kinds, first)
         found.types, found.text_only = types, True
         return found
+    while start > 0 and _repeats_below(window[start - 1], window[start:], types):
+        start -= 1  # "12a, High St" above "14, High St": a row of data, not a header
     layout = Layout(body_start=first + start, types=types)
     j = start - 1
     while j >= 0 and not any(kinds[j]):
@@ -163,6 +169,18 @@ def detect_layout(rows: list[list], header_row: int | None = None) -> Layout | N
         j -= 1
     layout.title_rows = [first + i for i in range(j + 1) if any(kinds[i])]
     return layout
+
+
+def _repeats_below(row: list, below: list[list], types: list[int]) -> bool:
+    """Is a text cell of this row, in a text column, repeated further down that column? A
+    header names its column once; data repeat ("High St", "Detached")."""
+    for c, value in enumerate(row):
+        if c >= len(types) or types[c] != TEXT or cell_kind(value) != TEXT:
+            continue
+        text = str(value).strip()
+        if any(c < len(r) and str(r[c]).strip() == text for r in below):
+            return True
+    return False
 
 
 def _filled(row: list) -> bool:

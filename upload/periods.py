@@ -282,6 +282,14 @@ def _labels(values: pd.Series, name: str, generated: bool) -> Labels | None:
     if pd.api.types.is_datetime64_any_dtype(dtype):
         stamps = pd.DatetimeIndex(values)
         return regular_periods(stamps) or Labels(stamps, "datetime", "dates")
+    if isinstance(dtype, pd.PeriodDtype):
+        freq = values.array.freqstr
+        if freq not in ("M", "Q-DEC", "Y-DEC"):
+            return None  # financial years stay a column: no period tool expects them
+        words = {"M": "months", "Q-DEC": "quarters", "Y-DEC": "years"}[freq]
+        return Labels(pd.PeriodIndex(values), "year" if freq == "Y-DEC" else "period",
+                      f"{words} written like {str(values.dropna().iloc[0])!r}"
+                      if values.notna().any() else words)
     if pd.api.types.is_bool_dtype(dtype):
         return None
     if pd.api.types.is_numeric_dtype(dtype):

@@ -18,7 +18,7 @@ def page_of_rows(frame: pd.DataFrame, offset: int, limit: int) -> dict:
     )
     index = None
     if not isinstance(frame.index, pd.RangeIndex):
-        index = [str(label) for label in chunk.index]
+        index = [period_label(label) for label in chunk.index]
     return {
         "columns": [str(c) for c in frame.columns],
         "index": index,
@@ -27,7 +27,18 @@ def page_of_rows(frame: pd.DataFrame, offset: int, limit: int) -> dict:
     }
 
 
+def period_label(value) -> str:
+    """A period as people write it; a financial year (a year not ending in December) as
+    "2001-02", not as pandas' "2002"."""
+    if isinstance(value, pd.Period) and value.freqstr.startswith("Y-") and \
+            value.freqstr != "Y-DEC":
+        return f"{value.year - 1}-{value.year % 100:02d}"
+    return str(value)
+
+
 def _json_column(series: pd.Series) -> list:
+    if isinstance(series.dtype, pd.PeriodDtype):
+        return [None if pd.isna(v) else period_label(v) for v in series]
     if pd.api.types.is_datetime64_any_dtype(series.dtype):
         return [None if pd.isna(v) else v.isoformat() for v in series]
     if pd.api.types.is_float_dtype(series.dtype):

@@ -6,6 +6,9 @@ from apiflask import Schema
 from apiflask.fields import Boolean, Dict, File, Integer, List, Nested, Raw, String
 from apiflask.validators import Length, OneOf, Range
 
+from upload.by_period import STATS
+from upload.dates import DATE_TYPES
+
 
 class ColumnOut(Schema):
     name = String(required=True)
@@ -28,10 +31,18 @@ class SheetOut(Schema):
         "Set on a sheet Quartile added: the wide sheet (one row per series, one column per "
         "period) or long sheet (one row per series and period) it turns into one column per "
         "series over a period index")})
+    derived_from = Dict(allow_none=True, metadata={"description": (
+        "Set on a sheet built by `by-period`: {sheet, rule: {sheet, date, value, freq, stats, "
+        "group}, detail}, the source sheet and the rule that made it")})
     n_rows = Integer(required=True)
     n_cols = Integer(required=True)
     columns = List(Nested(ColumnOut), required=True)
     index = Nested(IndexOut, allow_none=True, required=True)
+
+
+class DerivedSheetOut(SheetOut):
+    """A sheet `by-period` built: as it appears in the dataset's `sheets` (its own name in
+    the OpenAPI document, as SheetOut is only ever nested)."""
 
 
 class LogEntryOut(Schema):
@@ -89,12 +100,33 @@ class ShareIn(Schema):
     username = String(required=True, validate=Length(min=1, max=64))
 
 
+COLUMN_TYPES = ["number", "text", "date", "category", *DATE_TYPES]
+
+
 class SheetOverride(Schema):
     header_row = Integer(validate=Range(min=1, max=1000), allow_none=True)
     types = Dict(
         keys=String(validate=Length(max=300)),
-        values=String(validate=OneOf(["number", "text", "date", "category"])),
+        values=String(validate=OneOf(COLUMN_TYPES)),
+        metadata={"description": (
+            "Column name → type. Date types: `date` (any written form), `date_iso`, "
+            "`date_dayfirst`, `date_monthfirst` (3/12/2016 as 3 December or March 12), "
+            "`date_month`, `date_quarter`, `date_fy_<mon>` (financial years such as 2001-02 "
+            "ending in that month, e.g. `date_fy_jun`; March unless chosen)")},
     )
+
+
+class ByPeriodIn(Schema):
+    date = String(required=True, validate=Length(min=1, max=300),
+                  metadata={"description": "A column of dates or periods"})
+    value = String(required=True, validate=Length(min=1, max=300),
+                   metadata={"description": "A numeric column (a price)"})
+    freq = String(required=True, validate=OneOf(["M", "Q", "Y"]))
+    stats = List(String(validate=OneOf(list(STATS))), load_default=list(STATS),
+                 validate=Length(min=1, max=3))
+    group = String(load_default=None, allow_none=True, validate=Length(min=1, max=300),
+                   metadata={"description": "A column whose values (region, property type) "
+                                            "each get their own columns"})
 
 
 class ReparseIn(Schema):

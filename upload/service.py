@@ -20,6 +20,7 @@ from sqlalchemy import delete, func, select
 from errors import NotFound
 from store.db import db
 from store.models import Dataset, User
+from upload.by_period import rebuild_derived
 from upload.pipeline import ingest_file, read_sheet
 from upload.store import FileStore, parse_key
 
@@ -101,12 +102,16 @@ def forget_upload(files_dir: Path, sha256: str) -> None:
 def reparse(files_dir: Path, dataset: Dataset, options: dict) -> Dataset:
     """Parse the stored original again with overrides (header rows, column types)."""
     store = FileStore(files_dir)
+    rules = (dataset.meta or {}).get("derived", [])
     meta = parse_stored(store, dataset.sha256, dataset.name, options)
     dataset.options = options
     dataset.parse_key = parse_key(options)
     dataset.meta = meta
     dataset.format = meta["format"]
     db.session.commit()
+    if rules:  # by-period sheets follow their source sheet (upload/by_period.py)
+        rebuild_derived(files_dir, dataset, rules,
+                        lambda sheet: load_sheet(files_dir, dataset, sheet))
     return dataset
 
 

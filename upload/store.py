@@ -20,8 +20,8 @@ from typing import BinaryIO
 
 CHUNK = 1024 * 1024
 # Bump when the cleaner's output changes, so stored parses are rebuilt rather than reused.
-PARSER_VERSION = "3"  # 2: wide time series get a turned copy (upload/wide.py); 3: long ones
-# too (upload/long.py)
+PARSER_VERSION = "4"  # 2: wide time series get a turned copy (upload/wide.py); 3: long ones
+# too (upload/long.py); 4: dates and numbers typed in every column (upload/dates.py)
 
 
 class FileStore:
@@ -76,6 +76,23 @@ class FileStore:
             os.replace(work_dir, target)
         except OSError:  # another request stored the same parse first: keep theirs
             shutil.rmtree(work_dir, ignore_errors=True)
+        return target
+
+    def put_sheet(self, sha256: str, parse_key: str, file_name: str, frame) -> Path:
+        """Add a derived sheet (upload/by_period) to a stored parse, written whole or not at
+        all. `file_name` is generated ("derived-<hex>.parquet"), never user text."""
+        if not file_name.startswith("derived-") or "/" in file_name or "\\" in file_name:
+            raise ValueError(f"not a derived sheet's file name: {file_name!r}")
+        target = self.parse_dir(sha256, parse_key) / file_name
+        handle, temp_name = tempfile.mkstemp(dir=self.tmp, prefix="sheet-", suffix=".parquet")
+        os.close(handle)
+        try:
+            frame.to_parquet(temp_name, engine="pyarrow")
+            os.replace(temp_name, target)
+        except BaseException:
+            if os.path.exists(temp_name):
+                os.unlink(temp_name)
+            raise
         return target
 
     def discard(self, path: Path) -> None:

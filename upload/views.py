@@ -12,6 +12,9 @@ from errors import BadInput, QuartileError
 from store.db import db
 from store.models import Dataset
 from upload.api import ingest_in_background, set_public, share_with, unshare
+from upload.by_period import STATS, PeriodRule, add_period_sheet
+from upload.clean import TYPES
+from upload.dates import MONTH_CODES
 from upload.preview import page_of_rows
 from upload.resources import dataset_dict, default_sheet
 from upload.service import ingest_upload, load_sheet, reparse
@@ -27,6 +30,17 @@ DATASET_ACTIONS = [
     ("fit.page", "Fit a curve"),
     ("reports.library", "Make a report"),
     ("live.page", "Live chart"),
+]
+
+
+# The column-type choices of the parse settings form: (value, label).
+TYPE_CHOICES = [
+    ("number", "number"), ("text", "text"), ("category", "category"),
+    ("date", "date (any written form)"), ("date_iso", "date, ISO (2016-12-03)"),
+    ("date_dayfirst", "date, day first (3/12/2016 = 3 Dec)"),
+    ("date_monthfirst", "date, month first (3/12/2016 = 12 Mar)"),
+    ("date_month", "month (2016-12, Dec-16)"), ("date_quarter", "quarter (2016Q4)"),
+    *((f"date_fy_{m}", f"financial year ending {m.title()} (2001-02)") for m in MONTH_CODES),
 ]
 
 
@@ -137,7 +151,25 @@ def detail(dataset_id):
         actions=[(e, label) for e, label in DATASET_ACTIONS if e in views],
         form=CsrfForm(),
         suggestions=suggestions,
+        type_choices=TYPE_CHOICES,
+        period_columns=_period_columns(current),
     )
+
+
+def _period_columns(sheet: dict | None) -> dict | None:
+    """The by-period form's choices on this sheet, or None when it has no dates or numbers."""
+    if not sheet:
+        return None
+    columns = sheet["columns"]
+    dates = [c["name"] for c in columns if c["dtype"].startswith(("datetime64", "period"))]
+    index = sheet.get("index") or {}
+    if index.get("kind") == "datetime":
+        dates.insert(0, index["name"])
+    numbers = [c["name"] for c in columns if c["dtype"].startswith(("int", "float"))]
+    groups = [c["name"] for c in columns if c["dtype"] in ("str", "string", "category", "object")]
+    if not dates or not numbers:
+        return None
+    return {"dates": dates, "numbers": numbers, "groups": groups}
 
 
 @bp.get("/datasets/<dataset_id>/delete")
@@ -187,7 +219,7 @@ def reparse_form(dataset_id):
     types = {
         key[len("type:") :]: value
         for key, value in request.form.items()
-        if key.startswith("type:") and value in {"number", "text", "date", "category"}
+        if key.startswith("type:") and value in TYPES
     }
     if types:
         override["types"] = types
@@ -195,3 +227,16 @@ def reparse_form(dataset_id):
     reparse(files_dir(), dataset, options)
     flash("Parsed again with your settings.", "success")
     return redirect(url_for("datasets.detail", dataset_id=dataset.id))
+
+
+@bp.post("/datasets/<dataset_id>/by-period")
+def by_period_form(dataset_id):
+    """Count, median and mean of a value by month, quarter or year: opens the new sheet."""
+    dataset = dataset_for_write(dataset_id)
+    sheet = request.form.get("sheet", "")
+    stats = tuple(s for s in STATS if request.form.get(f"stat:{s}"))
+    rule = PeriodRule(sheet, request.form.get("date", ""), request.form.get("value", ""),
+                      request.form.get("freq", "M"), stats, request.form.get("group") or None)
+    entry = add_period_sheet(files_dir(), dataset, rule, load_sheet(files_dir(), dataset, sheet))
+    flash(f"Built {entry['name']}: {entry['derived_from']['detail']}", "success")
+    return redirect(url_for("datasets.detail", dataset_id=dataset.id, sheet=entry["name"]))
