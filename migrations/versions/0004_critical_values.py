@@ -1,7 +1,7 @@
 """critical_values: Monte-Carlo critical values of the exuberance tests, shared by all nodes
 
 Revision ID: 0004_critical_values
-Revises: 0001_initial
+Revises: 0003_trash_audit
 Create Date: 2026-12-07 15:55:00
 
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 revision = '0004_critical_values'
-down_revision = '0001_initial'
+down_revision = '0003_trash_audit'
 branch_labels = None
 depends_on = None
 
