@@ -124,6 +124,14 @@ API_CASES = [
     ("drawdown", {"sheet": "HPI", "start": "2007", "end": "2012"}, ["columns"]),
     ("price_index", {"sheet": "Housing", "p0": "Price", "q0": "Area", "p1": "Price"},
      ["laspeyres", "paasche", "fisher"]),
+    ("adf", {"sheet": "HPI", "columns": ["US"]}, ["columns", "regression", "null"]),
+    ("kpss", {"sheet": "HPI", "columns": ["US"]}, ["columns", "bandwidth", "null"]),
+    ("acf", {"sheet": "HPI", "column": "US"}, ["lags", "confidence", "nobs"]),
+    ("hp_filter", {"sheet": "HPI", "column": "US"}, ["components", "index", "lambda"]),
+    ("stl", {"sheet": "HPI", "column": "US"}, ["components", "index", "period"]),
+    ("rolling_stats", {"sheet": "HPI", "column": "US"}, ["components", "index", "window"]),
+    ("exuberance", {"sheet": "RHPI", "columns": ["US"]},
+     ["columns", "r0", "lag", "critical_values_ready"]),
 ]
 
 

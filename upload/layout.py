@@ -145,7 +145,8 @@ def detect_layout(rows: list[list], header_row: int | None = None) -> Layout | N
         found = _text_table_layout(rows, kinds, first)
         found.types, found.text_only = types, True
         return found
-    while start > 0 and _repeats_below(window[start - 1], window[start:], types):
+    while (start > 0 and _repeats_below(window[start - 1], window[start:], types)
+           and not _names_a_number_column(window[start - 1], types)):
         start -= 1  # "12a, High St" above "14, High St": a row of data, not a header
     layout = Layout(body_start=first + start, types=types)
     j = start - 1
@@ -181,6 +182,13 @@ def _repeats_below(row: list, below: list[list], types: list[int]) -> bool:
         if any(c < len(r) and str(r[c]).strip() == text for r in below):
             return True
     return False
+
+
+def _names_a_number_column(row: list, types: list[int]) -> bool:
+    """Does this row put a word over a column of numbers? That is a header ("Price" over
+    prices), whatever else it repeats; a code like "12a" over house numbers is not a word."""
+    return any(c < len(types) and types[c] == NUM and cell_kind(value) == TEXT
+               and not str(value).strip()[:1].isdigit() for c, value in enumerate(row))
 
 
 def _filled(row: list) -> bool:
