@@ -175,6 +175,7 @@ class Stack:
             "QUARTILE_SECRET_KEY": "stack-test-secret",
             "QUARTILE_AUTO_MIGRATE": "0",
             "QUARTILE_AUTH": "off",
+            "QUARTILE_WARM_START": "0",  # gunicorn.conf.py turns it on; these tests need no warming
             "PYTHONPATH": str(ROOT),
         })
         env.update(self.extra_env)
