@@ -28,3 +28,21 @@ if workers > 1:
     os.environ.setdefault("QUARTILE_JOB_POLL_SECONDS", "1")
     if not os.environ.get("QUARTILE_REDIS_URL"):
         os.environ.setdefault("QUARTILE_EVENTS", "database")
+
+# Modules every worker imports, imported once in the master before it forks the workers: their
+# pages are shared copy-on-write (about 150 MB less per extra worker) and workers boot faster.
+# Only imports: no app, no database connection, no thread of ours exists before the fork.
+SHARED_MODULES = (
+    "numpy", "pandas", "pyarrow", "pyarrow.parquet", "matplotlib.figure",
+    "matplotlib.backends.backend_agg", "scipy.stats", "statsmodels.api", "bokeh.plotting",
+    "plotly.graph_objects", "sqlalchemy", "apiflask", "flask_sqlalchemy",
+)
+
+
+def on_starting(server):
+    import gc
+    import importlib
+
+    for name in SHARED_MODULES:
+        importlib.import_module(name)
+    gc.freeze()  # the collector then leaves these objects (and their shared pages) alone
