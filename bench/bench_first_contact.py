@@ -251,7 +251,7 @@ def main() -> None:
         urls = cached_urls(session)
         result = load(urls, LOAD_SECONDS, server.pid)
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
+        os.killpg(server.pid, signal.SIGINT)  # quick shutdown
         try:
             server.wait(30)
         except subprocess.TimeoutExpired:

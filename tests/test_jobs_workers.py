@@ -13,6 +13,7 @@ import http.client
 import json
 import os
 import shutil
+import signal
 import subprocess
 import time
 
@@ -52,6 +53,8 @@ def server(tmp_path_factory, sqlite_template):
         "QUARTILE_AUTO_MIGRATE": "0", "QUARTILE_AUTH": "off", "QUARTILE_WARM_START": "0",
         "QUARTILE_WORKERS": "2", "QUARTILE_BIND": f"127.0.0.1:{port}",
         "QUARTILE_JOB_POLL_SECONDS": "0.2", "QUARTILE_PARSE_WORKERS": "1",
+        # streams notice a closed client at their next keep-alive; gunicorn waits for them
+        "QUARTILE_SSE_HEARTBEAT_SECONDS": "2",
         "QUARTILE_JOB_EXTRA_TASK_MODULES": "tests.stack_fixtures", "PYTHONPATH": str(ROOT),
     })
     log = open(tmp / "gunicorn.log", "wb")  # noqa: SIM115 - the child writes to it
@@ -76,7 +79,7 @@ def server(tmp_path_factory, sqlite_template):
                      0.2).close()
         yield server
     finally:
-        stop_process(process)
+        stop_process(process, signal.SIGINT)  # quick shutdown: idle keep-alive sockets
 
 
 def connection_to(server, worker_pid: int) -> http.client.HTTPConnection:
@@ -163,11 +166,11 @@ def follow_and_cancel(job_id: str, stream, control) -> None:
     assert response.status == 200
     events = sse_events(response)
     began, progress = time.monotonic(), set()
-    while len(progress) < 4:
+    while len(progress) < 5:
         _, data = next(events)
         progress.add(data["progress"])
-    # several progress steps within about a second: pushed across workers through the events
-    # table, not found by the stream's five-second re-read of the row
+    # several progress steps within a second or so: pushed across workers through the events
+    # table, not found by the stream's re-read of the row (every 2 s here)
     assert time.monotonic() - began < 3, progress
 
     status, cancelled = call(control, "DELETE", f"/api/v1/jobs/{job_id}")
