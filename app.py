@@ -45,6 +45,9 @@ def create_app(config: Config | dict | None = None) -> APIFlask:
     http.init_app(app)
     errors.init_app(app)
     _register_blueprints(app)
+    import warmup
+
+    warmup.init_app(app)  # pool sizes; with WARM_START, warming up in the background
     return app
 
 

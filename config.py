@@ -63,12 +63,34 @@ class Config:
         self.WTF_CSRF_TIME_LIMIT = None  # a token lives as long as the session
         self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
         self.BOOTSTRAP_SERVE_LOCAL = True  # never a CDN
+        # Start-up (warmup.py): start the sandbox pools and pay first-use costs in the background;
+        # on under gunicorn (gunicorn.conf.py), off for `flask run` and the tests by default.
+        self.WARM_START = _env_bool("WARM_START", False)
+        self.PARSE_WORKERS = int(_env("PARSE_WORKERS", str(default_pool_size())))
+        self.SOLVER_WORKERS = int(_env("SOLVER_WORKERS", str(default_pool_size())))
+        # A sandbox pool with no work for this long keeps POOL_KEEP_WARM workers (0: never).
+        self.POOL_IDLE_SECONDS = float(_env("POOL_IDLE_SECONDS", "600"))
+        self.POOL_KEEP_WARM = int(_env("POOL_KEEP_WARM", "1"))
+        # Change events between processes: "auto" (Redis when configured, else in-process),
+        # "database" (an events table; several gunicorn workers without Redis), "process".
+        self.EVENTS = _env("EVENTS", "auto").lower()
         self.TESTING = False
         for key, value in overrides.items():
             setattr(self, key, value)
 
     def as_dict(self) -> dict:
         return {k: v for k, v in vars(self).items() if k.isupper()}
+
+
+def default_pool_size() -> int:
+    """Workers per sandbox pool: the cores each web process may use (QUARTILE_WORKERS web
+    processes share them), at least 1, at most 4, and at most one per 1.5 GB of memory."""
+    import psutil
+
+    cores = os.cpu_count() or 1
+    web_processes = max(1, int(os.environ.get("QUARTILE_WORKERS") or 1))
+    by_memory = int(psutil.virtual_memory().total // (1536 * 1024 * 1024)) // web_processes
+    return max(1, min(4, cores // web_processes, by_memory))
 
 
 def _persistent_secret(files_dir: Path) -> str:

@@ -4,6 +4,9 @@ Parsing an uploaded workbook and evaluating a typed equation are the two places 
 decides how much work the server does. Both run here, in a separate process, so that a zip bomb or
 `9**9**9**9` costs a worker, never the web server. Workers are started ahead of time (imports paid
 once) and replaced in the background when one is killed, so the next request finds a warm one.
+A pool left idle for `idle_seconds` retires its workers down to `keep_warm`, and starts the
+others again in the background as soon as work comes back (the first request after a quiet
+spell is served by a worker that stayed warm, not by one being started).
 
 Flask-free: the web layer, the CLI and the tests use it alike. Functions sent to a worker must be
 importable module-level functions; their arguments and results must pickle. Exceptions that are
@@ -86,6 +89,7 @@ class _Worker:
         self.process.start()
         child_conn.close()
         self.pid: int | None = None
+        self.last_used = time.monotonic()
 
     def wait_ready(self, timeout: float) -> bool:
         if self.conn.poll(timeout):
@@ -105,7 +109,12 @@ class _Worker:
 
 
 class LimitedPool:
-    """A fixed number of warm workers; `run` blocks for a free one, then for the result."""
+    """A number of warm workers; `run` blocks for a free one, then for the result.
+
+    `size` workers serve at once. With `idle_seconds` > 0, a pool that has had no work for that
+    long retires all but `keep_warm` of its idle workers; the next `run` starts them again in
+    the background while the warm one answers.
+    """
 
     def __init__(
         self,
@@ -115,27 +124,51 @@ class LimitedPool:
         limits: Limits | None = None,
         preload: Sequence[str] = (),
         acquire_timeout: float = 30.0,
+        idle_seconds: float = 0.0,
+        keep_warm: int = 1,
     ):
         self.name = name
         self.size = size
         self.limits = limits or Limits()
         self.preload = tuple(preload)
         self.acquire_timeout = acquire_timeout
+        self.idle_seconds = idle_seconds
+        self.keep_warm = keep_warm
         self._idle: queue.Queue[_Worker] = queue.Queue()
         self._lock = threading.Lock()
+        self._ready = threading.Condition(self._lock)
         self._started = False
         self._closed = False
+        self._live = 0  # workers started or starting, idle or busy
+        self._last_work = time.monotonic()
         self.replaced = 0
+        self.spawned = 0  # processes ever started (tests and benchmarks read it)
+        self.retired = 0
 
     # -- lifecycle ---------------------------------------------------------------------------
+    def configure(self, *, size: int | None = None, idle_seconds: float | None = None,
+                  keep_warm: int | None = None) -> LimitedPool:
+        """Change the size or the retirement settings (the app factory applies its config).
+        A smaller size takes effect as workers retire; a larger one at the next `run`."""
+        with self._lock:
+            if size is not None:
+                self.size = max(1, int(size))
+            if idle_seconds is not None:
+                self.idle_seconds = float(idle_seconds)
+            if keep_warm is not None:
+                self.keep_warm = max(0, int(keep_warm))
+        return self
+
     def start(self) -> LimitedPool:
         """Start the workers now (optional: the first `run` starts them otherwise)."""
         with self._lock:
-            if not self._started:
-                self._started = True
-                atexit.register(self.close)
-                for _ in range(self.size):
-                    self._spawn_async()
+            if self._started:
+                return self
+            self._started = True
+            atexit.register(self.close)
+        self._top_up()
+        threading.Thread(target=self._retire_idle_loop, name=f"{self.name}-retire",
+                         daemon=True).start()
         return self
 
     def close(self) -> None:
@@ -150,10 +183,32 @@ class LimitedPool:
         """Pids of the idle workers (for tests and benchmarks that measure RSS)."""
         return [w.process.pid for w in list(self._idle.queue) if w.process.pid]
 
+    def wait_ready(self, timeout: float) -> bool:
+        """Block until all `size` workers are started and idle; False after `timeout` s."""
+        if not self._started:
+            self.start()
+        deadline = time.monotonic() + timeout
+        with self._ready:
+            while self._idle.qsize() < self.size:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0 or self._closed:
+                    return False
+                self._ready.wait(min(remaining, 0.5))
+        return True
+
+    def _top_up(self) -> None:
+        """Start workers in the background until `size` are live (re-warming after retirement)."""
+        with self._lock:
+            missing = 0 if self._closed else self.size - self._live
+            self._live += max(0, missing)
+        for _ in range(missing):
+            self._spawn_async()
+
     def _spawn_async(self) -> None:
         threading.Thread(target=self._spawn, name=f"{self.name}-spawn", daemon=True).start()
 
     def _spawn(self) -> None:
+        """Start one worker for a place already counted in `_live`."""
         if self._closed:
             return
         try:
@@ -164,11 +219,12 @@ class LimitedPool:
                 time.sleep(1)
                 self._spawn_async()
             return
+        self.spawned += 1
         ready = worker.wait_ready(timeout=120)
         if self._closed:
             worker.kill()
         elif ready:
-            self._idle.put(worker)
+            self._put_idle(worker)
         else:
             log.error(
                 "%s worker failed to start (exit code %s)", self.name, worker.process.exitcode
@@ -178,11 +234,46 @@ class LimitedPool:
                 time.sleep(1)
                 self._spawn_async()
 
+    def _put_idle(self, worker: _Worker) -> None:
+        with self._ready:
+            self._idle.put(worker)
+            self._ready.notify_all()
+
+    def _retire_idle_loop(self) -> None:
+        """Every few seconds: after `idle_seconds` without work, retire idle workers down to
+        `keep_warm`, and workers above a reduced `size`."""
+        while not self._closed:
+            time.sleep(max(0.05, min(5.0, (self.idle_seconds or 5.0) / 4)))
+            quiet = time.monotonic() - self._last_work
+            with self._lock:
+                if self.idle_seconds > 0 and quiet >= self.idle_seconds:
+                    target = min(self.keep_warm, self.size)
+                else:
+                    target = self.size
+                surplus = self._live - target
+            for _ in range(max(0, surplus)):
+                self._retire_one()
+
+    def _retire_one(self) -> None:
+        try:
+            worker = self._idle.get_nowait()
+        except queue.Empty:
+            return  # busy or still starting: looked at again next round
+        with self._lock:
+            self._live -= 1
+            self.retired += 1
+        worker.kill()
+        log.info("%s worker %s retired after %.0f s idle", self.name, worker.pid,
+                 self.idle_seconds)
+
     # -- work ----------------------------------------------------------------------------------
     def run(self, fn: Callable[..., Any], *args: Any, limits: Limits | None = None, **kwargs: Any):
         """Run `fn(*args, **kwargs)` in a worker; raise a QuartileError if it fails or overruns."""
         if not self._started:
             self.start()
+        self._last_work = time.monotonic()
+        if self._live < self.size:
+            self._top_up()  # back from retirement: the others start while a warm one answers
         limits = limits or self.limits
         try:
             worker = self._idle.get(timeout=self.acquire_timeout)
@@ -218,8 +309,9 @@ class LimitedPool:
             log.warning("%s task failed: %s", self.name, payload)
             raise Unprocessable(f"The {self.name} failed: {payload}", code="worker_error")
         finally:
+            self._last_work = worker.last_used = time.monotonic()
             if healthy:
-                self._idle.put(worker)
+                self._put_idle(worker)
             else:
                 worker.kill()
                 self.replaced += 1

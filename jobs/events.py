@@ -3,7 +3,8 @@
 Topics: `job:<id>` (every state or progress change of one job, carrying the job's dict) and
 `user:<owner_id>` (`{"what": "datasets"|"jobs"|"reports", "id"}`: something of theirs changed).
 In one process an in-process broker is enough; with QUARTILE_REDIS_URL set, events go through
-Redis pub/sub so that gunicorn workers and Celery workers reach every open page.
+Redis pub/sub so that gunicorn workers and Celery workers reach every open page; with
+QUARTILE_EVENTS=database (several gunicorn workers, no Redis) through a table (events_db.py).
 
 Events are hints, not the truth: the database is. A subscriber that may have missed one (a slow
 client, a Redis hiccup) re-reads the row, so publishing never has to succeed for correctness and
@@ -229,9 +230,23 @@ def _text(value: Any) -> str:
 
 
 # -- the app's broker ------------------------------------------------------------------------
+BROKERS = ("auto", "database", "process")
+
+
 def init_app(app: Flask) -> None:
-    url = app.config.get("REDIS_URL")
-    app.extensions[EXTENSION] = RedisBroker(url) if url else InProcessBroker()
+    """QUARTILE_EVENTS: "auto" is Redis when configured, else in-process; "database" is the
+    events table (several web processes, no Redis: jobs/events_db.py); "process" in-process."""
+    url, choice = app.config.get("REDIS_URL"), app.config.get("EVENTS", "auto")
+    if choice not in BROKERS:
+        raise ValueError(f"QUARTILE_EVENTS={choice!r}: use one of {', '.join(BROKERS)}.")
+    if choice == "database":
+        from jobs.events_db import DatabaseBroker
+
+        app.extensions[EXTENSION] = DatabaseBroker(app)
+    elif url and choice == "auto":
+        app.extensions[EXTENSION] = RedisBroker(url)
+    else:
+        app.extensions[EXTENSION] = InProcessBroker()
 
 
 def broker(app: Flask | None = None) -> InProcessBroker | RedisBroker:
@@ -248,8 +263,8 @@ def publish_quietly(topic: str, data: dict) -> bool:
     try:
         broker().publish(topic, data)
         return True
-    except BrokerDown:
-        log.warning("could not publish an event on %s: Redis is not reachable", topic)
+    except BrokerDown as exc:
+        log.warning("could not publish an event on %s: %s", topic, exc.message)
         return False
 
 

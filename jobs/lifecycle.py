@@ -9,6 +9,8 @@ start-up recovery has failed. The row is the truth; events only tell open pages 
 from __future__ import annotations
 
 import logging
+import os
+import socket
 
 from sqlalchemy import select, update
 
@@ -56,8 +58,15 @@ def transition(job_id: str, allowed: tuple[str, ...], **values) -> Job | None:
 
 
 def claim(job_id: str, message: str = "Started") -> Job | None:
+    """Queued → running for exactly one caller, however many processes try (the UPDATE is
+    conditional); the row records which process runs it."""
     return transition(job_id, (QUEUED,), state=RUNNING, started_at=utcnow(), progress=0,
-                      message=message, error=None)
+                      message=message, error=None, claimed_by=this_process())
+
+
+def this_process() -> str:
+    """"host:pid", as a job's claimed_by names the process that runs it."""
+    return f"{socket.gethostname()[:60]}:{os.getpid()}"
 
 
 def report(job_id: str, percent: int, message: str) -> bool:

@@ -11,6 +11,8 @@ create_app) see the same names:
   long is given up on: failed with a message, or retried when Redis redelivers it (30).
 - QUARTILE_SSE_HEARTBEAT_SECONDS: an idle event stream sends a comment this often, which is
   also how a closed browser tab is noticed (15).
+- QUARTILE_JOB_POLL_SECONDS: an embedded engine with a free thread claims jobs another process
+  queued (and has not started) this often; 0 (the default outside gunicorn) only runs its own.
 - QUARTILE_JOB_EXTRA_TASK_MODULES: comma-separated modules the worker imports for more task
   kinds (the test suite uses it for its slow test-only tasks).
 """
@@ -26,6 +28,7 @@ DEFAULTS: dict[str, int | float | str] = {
     "JOB_HEARTBEAT_SECONDS": 30.0,
     "SSE_HEARTBEAT_SECONDS": 15.0,
     "JOB_EXTRA_TASK_MODULES": "",
+    "JOB_POLL_SECONDS": 0.0,
 }
 
 

@@ -179,6 +179,9 @@ class Job(db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # "host:pid" of the process that claimed the job (embedded engine): a sibling worker on the
+    # same host fails the job when that process is gone (jobs.embedded.EmbeddedEngine.watch).
+    claimed_by: Mapped[str | None] = mapped_column(String(80), nullable=True)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -209,3 +212,17 @@ class CriticalValueSet(db.Model):
     data: Mapped[dict] = mapped_column(JSON)
     seconds: Mapped[float | None] = mapped_column(Float, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ChangeEvent(db.Model):
+    """A change event on its way to other web processes (QUARTILE_EVENTS=database): written
+    by `jobs.events_db.DatabaseBroker.publish`, read by each process's poller, deleted after a
+    few minutes. Hints for open pages, never the truth (that is the rows they point at)."""
+
+    __tablename__ = "change_events"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    topic: Mapped[str] = mapped_column(String(80))
+    data: Mapped[dict] = mapped_column(JSON)
+    origin: Mapped[str] = mapped_column(String(80))  # the publishing process: it skips its own
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow,
+                                                 index=True)

@@ -1,5 +1,6 @@
 """Module-level tasks for tests/test_sandbox.py (workers import them by name)."""
 
+import os
 import time
 
 from errors import BadInput
@@ -30,3 +31,7 @@ def refuse(message):
 
 def divide(a, b):
     return a / b
+
+
+def worker_pid():
+    return os.getpid()

@@ -31,6 +31,8 @@ import pytest
 
 from errors import BadInput
 from jobs import TaskContext, task
+from store.db import db
+from store.models import Job
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = ROOT / ".venv" / "bin"
@@ -175,6 +177,7 @@ class Stack:
             "QUARTILE_SECRET_KEY": "stack-test-secret",
             "QUARTILE_AUTO_MIGRATE": "0",
             "QUARTILE_AUTH": "off",
+            "QUARTILE_WARM_START": "0",  # gunicorn.conf.py turns it on; these tests need no warming
             "PYTHONPATH": str(ROOT),
         })
         env.update(self.extra_env)
@@ -246,6 +249,15 @@ def make_stack(tmp: Path, sqlite_template: Path) -> Stack:
 
 def python() -> str:
     return str(VENV_BIN / "python") if (VENV_BIN / "python").exists() else sys.executable
+
+
+def stored_job(app, job_id: str) -> Job:
+    """The job row as stored, read without the API's lost-worker check."""
+    with app.app_context():
+        job = db.session.get(Job, job_id)
+        db.session.expunge(job)
+        db.session.remove()
+        return job
 
 
 def wait_for(predicate, timeout: float, what: str, interval: float = 0.05):

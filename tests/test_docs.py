@@ -4,7 +4,7 @@ import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-CODE = ["config.py", "gunicorn.conf.py", "app.py", "sandbox.py"] + [
+CODE = ["config.py", "gunicorn.conf.py", "app.py", "sandbox.py", "warmup.py"] + [
     str(p.relative_to(ROOT))
     for folder in ("jobs", "web", "upload", "analysis", "rendition", "store")
     for p in (ROOT / folder).rglob("*.py")

@@ -8,6 +8,7 @@ import time
 import pytest
 
 from analysis.equations import service
+from config import Config
 from errors import BadInput, QuartileError, Unprocessable
 from sandbox import LimitedPool, Limits
 from tests.equations_fixtures import HOSTILE, hostile_ids, solver_pool
@@ -133,6 +134,8 @@ def test_work_that_overruns_is_stopped_and_the_worker_replaced():
         quick.close()
 
 
-def test_production_limits_are_the_issues():
-    assert service.POOL.name == "equation solver" and service.POOL.size == 2
+def test_production_limits_are_the_issues(make_app):
+    make_app()  # the factory sizes the pool: QUARTILE_SOLVER_WORKERS, by default the cores (1-4)
+    assert service.POOL.name == "equation solver"
+    assert service.POOL.size == Config().SOLVER_WORKERS
     assert service.LIMITS == Limits(wall_seconds=5.0, cpu_seconds=5, memory_bytes=768 * 2**20)

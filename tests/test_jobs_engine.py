@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import subprocess
+import sys
 import threading
 import time
 
@@ -11,7 +13,7 @@ import pytest
 import jobs
 from errors import BadInput, Conflict
 from jobs import events, lifecycle
-from jobs.embedded import EmbeddedEngine
+from jobs.embedded import PROCESS_GONE, EmbeddedEngine
 from store.db import db, utcnow
 from store.models import Job
 from tests import stack_fixtures
@@ -193,3 +195,24 @@ def test_the_test_kinds_live_in_the_fixture_module():
 
     assert {"price_index", "test_steps", "test_count", "test_gate"} <= set(kinds())
     assert stack_fixtures.steps_task.__module__ == "tests.stack_fixtures"
+
+
+def test_a_job_whose_worker_process_died_is_failed_by_a_sibling(app, owner):
+    """Several gunicorn workers: one is killed while it runs a job. A sibling that looks at the
+    job (a page, a stream) sees that the process its claimed_by names is gone, and fails it."""
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    with app.app_context():
+        job = lifecycle.create("test_steps", {}, owner, "embedded")
+        lifecycle.claim(job.id)
+        assert job.claimed_by == lifecycle.this_process()
+        alive = lifecycle.create("test_steps", {}, owner, "embedded")
+        lifecycle.claim(alive.id)
+        host = lifecycle.this_process().rpartition(":")[0]
+        db.session.execute(db.update(Job).where(Job.id == job.id)
+                           .values(claimed_by=f"{host}:{gone.pid}"))
+        db.session.commit()
+        jobs.watch([db.session.get(Job, job.id), db.session.get(Job, alive.id)])
+        failed, running = db.session.get(Job, job.id), db.session.get(Job, alive.id)
+        assert (failed.state, failed.error) == ("failed", PROCESS_GONE)
+        assert running.state == "running"  # its process (this one) lives

@@ -28,6 +28,7 @@ from rendition.latex.tables import format_number
 from store.db import db
 from store.models import Job, Report
 from tests.stack_fixtures import make_stack, read_sse, stop_process, wait_for
+from tests.stack_fixtures import stored_job as row
 from tests.test_jobs_api import basket_csv, hand_indices
 from tests.test_reports_api import pdf_text
 from tests.upload_actions import DATA, UploadActions
@@ -55,15 +56,6 @@ def web(stack):
     with app.app_context():
         db.session.remove()
         db.engine.dispose()
-
-
-def row(app, job_id: str) -> Job:
-    """The row as stored, read without the API's lost-worker check."""
-    with app.app_context():
-        job = db.session.get(Job, job_id)
-        db.session.expunge(job)
-        db.session.remove()
-        return job
 
 
 def submit(app, kind: str, params: dict) -> str:

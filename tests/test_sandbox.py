@@ -1,7 +1,9 @@
 """The limited worker pool: results, errors, and every way a task can overrun."""
 
 import os
+import time
 
+import psutil
 import pytest
 
 from errors import BadInput, Unprocessable
@@ -59,3 +61,39 @@ def test_memory_limit_is_enforced(pool):
 def test_workers_are_separate_processes(pool):
     pool.run(tasks.add, 0, 0)
     assert os.getpid() not in pool.worker_pids()
+
+
+def test_an_idle_pool_retires_workers_and_rewarms_in_the_background():
+    """After `idle_seconds` without work the pool keeps one warm worker; the next task is served
+    by that one at once while the other starts again in the background."""
+    pool = LimitedPool("retiring", size=2, idle_seconds=0.4, keep_warm=1).start()
+    try:
+        assert pool.wait_ready(30)
+        first = set(pool.worker_pids())
+        assert len(first) == 2 and pool.spawned == 2
+        deadline = time.monotonic() + 10
+        while len(pool.worker_pids()) > 1 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        kept = set(pool.worker_pids())
+        assert len(kept) == 1 and kept < first and pool.retired == 1
+        (gone,) = first - kept
+        deadline = time.monotonic() + 5
+        while psutil.pid_exists(gone) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not psutil.pid_exists(gone)  # killed and reaped, not left as a zombie
+
+        assert pool.run(tasks.worker_pid) in kept  # the warm one answered; nothing waited
+        assert pool.wait_ready(30)  # and the pool is whole again
+        assert pool.spawned == 3 and len(pool.worker_pids()) == 2
+    finally:
+        pool.close()
+
+
+def test_a_pool_can_be_resized_before_it_starts():
+    pool = LimitedPool("resized", size=2).configure(size=1, idle_seconds=60, keep_warm=0)
+    assert (pool.size, pool.idle_seconds, pool.keep_warm) == (1, 60.0, 0)
+    try:
+        assert pool.wait_ready(30)
+        assert len(pool.worker_pids()) == 1 and pool.spawned == 1
+    finally:
+        pool.close()

@@ -43,6 +43,7 @@ MONTHS = {
 ROMAN = {"I": 1, "II": 2, "III": 3, "IV": 4}
 _SEP = r"\s*[:\-/_ .]?\s*"
 # (family, pattern, how to read the groups) — tried in order on upper-cased, stripped text.
+SAMPLE = 8  # labels tried with plain `re` before a pattern is run over a whole column
 _PATTERNS = [
     ("Q", re.compile(rf"^(\d{{4}}){_SEP}Q([1-4])$"), "yq"),
     ("Q", re.compile(rf"^Q([1-4]){_SEP}(\d{{4}})$"), "qy"),
@@ -105,7 +106,10 @@ def parse_labels(values: pd.Series) -> Labels | None:
     uniques = pd.Series(pd.unique(present.astype(str).str.strip().str.upper()))
     if len(uniques) and uniques.map(looks_like_financial_year).all():
         return None
+    sample = uniques.iloc[:SAMPLE].tolist()
     for family, pattern, how in _PATTERNS:
+        if not all(_extracts(pattern, text) for text in sample):
+            continue  # a value that does not fit fails the whole column: tried on a few first
         parts = uniques.str.extract(pattern)
         if parts.isna().any().any():
             continue
@@ -124,6 +128,12 @@ def parse_labels(values: pd.Series) -> Labels | None:
             index, "year" if family == "Y" else "period", f"{words} written like {example!r}"
         )
     return None
+
+
+def _extracts(pattern: re.Pattern, text: str) -> bool:
+    """Whether `Series.str.extract(pattern)` would fill every group for `text` (it searches)."""
+    match = pattern.search(text)
+    return match is not None and None not in match.groups()
 
 
 def _build(family: str, how: str, uniques: pd.Series, parts: pd.DataFrame):

@@ -39,7 +39,7 @@ __all__ = ["LIMITS", "POOL", "PRELOAD", "ParsedUpload", "SheetMeta", "export_csv
 # space. Two workers: a second upload does not wait behind a big one.
 LIMITS = Limits(wall_seconds=60.0, cpu_seconds=60, memory_bytes=3 * 1024**3)
 PRELOAD = ("pandas", "pyarrow", "pyarrow.csv", "pyarrow.parquet", "python_calamine",
-           "upload.pipeline")
+           "upload.pipeline", "upload.warmup")
 POOL = LimitedPool("file parser", size=2, limits=LIMITS, preload=PRELOAD)
 
 

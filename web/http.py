@@ -66,6 +66,7 @@ def init_app(app: Flask) -> None:
         response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
         response.headers["X-Request-Id"] = g.get("request_id", "-")
         duration_ms = (time.perf_counter() - g.get("started", time.perf_counter())) * 1000
+        response.headers["Server-Timing"] = f"app;dur={duration_ms:.1f}"  # benchmarks read it
         log.info(
             "%s %s %s %.1fms id=%s",
             request.method,

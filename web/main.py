@@ -7,6 +7,7 @@ import shutil
 from flask import Blueprint, current_app, jsonify, render_template
 from flask_login import current_user
 
+import warmup
 from store.db import database_reachable
 from web.version import VERSION
 
@@ -21,10 +22,15 @@ def home():
 
 @bp.get("/healthz")
 def healthz():
-    """Liveness and readiness in one: 200 when the database answers, 503 otherwise."""
+    """Liveness and readiness in one: 200 when the database answers, 503 otherwise. `ready`
+    turns true once the warm start is done (pools started, first-use costs paid); it is true
+    at once when warm start is off."""
     engine = current_app.config["JOB_ENGINE"]
+    warm = warmup.state_of(current_app)
     body = {
         "status": "ok",
+        "ready": warm.ready,
+        "warm_start": warm.to_dict(),
         "version": VERSION,
         "database": database_reachable(),
         "pdflatex": shutil.which("pdflatex") is not None,

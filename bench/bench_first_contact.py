@@ -1,0 +1,279 @@
+"""First contact (issue 19): `make run` as a user meets it, over HTTP on loopback.
+
+`.venv/bin/python -m bench first_contact` (BENCH_LOAD_SECONDS=60 for the issue's full minute;
+20 s by default). Starts gunicorn with gunicorn.conf.py's defaults (one worker per core, warm
+start, embedded jobs, events through the database) on a scratch files dir, then measures:
+
+- start-up until every worker says `"ready": true`;
+- the first request of each kind after that against its warm median (target ≤ 1.5×), each on
+  a fresh upload (the dataset is deleted after each round, so nothing is cached);
+- the small-file path: HousingPreferences.csv upload (server time, from Server-Timing), upload +
+  FurnishingStatus pie PNG, upload + Price ~ Area scatter with fit line (end to end);
+- 50 concurrent users of mixed cached work: p95, throughput, errors;
+- memory of the whole app (gunicorn master, workers, forkserver and sandbox pools): RSS summed,
+  and PSS (shared pages counted once), idle once warm and peak under load.
+
+The book's ch06 reference app: its public repository could not be found in the code index this
+benchmark was written with, so Quartile runs alone. The machine is shared: figures are
+indicative.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import statistics
+import subprocess
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import psutil
+import requests
+
+from bench.table import print_table, row
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "tests" / "data"
+PORT = int(os.environ.get("BENCH_PORT", "5109"))
+BASE = f"http://127.0.0.1:{PORT}"
+ROUNDS = 10
+USERS = 50
+LOAD_SECONDS = float(os.environ.get("BENCH_LOAD_SECONDS", "20"))
+HOUSING = (DATA / "HousingPreferences.csv").read_bytes()
+WORKBOOK = (DATA / "2020Q1.xlsx").read_bytes()
+
+
+# -- the server ------------------------------------------------------------------------------
+def start_server(files: Path) -> subprocess.Popen:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("QUARTILE_")}
+    env.update({"QUARTILE_FILES_DIR": str(files), "QUARTILE_AUTH": "off",
+                "QUARTILE_BIND": f"127.0.0.1:{PORT}", "QUARTILE_LOG_LEVEL": "WARNING",
+                "PYTHONPATH": str(ROOT)})
+    return subprocess.Popen(
+        [str(ROOT / ".venv" / "bin" / "gunicorn"), "-c", "gunicorn.conf.py", "app:create_app()"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        start_new_session=True)
+
+
+def wait_ready(timeout: float = 300) -> float:
+    """Seconds until /healthz says ready on 8 fresh connections in a row (every worker)."""
+    started, in_a_row = time.perf_counter(), 0
+    while in_a_row < 8:
+        if time.perf_counter() - started > timeout:
+            raise TimeoutError("the server did not become ready")
+        try:
+            ready = requests.get(f"{BASE}/healthz", timeout=5).json()["ready"]
+        except (requests.RequestException, ValueError):
+            ready = False
+        in_a_row = in_a_row + 1 if ready else 0
+        time.sleep(0.05 if ready else 0.2)
+    return time.perf_counter() - started
+
+
+def memory_mb(pid: int) -> tuple[float, float]:
+    """(RSS summed, PSS summed) in MB over the process and all its descendants."""
+    rss = pss = 0
+    master = psutil.Process(pid)
+    for process in [master, *master.children(recursive=True)]:
+        try:
+            info = process.memory_full_info()
+        except psutil.Error:
+            continue
+        rss += info.rss
+        pss += getattr(info, "pss", info.rss)
+    return rss / 2**20, pss / 2**20
+
+
+# -- the jobs --------------------------------------------------------------------------------
+def ok(response: requests.Response, *statuses: int) -> requests.Response:
+    assert response.status_code in (statuses or (200,)), response.text[:300]
+    return response
+
+
+def server_ms(response: requests.Response) -> float:
+    return float(response.headers["Server-Timing"].split("dur=")[1])
+
+
+def upload(session, content: bytes, name: str) -> requests.Response:
+    return ok(session.post(f"{BASE}/api/v1/datasets", files={"file": (name, content)}), 201)
+
+
+def delete(session, dataset_id: str) -> None:
+    ok(session.delete(f"{BASE}/api/v1/datasets/{dataset_id}"), 200, 204)
+
+
+def chart(session, dataset_id: str, body: dict) -> requests.Response:
+    response = session.post(f"{BASE}/api/v1/charts/preview?format=png",
+                            json={"dataset": dataset_id, "sheet": "HousingPreferences", **body})
+    return ok(response)
+
+
+PIE = {"kind": "pie", "x": "FurnishingStatus"}
+SCATTER = {"kind": "scatter", "x": "Area", "y": ["Price"], "options": {"fit": True}}
+
+
+def job_upload(session, n: int) -> float:
+    response = upload(session, HOUSING, "HousingPreferences.csv")
+    delete(session, response.json()["id"])
+    return server_ms(response)
+
+
+def job_upload_and(body: dict):
+    def run(session, n: int) -> float:
+        began = time.perf_counter()
+        dataset = upload(session, HOUSING, "HousingPreferences.csv").json()["id"]
+        assert chart(session, dataset, body).content[:4] == b"\x89PNG"
+        elapsed = (time.perf_counter() - began) * 1000
+        delete(session, dataset)
+        return elapsed
+    return run
+
+
+def job_equation(session, n: int) -> float:
+    began = time.perf_counter()
+    ok(session.post(f"{BASE}/api/v1/equations/solve",
+                    json={"equations": [f"x**2 - {n + 2}*x + 1"]}))
+    return (time.perf_counter() - began) * 1000
+
+
+def job_describe(session, n: int) -> float:
+    """An analysis: describe the sheet of a fresh upload (timed: the analysis request alone).
+    Trailing blank lines make each round's bytes, and so its cached results, new."""
+    content = HOUSING + b"\n" * (n + 1)
+    dataset = upload(session, content, "HousingPreferences.csv").json()["id"]
+    began = time.perf_counter()
+    ok(session.post(f"{BASE}/api/v1/datasets/{dataset}/analyses/describe",
+                    json={"sheet": "HousingPreferences"}))
+    elapsed = (time.perf_counter() - began) * 1000
+    delete(session, dataset)
+    return elapsed
+
+
+KINDS = [
+    ("upload HousingPreferences.csv (server time)", job_upload, 20),
+    ("upload + FurnishingStatus pie PNG", job_upload_and(PIE), 45),
+    ("upload + Price ~ Area scatter with fit PNG", job_upload_and(SCATTER), 60),
+    ("solve x**2 - k*x + 1", job_equation, None),
+    ("describe a fresh HousingPreferences.csv", job_describe, None),
+]
+
+
+def first_and_warm(session) -> list[tuple]:
+    rows, ratios = [], []
+    for name, job, target in KINDS:
+        first = job(session, 0)
+        warm = [job(session, n) for n in range(1, ROUNDS + 1)]
+        rows.append(row(name, warm, target))
+        ratio = first / statistics.median(warm)
+        ratios.append((name, first, ratio))
+    return rows, ratios
+
+
+# -- load ------------------------------------------------------------------------------------
+def cached_urls(session) -> list[tuple[str, str, dict | None]]:
+    dataset = upload(session, HOUSING, "HousingPreferences.csv").json()["id"]
+    workbook = upload(session, WORKBOOK, "2020Q1.xlsx").json()["id"]
+    saved = ok(session.post(f"{BASE}/api/v1/charts", json={
+        "dataset": dataset, "sheet": "HousingPreferences", **SCATTER}), 201).json()["id"]
+    urls = [("GET", f"/api/v1/datasets/{dataset}", None),
+            ("POST", f"/api/v1/datasets/{workbook}/analyses/describe", {"sheet": "HPI"}),
+            ("GET", f"/api/v1/charts/{saved}.png", None),
+            ("POST", "/api/v1/equations/solve", {"equations": ["5*x-3*y-9", "15*x+3*y+12"]}),
+            ("GET", f"/datasets/{dataset}", None),
+            ("GET", "/healthz", None)]
+    for method, url, body in urls:  # cached from here on
+        ok(session.request(method, BASE + url, json=body))
+    return urls
+
+
+def load(urls, seconds: float, pid: int) -> dict:
+    latencies: list[float] = []
+    errors = [0]
+    peak = [0.0, 0.0]
+    stop = time.perf_counter() + seconds
+    lock = threading.Lock()
+
+    def user(k: int) -> None:
+        session, mine, n = requests.Session(), [], k
+        while time.perf_counter() < stop:
+            method, url, body = urls[n % len(urls)]
+            n += 1
+            began = time.perf_counter()
+            try:
+                bad = session.request(method, BASE + url, json=body, timeout=30).status_code \
+                    != 200
+            except requests.RequestException:
+                bad = True
+            mine.append((time.perf_counter() - began) * 1000)
+            if bad:
+                with lock:
+                    errors[0] += 1
+        with lock:
+            latencies.extend(mine)
+
+    def sample() -> None:
+        while time.perf_counter() < stop:
+            rss, pss = memory_mb(pid)
+            peak[0], peak[1] = max(peak[0], rss), max(peak[1], pss)
+            time.sleep(0.5)
+
+    threads = [threading.Thread(target=user, args=(k,)) for k in range(USERS)]
+    threads.append(threading.Thread(target=sample))
+    began = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - began
+    ordered = sorted(latencies)
+    return {"requests": len(ordered), "errors": errors[0], "rps": len(ordered) / elapsed,
+            "p50": statistics.median(ordered), "p95": ordered[int(0.95 * (len(ordered) - 1))],
+            "peak_rss": peak[0], "peak_pss": peak[1]}
+
+
+# -- main ------------------------------------------------------------------------------------
+def main() -> None:
+    files = Path(tempfile.mkdtemp(prefix="quartile-bench-"))
+    server = start_server(files)
+    try:
+        ready_s = wait_ready()
+        time.sleep(1.0)
+        idle_rss, idle_pss = memory_mb(server.pid)
+        session = requests.Session()
+        # a browser's first page: with QUARTILE_AUTH=off this creates the local user (a password
+        # hash, ~90 ms once per installation), which no upload should be charged for
+        ok(session.get(f"{BASE}/api/v1/datasets"))
+        rows, ratios = first_and_warm(session)
+        urls = cached_urls(session)
+        result = load(urls, LOAD_SECONDS, server.pid)
+    finally:
+        os.killpg(server.pid, signal.SIGINT)  # quick shutdown
+        try:
+            server.wait(30)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+        shutil.rmtree(files, ignore_errors=True)
+    workers = os.cpu_count()
+    print(f"gunicorn.conf.py defaults: {workers} workers; ready {ready_s:.1f} s after start")
+    print_table(rows)
+    print(f"\n{'first request after ready':<52} {'first ms':>10} {'x warm':>8} {'≤ 1.5':>6}")
+    for name, first, ratio in ratios:
+        print(f"{name:<52} {first:>10.1f} {ratio:>8.2f} {'yes' if ratio <= 1.5 else 'NO':>6}")
+    print(f"\n{USERS} users, mixed cached work, {LOAD_SECONDS:g} s: {result['requests']} "
+          f"requests, {result['rps']:.0f}/s (target ≥ 252), p50 {result['p50']:.0f} ms, "
+          f"p95 {result['p95']:.0f} ms (target ≤ 200), errors {result['errors']}")
+    print(f"memory, whole app: idle warm RSS {idle_rss:.0f} MB / PSS {idle_pss:.0f} MB "
+          f"(target ≤ 700); peak under load RSS {result['peak_rss']:.0f} MB / "
+          f"PSS {result['peak_pss']:.0f} MB")
+    print("book's ch06 reference app: repository not found in the code index; not run "
+          "(figures above are Quartile alone; the machine is shared, so they are indicative)")
+    print(json.dumps({"ready_s": ready_s, "idle_rss": idle_rss, "idle_pss": idle_pss,
+                      **result}, default=float))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,73 @@
+"""Warm start (issue 19): /healthz `ready` turns true when warming is done, and the first
+requests after that are served by pool processes that were already started."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pandas as pd
+
+import warmup
+from tests.stack_fixtures import wait_for
+from tests.upload_actions import DATA, UploadActions
+
+
+def healthz(client) -> tuple[dict, float]:
+    began = time.perf_counter()
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    return response.get_json(), time.perf_counter() - began
+
+
+def test_ready_is_false_while_warming_and_the_first_requests_find_warm_workers(
+        make_app, monkeypatch):
+    gate = threading.Event()  # holds the warm-up at its last step, so "not ready" is seen
+    monkeypatch.setattr(warmup, "STEPS", [*warmup.STEPS, ("gate", lambda app: gate.wait(60))])
+    app = make_app(WARM_START=True)
+    client = app.test_client()
+    body, seconds = healthz(client)
+    assert body["ready"] is False and body["warm_start"]["enabled"] is True
+    assert seconds < 1.0  # answers at once, never waits for the warm-up
+    gate.set()
+    body = wait_for(lambda: (b := healthz(client)[0])["ready"] and b, 120, "the warm start")
+    assert body["warm_start"]["failed"] == []
+    assert {"database", "templates", "charts", "statistics", "parquet", "pools"} <= set(
+        body["warm_start"]["steps_ms"])
+
+    parser, solver = warmup.pools()["PARSE_WORKERS"], warmup.pools()["SOLVER_WORKERS"]
+    started = (parser.spawned, solver.spawned)
+    warm_pids = (set(parser.worker_pids()), set(solver.worker_pids()))
+    assert len(warm_pids[0]) == parser.size and len(warm_pids[1]) == solver.size
+
+    dataset = UploadActions(client).dataset("HousingPreferences.csv")
+    solved = client.post("/api/v1/equations/solve", json={"equations": ["2*x - 4"]})
+    assert solved.status_code == 200
+    assert solved.get_json()["solutions"][0]["x"]["text"] == "2"
+    (sheet,) = dataset["sheets"]
+    assert sheet["n_rows"] == len(pd.read_csv(DATA / "HousingPreferences.csv"))
+    # no process was started for them: the ones warmed at start-up served both
+    assert (parser.spawned, solver.spawned) == started
+    assert (set(parser.worker_pids()), set(solver.worker_pids())) == warm_pids
+
+
+def test_without_warm_start_healthz_is_ready_at_once(client):
+    body, _ = healthz(client)
+    assert body["ready"] is True
+    assert body["warm_start"] == {"enabled": False, "ready": True, "steps_ms": {},
+                                  "failed": []}
+
+
+def test_the_pools_are_sized_from_the_settings(make_app):
+    make_app(PARSE_WORKERS=1, SOLVER_WORKERS=3, POOL_IDLE_SECONDS=90, POOL_KEEP_WARM=0)
+    parser, solver = warmup.pools()["PARSE_WORKERS"], warmup.pools()["SOLVER_WORKERS"]
+    try:
+        assert (parser.size, solver.size) == (1, 3)
+        assert parser.idle_seconds == solver.idle_seconds == 90.0
+        assert parser.keep_warm == solver.keep_warm == 0
+    finally:
+        from config import Config
+
+        defaults = Config()
+        make_app()  # back to the defaults for the tests that follow in this process
+        assert (parser.size, solver.size) == (defaults.PARSE_WORKERS, defaults.SOLVER_WORKERS)
