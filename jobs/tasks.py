@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from analysis.price_index import price_index
-from errors import NotFound
+from errors import NotFound, QuartileError
 from jobs.events import publish_change
 from jobs.registry import TaskContext, task
 from store.db import db
@@ -72,3 +72,58 @@ def ingest_task(ctx: TaskContext, params: dict) -> dict:
     publish_change(owner.id, "datasets", dataset.id)
     return {"dataset": dataset.id, "name": dataset.name, "created": created,
             "sheets": len((dataset.meta or {}).get("sheets", []))}
+
+
+def forget_batch_bytes(params: dict) -> None:
+    """A bulk ingest that never ran: drop each stored member no dataset uses."""
+    from flask import current_app
+
+    for member in params.get("members", []):
+        forget_upload(Path(current_app.config["FILES_DIR"]), member["sha256"])
+
+
+@task("ingest_batch", cleanup=forget_batch_bytes)
+def ingest_batch_task(ctx: TaskContext, params: dict) -> dict:
+    """Ingest several stored uploads as releases of one family (issue 14's bulk upload).
+
+    params: {"family": id, "members": [{"filename", "sha256", "size"}], "skipped": [{"name",
+    "reason"}]} (members of a zip the request refused). Parses run in parallel, as many as the
+    parser pool has workers; then each becomes a dataset in the family, in order. A member that
+    fails (unreadable, or a release label the family has already) is reported by name in
+    `problems` and leaves nothing behind; the others go on.
+    """
+    from upload.families import family_of_owner, ingest_release, parse_in_parallel
+    from upload.pipeline import POOL
+
+    owner = ctx.owner()
+    if owner is None:
+        raise NotFound("The account that uploaded these files no longer exists.")
+    family = family_of_owner(owner.id, params["family"])
+    members = params["members"]
+    total = len(members)
+    db.session.commit()  # end the read: parsing takes a while
+    ctx.progress(2, f"Parsing {total} files")
+    failures = parse_in_parallel(ctx.files_dir, members, POOL.size, lambda done: ctx.progress(
+        2 + 88 * done / total, f"Parsed {done} of {total} files"))
+    problems = [dict(s) for s in params.get("skipped", [])]
+    datasets = []
+    for number, member in enumerate(members, 1):
+        ctx.check_cancelled()
+        failure = failures.get(member["sha256"])
+        try:
+            if failure is not None:
+                raise failure
+            dataset, created = ingest_release(ctx.files_dir, owner, member["sha256"],
+                                              int(member["size"]), member["filename"],
+                                              family, None)
+        except QuartileError as exc:
+            db.session.rollback()
+            forget_upload(ctx.files_dir, member["sha256"])
+            problems.append({"name": member["filename"], "reason": exc.message})
+            continue
+        datasets.append({"dataset": dataset.id, "name": dataset.name, "created": created,
+                         "label": dataset.release_label})
+        ctx.progress(90 + 9 * number / total, f"Saved {number} of {total}")
+    publish_change(owner.id, "datasets", family.id)
+    return {"family": family.id, "family_name": family.name, "datasets": datasets,
+            "problems": problems}
