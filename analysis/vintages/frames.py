@@ -1,0 +1,139 @@
+"""Releases of one sheet, checked and aligned on one time axis.
+
+Every vintage analysis works on the same arrays: the union of the releases' periods (sorted), and
+for each series a periods × releases matrix of the values as published (NaN where a release does
+not have the period or the series). Building them is integer work on the index's int64 view
+(`asi8`: period ordinals or nanoseconds), so 36 releases align in about a millisecond.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from analysis.results import available, is_numeric, label
+from errors import BadInput
+
+
+@dataclass(frozen=True)
+class ReleaseSheet:
+    """One sheet of one release, as cleaned by Quartile: a DataFrame with a PeriodIndex (or a
+    DatetimeIndex) and one numeric column per series. Text columns are not series and are ignored.
+    `sheet` is the sheet's name (the same in every release of a family)."""
+
+    label: str
+    frame: pd.DataFrame
+    sheet: str = ""
+
+
+@dataclass(frozen=True)
+class Axis:
+    """The common time axis of a run of releases.
+
+    `keys` are the union of the releases' index values as int64 (period ordinals, or nanoseconds
+    for dates), sorted; `steps` counts periods along it (ordinals for periods; positions for
+    dates, whose spacing may vary); `last_step[r]` is the step of release r's last period and
+    `rows[r]` the axis position of each row of release r's frame.
+    """
+
+    index: pd.Index
+    keys: np.ndarray
+    steps: np.ndarray
+    rows: tuple[np.ndarray, ...]
+    last_step: np.ndarray
+    labels: tuple[str, ...]
+    period_labels: tuple[str, ...] = field(repr=False)
+
+
+def series_columns(frame: pd.DataFrame) -> list[str]:
+    """The columns of a release that are series: the numeric ones, in sheet order."""
+    return [c for c in frame.columns if is_numeric(frame[c])]
+
+
+def check_releases(releases: Sequence[ReleaseSheet], least: int = 1) -> None:
+    """BadInput unless there are `least` releases with unique labels, each indexed by periods or
+    dates of one kind and frequency, with unique periods and column names."""
+    if not isinstance(releases, Sequence) or isinstance(releases, (str, bytes)):
+        raise BadInput("Releases must be a list of release sheets, oldest first.")
+    if len(releases) < least:
+        raise BadInput(f"This needs at least {least} releases of the sheet; "
+                       f"the family has {len(releases)}.")
+    seen: set[str] = set()
+    kinds: set[str] = set()
+    for release in releases:
+        if not isinstance(release, ReleaseSheet) or not isinstance(release.frame, pd.DataFrame):
+            raise BadInput("Each release must be a ReleaseSheet holding a DataFrame.")
+        name = str(release.label)
+        if name in seen:
+            raise BadInput(f"Two releases are labelled '{name}'; give each release its own label.")
+        seen.add(name)
+        index = release.frame.index
+        where = f"Release '{name}'" + (f", sheet '{release.sheet}'," if release.sheet else "")
+        if isinstance(index, pd.PeriodIndex):
+            kinds.add(f"periods of frequency {index.freqstr}")
+        elif isinstance(index, pd.DatetimeIndex):
+            kinds.add("dates")
+        else:
+            raise BadInput(f"{where} has no date or period index (its rows are numbered), so it "
+                           "cannot be compared across releases; vintages need a sheet whose "
+                           "first column holds dates or periods such as 2020Q1.")
+        if index.hasnans:
+            raise BadInput(f"{where} has rows without a period.")
+        if not index.is_unique:
+            twice = index[index.duplicated()][0]
+            raise BadInput(f"{where} has the period {label(twice)} on more than one row.")
+        if not release.frame.columns.is_unique:
+            raise BadInput(f"{where} has two columns with the same name.")
+    if len(kinds) > 1:
+        raise BadInput("The releases are indexed differently (" + ", ".join(sorted(kinds)) +
+                       "); every release of a sheet must have the same kind of period.")
+
+
+def build_axis(releases: Sequence[ReleaseSheet]) -> Axis:
+    """The union time axis of checked releases (see `Axis`)."""
+    raw = [np.asarray(r.frame.index.asi8, dtype=np.int64) for r in releases]
+    keys = np.unique(np.concatenate(raw)) if raw else np.empty(0, np.int64)
+    first = releases[0].frame.index
+    if isinstance(first, pd.PeriodIndex):
+        index: pd.Index = pd.PeriodIndex.from_ordinals(keys, freq=first.freq)
+        steps = keys
+    else:
+        index = pd.DatetimeIndex(keys.view("datetime64[ns]"))
+        steps = np.arange(len(keys), dtype=np.int64)
+    rows = tuple(np.searchsorted(keys, r) for r in raw)
+    last_step = np.array([steps[p].max() if len(p) else np.iinfo(np.int64).min for p in rows],
+                         dtype=np.int64)
+    return Axis(index, keys, steps, rows, last_step, tuple(str(r.label) for r in releases),
+                tuple(label(p) for p in index))
+
+
+def column_values(frame: pd.DataFrame, column: str) -> np.ndarray:
+    """A column as float64 with NaN for missing values."""
+    return frame[column].to_numpy(dtype="float64", na_value=np.nan)
+
+
+def period_position(axis: Axis, period: str) -> int:
+    """The axis position of a period label ("2020Q1"), or BadInput naming the range."""
+    try:
+        return axis.period_labels.index(str(period))
+    except ValueError:
+        pass
+    try:
+        if isinstance(axis.index, pd.PeriodIndex):
+            key = pd.Period(str(period), freq=axis.index.freq).ordinal
+        else:
+            key = pd.Timestamp(str(period)).value
+    except (ValueError, TypeError):
+        key = None
+    found = np.flatnonzero(axis.keys == key) if key is not None else []
+    if len(found):
+        return int(found[0])
+    span = f"{axis.period_labels[0]} to {axis.period_labels[-1]}" if axis.period_labels else "none"
+    raise BadInput(f"No release has the period '{period}'; the releases cover {span}.")
+
+
+def unknown_release(name: str, labels: Sequence[str]) -> BadInput:
+    return BadInput(f"There is no release '{name}'. Releases: {available(labels)}.")
