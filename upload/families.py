@@ -19,12 +19,12 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+import analysis.vintages as compute
 from analysis.vintages import (
     ReleaseSheet,
     SeriesMap,
     match_series,
     release_label_from,
-    release_similarity,
     release_sort_key,
 )
 from errors import BadInput, Conflict, NotFound, Unprocessable
@@ -71,13 +71,26 @@ def family_dict(family: Family) -> dict:
 
 
 def family_sheets(releases: list[Dataset]) -> list[str]:
-    """Indexed sheets (time series) of the releases, in the newest release's order first."""
+    """Indexed sheets (time series) of the releases, in the newest release's order first. A
+    CSV's one sheet is named after its file ("2020Q1"): it is the newest CSV release's sheet."""
     names: list[str] = []
-    for dataset in reversed(releases):
+    for number, dataset in enumerate(reversed(releases)):
+        if dataset.format == "csv" and number:
+            continue
         for sheet in (dataset.meta or {}).get("sheets", []):
             if sheet.get("index") and sheet["name"] not in names:
                 names.append(sheet["name"])
     return names
+
+
+def sheet_of_release(dataset: Dataset, sheet: str) -> str | None:
+    """The release's own name for the family's sheet: the same name, or a CSV's one sheet."""
+    sheets = [s["name"] for s in (dataset.meta or {}).get("sheets", [])]
+    if sheet in sheets:
+        return sheet
+    if dataset.format == "csv" and len(sheets) == 1:
+        return sheets[0]
+    return None
 
 
 def last_period_of(meta: dict) -> str | None:
@@ -93,10 +106,10 @@ def release_sheets(files_dir: Path, releases: list[Dataset], sheet: str) -> list
     """The sheet as each release has it (releases without the sheet are left out)."""
     found = []
     for dataset in releases:
-        names = {s["name"] for s in (dataset.meta or {}).get("sheets", [])}
-        if sheet in names:
+        own = sheet_of_release(dataset, sheet)
+        if own is not None:
             found.append(ReleaseSheet(dataset.release_label or dataset.name,
-                                      load_sheet(files_dir, dataset, sheet)))
+                                      load_sheet(files_dir, dataset, own), sheet))
     if not found:
         raise NotFound(f"No release of this family has a sheet named {sheet!r}.")
     return found
@@ -163,9 +176,9 @@ def relabel_many(family: Family, labels: dict[str, str]) -> None:
     seen: dict[str, str] = {}
     for dataset_id, label in final.items():
         if label in seen:
-            raise Conflict(
-                f"Two releases would be labelled {label!r} ({by_id[seen[label]].name} and "
-                f"{by_id[dataset_id].name}); nothing was changed.", code="release_label_taken")
+            first, second = sorted([by_id[seen[label]].name, by_id[dataset_id].name])
+            raise Conflict(f"Two releases would be labelled {label!r} ({first} and {second}); "
+                           "nothing was changed.", code="release_label_taken")
         seen[label] = dataset_id
     for dataset_id in labels:
         by_id[dataset_id].release_label = None
@@ -202,8 +215,9 @@ def set_correction(family: Family, dataset: Dataset, sheet: str, column: str,
     """The user says: this column of this release is `series` (None: a series of its own)."""
     if dataset.family_id != family.id:
         raise NotFound(f"The family {family.name!r} has no release {dataset.id!r}.")
+    own = sheet_of_release(dataset, sheet)
     columns = next((s["columns"] for s in (dataset.meta or {}).get("sheets", [])
-                    if s["name"] == sheet), None)
+                    if s["name"] == own), None)
     if columns is None:
         raise NotFound(f"The release {dataset.release_label!r} has no sheet named {sheet!r}.")
     if column not in {c["name"] for c in columns}:
@@ -325,7 +339,7 @@ def propose_family(files_dir: Path, owner_id: int, dataset: Dataset) -> dict | N
         releases = ordered_releases(family)
         if not releases:
             continue
-        similarity = release_similarity(candidate, _indexed_frames(files_dir, releases[-1]))
+        similarity = compute.release_similarity(candidate, _indexed_frames(files_dir, releases[-1]))
         if similarity.score >= PROPOSE_AT and (best is None or similarity.score > best[1].score):
             best = (family, similarity)
     if best is None:

@@ -15,7 +15,7 @@ from apiflask import APIBlueprint
 from flask import Response, current_app
 from flask_login import current_user
 
-from analysis.vintages import changes, match_series, release_label_from, revisions, vintages
+import analysis.vintages as compute
 from errors import BadInput, NotFound
 from store.db import db
 from store.models import Dataset, Family
@@ -94,27 +94,27 @@ def run_family_analysis(family: Family, kind: str, params: dict,
     key = (kind, releases_key(releases), sheet, json.dumps(overrides, sort_keys=True),
            json.dumps(values, sort_keys=True, default=str))
 
-    def compute():
+    def run():
         sheets_ = lifecycle.release_sheets(files_dir(), releases, sheet)
-        mapping = match_series(sheets_, overrides)
+        mapping = compute.match_series(sheets_, overrides)
         return _COMPUTE[kind](sheets_, mapping, values)
 
-    return CACHE.get_or_compute(key, compute), releases, sheet
+    return CACHE.get_or_compute(key, run), releases, sheet
 
 
 def _vintages(sheets, mapping, values):
     if not values.get("series"):
         raise BadInput("vintages needs `series`, the series to follow across releases.",
                        code="missing_series")
-    return vintages(sheets, mapping, values["series"])
+    return compute.vintages(sheets, mapping, values["series"])
 
 
 def _revisions(sheets, mapping, values):
-    return revisions(sheets, mapping, values.get("series"), int(values.get("horizons", 12)))
+    return compute.revisions(sheets, mapping, values.get("series"), int(values.get("horizons", 12)))
 
 
 def _changes(sheets, mapping, values):
-    return changes(sheets, mapping, values.get("previous"), values.get("latest"),
+    return compute.changes(sheets, mapping, values.get("previous"), values.get("latest"),
                    float(values.get("threshold_pct", 1.0)))
 
 
@@ -207,7 +207,7 @@ def add_release(family_id, json_data):
     """Make one of your datasets a release of the family (e.g. the proposed family)."""
     family = family_for(family_id)
     dataset = dataset_for_write(json_data["dataset"])
-    label = json_data.get("label") or release_label_from(
+    label = json_data.get("label") or compute.release_label_from(
         dataset.name, dataset.last_period or lifecycle.last_period_of(dataset.meta))
     lifecycle.add_release(family, dataset, label)
     return lifecycle.family_dict(family)

@@ -144,10 +144,11 @@ def translation_for(recipe: Recipe, family: Family | None, target: Dataset,
     """Columns named in the recipe → the target release's, through the series mapping when
     the recipe's release and the target are releases of one family."""
     sheets = {s["name"]: s for s in (target.meta or {}).get("sheets", [])}
-    if sheet is not None and sheet not in sheets:
+    own = lifecycle.sheet_of_release(target, sheet) if sheet is not None else None
+    if sheet is not None and own is None:
         raise Unprocessable(f"The release {target.release_label or target.name!r} has no sheet "
                             f"{sheet!r}; the recipe needs it.", code="missing_sheet")
-    columns = [c["name"] for c in sheets[sheet]["columns"]] if sheet else []
+    columns = [c["name"] for c in sheets[own]["columns"]] if own else []
     source = db.session.get(Dataset, recipe.dataset_id) if recipe.dataset_id else None
     series = None
     if (family is not None and source is not None and source.family_id == family.id
