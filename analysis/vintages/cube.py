@@ -6,9 +6,18 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from analysis.vintages.frames import Axis, ReleaseSheet, build_axis, check_releases
+from analysis.vintages.frames import (
+    Axis,
+    ReleaseSheet,
+    build_axis,
+    check_releases,
+    column_values,
+    numeric_matrix,
+)
 from analysis.vintages.matching import SeriesLine, SeriesMap
 from errors import BadInput
+
+FEW = 3  # series per release up to which columns are read one by one
 
 
 def aligned(releases: Sequence[ReleaseSheet], series_map: SeriesMap, least: int = 1) -> Axis:
@@ -27,7 +36,7 @@ def cube(releases: Sequence[ReleaseSheet], axis: Axis,
          lines: Sequence[SeriesLine]) -> np.ndarray:
     """periods × releases × series of float64, NaN where a release lacks the value.
 
-    Each release's frame is read once (its series columns in one `to_numpy`) and scattered into
+    Each release's frame is read once (its series columns as one array) and scattered into
     the cube with fancy indexing: the cost grows with releases, not with releases × series.
     """
     out = np.full((len(axis.keys), len(releases), len(lines)), np.nan)
@@ -41,13 +50,18 @@ def cube(releases: Sequence[ReleaseSheet], axis: Axis,
         if not pairs:
             continue
         frame = releases[r].frame
-        columns = [c for _, c in pairs]
-        missing = [c for c in columns if c not in frame.columns]
+        missing = [c for _, c in pairs if c not in frame.columns]
         if missing:
-            raise BadInput(f"Release '{axis.labels[r]}' has no column '{missing[0]}'; the series "
-                           "map does not fit these releases, match the series again.")
-        values = frame[columns].to_numpy(dtype="float64", na_value=np.nan)
-        out[axis.rows[r][:, None], r, np.array([s for s, _ in pairs])[None, :]] = values
+            raise BadInput(f"Release '{axis.labels[r]}' has no column '{missing[0]}'; the "
+                           "series map does not fit these releases, match the series again.")
+        if len(pairs) <= FEW:  # a column or two: cheaper one by one than as a matrix
+            for s, column in pairs:
+                out[axis.rows[r], r, s] = column_values(frame, column)
+            continue
+        matrix = numeric_matrix(frame)
+        columns = np.array([matrix.position[c] for _, c in pairs])
+        out[axis.rows[r][:, None], r, np.array([s for s, _ in pairs])[None, :]] = \
+            matrix.values[:, columns]
     return out
 
 

@@ -23,7 +23,13 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from analysis.results import available, json_safe
-from analysis.vintages.frames import ReleaseSheet, check_releases, column_values, series_columns
+from analysis.vintages.frames import (
+    NumericMatrix,
+    ReleaseSheet,
+    check_releases,
+    numeric_matrix,
+    series_columns,
+)
 from analysis.vintages.labels import normalise_series_name
 from errors import BadInput, NotFound
 
@@ -114,10 +120,12 @@ class SeriesMap:
 
 @dataclass(eq=False)
 class _Line:
-    """A series while matching: its columns by release position, and the names it answers to."""
+    """A series while matching: its columns by release position, and the names it answers to
+    (as given, and folded by `normalise_series_name`)."""
 
     columns: dict[int, str] = field(default_factory=dict)
     names: set[str] = field(default_factory=set)
+    folded: set[str] = field(default_factory=set)
     evidence: list[MatchEvidence] = field(default_factory=list)
     split_from: _Line | None = None
 
@@ -125,11 +133,12 @@ class _Line:
     def last(self) -> int:
         return max(self.columns)
 
+    def answer_to(self, name: str) -> None:
+        self.names.add(name)
+        self.folded.add(normalise_series_name(name))
+
     def answers_to(self, name: str, normalised: bool) -> bool:
-        if not normalised:
-            return name in self.names
-        key = normalise_series_name(name)
-        return any(normalise_series_name(n) == key for n in self.names)
+        return normalise_series_name(name) in self.folded if normalised else name in self.names
 
 
 @dataclass(frozen=True)
@@ -160,22 +169,29 @@ class _Matcher:
         self.tolerance = tolerance
         self.lines: list[_Line] = []
         self.keys = [np.asarray(r.frame.index.asi8, dtype=np.int64) for r in releases]
-        self._values: dict[tuple[int, str], np.ndarray] = {}
+        self._matrices: dict[int, NumericMatrix] = {}
+        self._common: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = {}
+        self._pending: list[tuple[_Line, int, str, int, str, str]] = []
 
-    def values(self, release: int, column: str) -> np.ndarray:
-        key = (release, column)
-        if key not in self._values:
-            self._values[key] = column_values(self.releases[release].frame, column)
-        return self._values[key]
+    def matrix(self, release: int) -> NumericMatrix:
+        if release not in self._matrices:
+            self._matrices[release] = numeric_matrix(self.releases[release].frame)
+        return self._matrices[release]
+
+    def common(self, old: int, new: int) -> tuple[np.ndarray, np.ndarray]:
+        """Rows of release `old` and of release `new` holding the same periods."""
+        if (old, new) not in self._common:
+            _, i_old, i_new = np.intersect1d(self.keys[old], self.keys[new], assume_unique=True,
+                                             return_indices=True)
+            self._common[(old, new)] = (i_old, i_new)
+        return self._common[(old, new)]
 
     def compare(self, line: _Line, release: int, column: str) -> _Comparison:
         """The line's values where it was last seen against `column` of `release`."""
         old_release = line.last
-        old = self.values(old_release, line.columns[old_release])
-        new = self.values(release, column)
-        _, i_old, i_new = np.intersect1d(self.keys[old_release], self.keys[release],
-                                         assume_unique=True, return_indices=True)
-        a, b = old[i_old], new[i_new]
+        i_old, i_new = self.common(old_release, release)
+        a = self.matrix(old_release).column(line.columns[old_release])[i_old]
+        b = self.matrix(release).column(column)[i_new]
         keep = np.isfinite(a) & np.isfinite(b) & (a != 0)
         a, b = a[keep], b[keep]
         if not len(a):
@@ -185,21 +201,48 @@ class _Matcher:
         rescaled = float(np.max(np.abs(ratio / factor - 1))) if factor > 0 else None
         return _Comparison(len(a), float(np.max(np.abs(ratio - 1))), factor, rescaled)
 
-    def evidence(self, line: _Line, release: int, column: str, by: str,
-                 comparison: _Comparison | None = None) -> MatchEvidence:
-        comparison = comparison or self.compare(line, release, column)
-        scored = comparison.score(self.tolerance)
-        factor = scored[2] if by == "values" and scored else None
-        largest = comparison.largest_rescaled if factor is not None else comparison.largest
-        return MatchEvidence(str(self.releases[release].label), column,
-                             line.columns[line.last], by, comparison.periods, largest, factor)
-
     def join(self, line: _Line, release: int, column: str, by: str | None,
              comparison: _Comparison | None = None) -> None:
+        """Add `column` of `release` to the line. The evidence of a match by values is its
+        comparison; the other matches' evidence is measured for the whole release at once
+        (`record_evidence`)."""
         if by is not None and line.columns:
-            line.evidence.append(self.evidence(line, release, column, by, comparison))
+            old = line.last
+            if comparison is not None:
+                scored = comparison.score(self.tolerance)
+                factor = scored[2] if scored else None
+                largest = comparison.largest_rescaled if factor is not None \
+                    else comparison.largest
+                line.evidence.append(MatchEvidence(
+                    str(self.releases[release].label), column, line.columns[old], by,
+                    comparison.periods, largest, factor))
+            else:
+                self._pending.append((line, old, line.columns[old], release, column, by))
         line.columns[release] = column
-        line.names.add(column)
+        line.answer_to(column)
+
+    def record_evidence(self) -> None:
+        """Periods compared and largest relative difference of every pending match, one array
+        operation per pair of releases."""
+        groups: dict[tuple[int, int], list] = {}
+        for item in self._pending:
+            groups.setdefault((item[1], item[3]), []).append(item)
+        self._pending = []
+        for (old, new), items in groups.items():
+            i_old, i_new = self.common(old, new)
+            a = self.matrix(old).values[i_old][:, [self.matrix(old).position[i[2]]
+                                                   for i in items]]
+            b = self.matrix(new).values[i_new][:, [self.matrix(new).position[i[4]]
+                                                   for i in items]]
+            keep = np.isfinite(a) & np.isfinite(b) & (a != 0)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                difference = np.where(keep, np.abs(b / a - 1), -np.inf)
+            counts = keep.sum(axis=0)
+            largest = difference.max(axis=0) if len(difference) else np.full(len(items), -np.inf)
+            for k, (line, _, old_name, _, column, by) in enumerate(items):
+                line.evidence.append(MatchEvidence(
+                    str(self.releases[new].label), column, old_name, by, int(counts[k]),
+                    float(largest[k]) if counts[k] else None))
 
     def new_line(self, release: int, column: str) -> _Line:
         line = _Line()
@@ -212,7 +255,8 @@ class _Matcher:
         """Join columns to free lines answering to their name; the columns left over."""
         left = []
         for column in columns:
-            found = [line for line in free if line.answers_to(column, normalised)]
+            found = [line for line in free if line.answers_to(column, normalised)] \
+                if free else []
             if found:
                 line = max(found, key=lambda x: x.last)  # the most recently published one
                 free.remove(line)
@@ -264,11 +308,12 @@ class _Matcher:
                 free.remove(line)
                 self.join(line, release, column, "user")
             else:  # the user names a series seen only later: it answers to that name from now on
-                self.new_line(release, column).names.add(target)
+                self.new_line(release, column).answer_to(target)
         rest = [c for c in columns if c not in override]
         rest = self.by_name(rest, release, free, normalised=False)
         rest = self.by_name(rest, release, free, normalised=True)
         rest = self.by_values(rest, release, free)
+        self.record_evidence()
         matched = [x for x in self.lines if release in x.columns and len(x.columns) > 1]
         for column in rest:
             source = self.split_source(release, column, matched)

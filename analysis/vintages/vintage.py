@@ -7,9 +7,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from analysis.results import json_safe
 from analysis.vintages.cube import aligned, cube, first_and_latest
-from analysis.vintages.frames import ReleaseSheet
+from analysis.vintages.frames import ReleaseSheet, json_rows
 from analysis.vintages.matching import SeriesMap
 
 
@@ -30,13 +29,14 @@ class VintagesResult:
     columns: tuple[tuple[str, str], ...]
 
     def to_dict(self) -> dict:
-        return json_safe({
+        return {
             "sheet": self.sheet, "series": self.series, "periods": list(self.periods),
-            "releases": list(self.releases), "values": self.values,
-            "first_published": self.first_published, "latest": self.latest,
+            "releases": list(self.releases), "values": json_rows(self.values),
+            "first_published": json_rows(self.first_published),
+            "latest": json_rows(self.latest),
             "first_published_in": list(self.first_published_in),
             "columns": [{"release": r, "name": n} for r, n in self.columns],
-        })
+        }
 
 
 def vintages(releases: Sequence[ReleaseSheet], series_map: SeriesMap,
