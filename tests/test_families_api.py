@@ -103,6 +103,18 @@ def test_vintages_of_the_real_releases_match_the_workbooks_cells(client):
     assert checked > 2 * 140  # 1975Q1…2011Q2 in both, …2020Q1 in the newer one
     assert body["first_published"][body["periods"].index("2019Q4")] == pytest.approx(
         new[("2019Q4", "Canada")])
+    # Revisions of the newer release against the older: the difference of the two cells.
+    revised = client.post(f"/api/v1/families/{family_id}/analyses/revisions",
+                          json={"sheet": "HPI", "series": "Japan"}).get_json()
+    japan = revised["by_period"][0]
+    assert japan["series"] == "Japan"
+    compared = 0
+    for period, row in zip(japan["periods"], japan["vs_previous"], strict=True):
+        if (period, "Japan") in old and (period, "Japan") in new:
+            expected = new[(period, "Japan")] - old[(period, "Japan")]
+            assert row[1] == pytest.approx(expected, abs=1e-9), period
+            compared += 1
+    assert compared > 140
 
 
 def test_relabel_and_rename_and_swap_labels(client):
@@ -235,3 +247,35 @@ def test_another_users_family_is_404(make_app):
                            headers["bob"], family=family_id)
     assert response.status_code == 404
     assert response.get_json()["error"]["message"] == message
+
+
+def test_revisions_changes_and_charts_of_a_family(client):
+    family_id = small_family(client)["family"]
+    body = client.post(f"/api/v1/families/{family_id}/analyses/revisions",
+                       json={"series": "Canada"}).get_json()
+    canada = body["by_period"][0]
+    row = canada["vs_previous"][canada["periods"].index("2019Q2")]
+    assert row == [None, pytest.approx(101.5 - 101.0), pytest.approx(102.0 - 101.5)]
+    latest = canada["vs_latest"][canada["periods"].index("2019Q2")]
+    assert latest == [pytest.approx(1.0), pytest.approx(0.5), 0.0]
+    changed = client.post(f"/api/v1/families/{family_id}/analyses/changes", json={}).get_json()
+    assert (changed["previous"], changed["latest"]) == ("2020Q3", "2020Q4")
+    assert changed["periods_added"] == ["2020Q4"]
+    assert [(r["from"], r["to"]) for r in changed["series_renamed"]] == [("US", "U.S.")]
+    assert changed["provenance"]["family"]["id"] == family_id
+    with_threshold = client.post(f"/api/v1/families/{family_id}/analyses/changes", json={
+        "previous": "2020Q2", "latest": "2020Q4", "threshold_pct": 0.5}).get_json()
+    assert [(r["series"], r["period"]) for r in with_threshold["revised"]] == [
+        ("Canada", "2019Q2")]
+    assert with_threshold["revised"][0]["change_pct"] == pytest.approx(100 * 1.0 / 101.0)
+    for chart in ("fan", "heatmap", "horizons"):
+        png = client.get(f"/api/v1/families/{family_id}/charts/{chart}.png?series=Canada")
+        assert png.status_code == 200 and png.data.startswith(b"\x89PNG"), chart
+        svg = client.get(f"/api/v1/families/{family_id}/charts/{chart}.svg?series=Canada")
+        assert svg.mimetype == "image/svg+xml" and b"<svg" in svg.data[:2000], chart
+    missing = client.get(f"/api/v1/families/{family_id}/charts/fan.png")
+    assert missing.status_code in (400, 422)
+    wrong = client.get(f"/api/v1/families/{family_id}/charts/pie.png?series=Canada")
+    assert wrong.status_code == 404
+    assert wrong.get_json()["error"]["message"] == (
+        "Charts are fan, heatmap, horizons as png or svg.")

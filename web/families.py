@@ -130,7 +130,7 @@ def analysis_dict(family: Family, kind: str, params: dict, recipe_id: str | None
 
 def render_family_chart(family: Family, chart: str, fmt: str, sheet: str | None,
                         series: str) -> bytes:
-    from rendition.charts import (
+    from rendition.charts.vintage_charts import (
         render_revision_heatmap,
         render_revisions_by_horizon,
         render_vintage_fan,
