@@ -79,6 +79,7 @@ class ColumnTranslation:
                     self.by_column[names[source_label]] = names[target_label]
         self.missing: list[str] = []
         self.renamed: dict[str, str] = {}
+        self.sheet: str | None = None  # the target release's name for the recipe's sheet
 
     def column(self, name: str | None) -> str | None:
         if name is None:

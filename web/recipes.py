@@ -93,6 +93,8 @@ def run_recipe(recipe: Recipe, dataset_id: str | None = None) -> dict:
         analysis = recipe.params["analysis"]
         params = translate_params(ANALYSES[analysis].parameters, recipe.params["params"],
                                   translation)
+        if params.get("sheet"):
+            params["sheet"] = translation.sheet
         translation.check(target, sheet)
         data = run_analysis(target, analysis, params).to_dict()
     elif recipe.kind == "chart":
@@ -104,13 +106,14 @@ def run_recipe(recipe: Recipe, dataset_id: str | None = None) -> dict:
     else:
         raise Unprocessable(f"Recipes of kind {recipe.kind!r} cannot run.", code="bad_recipe")
     return {**data, "dataset": target.id, "translation": translation.to_dict(),
-            "provenance": provenance(target, sheet, recipe.id)}
+            "provenance": provenance(target, translation.sheet, recipe.id)}
 
 
 def _run_chart(recipe: Recipe, target: Dataset, translation: ColumnTranslation) -> dict:
     from web.charts import chart_dict, save_chart
 
     spec = dict(recipe.params)
+    spec["sheet"] = translation.sheet
     spec["y"] = translation.columns(spec.get("y") or [])
     spec["x"] = translation.column(spec.get("x"))
     spec["group"] = translation.column(spec.get("group"))
@@ -156,8 +159,10 @@ def translation_for(recipe: Recipe, family: Family | None, target: Dataset,
         from web.families import series_map
 
         series = series_map(family, sheet).to_dict()["series"]
-    return ColumnTranslation(series, source.release_label if source else None,
-                             target.release_label, columns)
+    translation = ColumnTranslation(series, source.release_label if source else None,
+                                    target.release_label, columns)
+    translation.sheet = own
+    return translation
 
 
 # -- API --------------------------------------------------------------------------------------

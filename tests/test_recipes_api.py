@@ -1,0 +1,154 @@
+"""Recipes: saved charts and analysis results re-run on another release, with provenance; a
+renamed series followed through the mapping, a missing one named in a 422, never dropped."""
+
+from __future__ import annotations
+
+import pytest
+
+from store.db import db
+from store.models import Chart, Recipe
+from tests.auth_actions import AuthActions
+from tests.families_fixtures import csv_release, finished, upload_many
+from tests.test_families_api import small_family
+
+
+def _ids(result: dict) -> dict:
+    return {d["label"]: d["dataset"] for d in result["datasets"]}
+
+
+def _sheet_of(client, dataset_id: str) -> str:
+    return client.get(f"/api/v1/datasets/{dataset_id}").get_json()["sheets"][0]["name"]
+
+
+def test_a_saved_chart_reruns_on_the_latest_release_following_a_renamed_series(app, client):
+    result = small_family(client)
+    ids = _ids(result)
+    sheet = _sheet_of(client, ids["2020Q2"])
+    chart = client.post("/api/v1/charts", json={"dataset": ids["2020Q2"], "kind": "line",
+                                                "sheet": sheet, "y": ["US", "Canada"]})
+    assert chart.status_code == 201, chart.get_data(as_text=True)
+    with app.app_context():
+        recipe = db.session.scalar(db.select(Recipe).where(Recipe.chart_id ==
+                                                           chart.get_json()["id"]))
+        assert recipe.kind == "chart" and recipe.family_id == result["family"]
+        recipe_id = recipe.id
+    response = client.post(f"/api/v1/recipes/{recipe_id}/run", json={})
+    assert response.status_code == 200, response.get_data(as_text=True)
+    body = response.get_json()
+    assert body["dataset"] == ids["2020Q4"]
+    assert body["spec"]["y"] == ["U.S.", "Canada"]
+    assert body["spec"]["sheet"] == _sheet_of(client, ids["2020Q4"])
+    assert body["translation"] == {"renamed": {"US": "U.S."}, "missing": []}
+    provenance = body["provenance"]
+    assert provenance["release"] == "2020Q4" and provenance["recipe"] == recipe_id
+    assert provenance["family"]["id"] == result["family"]
+    png = client.get(body["links"]["png"])
+    assert png.status_code == 200 and png.data.startswith(b"\x89PNG")
+    # On a named release instead of the latest:
+    middle = client.post(f"/api/v1/recipes/{recipe_id}/run", json={"dataset": ids["2020Q3"]})
+    assert middle.get_json()["spec"]["y"] == ["US", "Canada"]
+
+
+def test_a_series_missing_from_the_release_is_a_422_naming_it(app, client):
+    result = small_family(client)
+    ids = _ids(result)
+    content = csv_release("2021Q1", {"Canada": [1.0] * 9})
+    newest = upload_many(client, {"2021Q1.csv": content}, family=result["family"])
+    assert newest.status_code == 201
+    chart = client.post("/api/v1/charts", json={"dataset": ids["2020Q2"], "kind": "line",
+                                                "sheet": _sheet_of(client, ids["2020Q2"]),
+                                                "y": ["Canada", "US"]}).get_json()
+    with app.app_context():
+        recipe_id = db.session.scalar(db.select(Recipe.id).where(Recipe.chart_id == chart["id"]))
+        charts_before = db.session.scalar(db.select(db.func.count(Chart.id)))
+    response = client.post(f"/api/v1/recipes/{recipe_id}/run", json={})
+    assert response.status_code == 422
+    assert response.get_json()["error"]["message"] == (
+        "The release '2021Q1' has no series 'US' on sheet '2020Q2' (nor one matched to it); "
+        "the recipe cannot run there without dropping it.")
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count(Chart.id))) == charts_before
+
+
+def test_a_saved_analysis_result_reruns_to_the_same_numbers(client):
+    result = small_family(client)
+    ids = _ids(result)
+    saved = client.post("/api/v1/recipes", json={
+        "kind": "analysis", "analysis": "growth", "dataset": ids["2020Q3"],
+        "params": {"sheet": _sheet_of(client, ids["2020Q3"]), "columns": ["Canada", "US"]}})
+    assert saved.status_code == 201, saved.get_data(as_text=True)
+    recipe = saved.get_json()
+    assert recipe["result"]["provenance"]["recipe"] == recipe["id"]
+    assert recipe["quartile_version"] and recipe["family"] == result["family"]
+    # The same release again: the same numbers and the same inputs.
+    again = client.post(f"/api/v1/recipes/{recipe['id']}/run",
+                        json={"dataset": ids["2020Q3"]}).get_json()
+    strip = {"provenance", "translation", "dataset"}
+    assert {k: v for k, v in again.items() if k not in strip} == {
+        k: v for k, v in recipe["result"].items() if k not in strip}
+    for key in ("sha256", "parse_key", "cleaning_digest", "release", "quartile_version"):
+        assert again["provenance"][key] == recipe["result"]["provenance"][key]
+    # The latest release: US is U.S. there; the growth computed independently.
+    latest = client.post(f"/api/v1/recipes/{recipe['id']}/run", json={}).get_json()
+    assert latest["translation"]["renamed"] == {"US": "U.S."}
+    assert latest["index"][-1] == "2020Q4"
+    assert latest["series"]["Canada"][-1] == pytest.approx(100 * (107.0 / 106.0 - 1))
+    assert latest["series"]["U.S."][-1] == pytest.approx(100 * (214.0 / 212.0 - 1))
+    assert latest["provenance"]["release"] == "2020Q4"
+
+
+def test_a_saved_vintage_table_reruns_and_gains_the_new_release(client):
+    result = small_family(client)
+    saved = client.post("/api/v1/recipes", json={"kind": "vintages", "family": result["family"],
+                                                 "params": {"series": "Canada"}})
+    assert saved.status_code == 201, saved.get_data(as_text=True)
+    recipe = saved.get_json()
+    assert recipe["result"]["releases"] == ["2020Q2", "2020Q3", "2020Q4"]
+    same = client.post(f"/api/v1/recipes/{recipe['id']}/run", json={}).get_json()
+    assert same["values"] == recipe["result"]["values"]
+    assert same["provenance"]["recipe"] == recipe["id"]
+    content = csv_release("2021Q1", {"Canada": [100.0, 102.5, 102.0, 103.0, 104.0, 105.0,
+                                                106.0, 107.0, 108.0]})
+    assert upload_many(client, {"2021Q1.csv": content},
+                       family=result["family"]).status_code == 201
+    newer = client.post(f"/api/v1/recipes/{recipe['id']}/run", json={}).get_json()
+    assert newer["releases"] == ["2020Q2", "2020Q3", "2020Q4", "2021Q1"]
+    assert newer["values"][newer["periods"].index("2019Q2")] == [101.0, 101.5, 102.0, 102.5]
+
+
+@pytest.mark.parametrize(("body", "status", "message"), [
+    ({"kind": "analysis", "analysis": "nonsense", "params": {}}, 400, None),
+    ({"kind": "vintages", "params": {"series": "Canada"}}, 400,
+     "A vintages recipe needs `family`."),
+    ({"kind": "sideways"}, 422, None),
+])
+def test_bad_recipes_are_refused_and_nothing_saved(app, client, body, status, message):
+    response = client.post("/api/v1/recipes", json=body)
+    assert response.status_code == status, response.get_data(as_text=True)
+    if message:
+        assert response.get_json()["error"]["message"] == message
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count(Recipe.id))) == 0
+
+
+def test_another_users_recipe_is_404(make_app):
+    app = make_app(AUTH="on")
+    headers = {}
+    for name in ("alice", "bob"):
+        auth = AuthActions(app, app.test_client())
+        auth.create_user(name)
+        headers[name] = {"Authorization": f"Bearer {auth.token_for(name)}"}
+    client = app.test_client()
+    files = {"2020Q2.csv": csv_release("2020Q2", {"A": [1.0] * 6}),
+             "2020Q3.csv": csv_release("2020Q3", {"A": [1.0] * 7})}
+    job = finished(client, upload_many(client, files, headers["alice"]), headers["alice"])
+    saved = client.post("/api/v1/recipes", headers=headers["alice"], json={
+        "kind": "vintages", "family": job["result"]["family"], "params": {"series": "A"}})
+    recipe_id = saved.get_json()["id"]
+    for method, path in (("get", ""), ("post", "/run"), ("delete", "")):
+        response = getattr(client, method)(f"/api/v1/recipes/{recipe_id}{path}", json={},
+                                           headers=headers["bob"])
+        assert response.status_code == 404, (method, path)
+        assert response.get_json()["error"]["message"] == f"There is no recipe {recipe_id!r}."
+    assert client.get(f"/api/v1/recipes/{recipe_id}", headers=headers["alice"]).status_code \
+        == 200
