@@ -99,7 +99,7 @@ def ingest_as_release(stream, filename: str, family_choice: str | None,
                        code="release_without_family")
     if release is not None:
         release = families.clean_label(release)
-    family = families.resolve_family(current_user.id, family_choice, filename)
+    family = families.resolve_family(current_user.id, family_choice, [filename])
     if release is not None:
         families.check_label_free(family, release)
     sha256, size = FileStore(files_dir()).put_stream(stream)
@@ -128,7 +128,7 @@ def ingest_bundle(uploads, family_choice: str | None) -> Job:
     them in parallel and files them as releases of one family (a new one by default)."""
     jobs.engine().ensure_available()  # a 503 before the bytes are stored
     family = families.resolve_family(current_user.id, family_choice or "new",
-                                     uploads[0].filename or "upload")
+                                     [u.filename or "upload" for u in uploads])
     bundle = store_uploads(FileStore(files_dir()),
                            [(u.filename or "upload", u.stream) for u in uploads],
                            current_app.config["MAX_CONTENT_LENGTH"])

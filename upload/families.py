@@ -251,14 +251,30 @@ def clean_name(name: str | None) -> str:
 
 
 # -- uploads ---------------------------------------------------------------------------------
-def resolve_family(owner_id: int, choice: str | None, first_filename: str) -> Family | None:
-    """The upload form's `family`: an id of yours, `new` (named after the first file) or none."""
+def resolve_family(owner_id: int, choice: str | None, filenames: list[str]) -> Family | None:
+    """The upload form's `family`: an id of yours, `new` (named after the files) or none."""
     if not choice:
         return None
     if choice == "new":
-        stem = display_name(first_filename).rsplit(".", 1)[0]
-        return create_family(owner_id, stem or "New family")
+        return create_family(owner_id, new_family_name(filenames))
     return family_of_owner(owner_id, choice)
+
+
+def new_family_name(filenames: list[str]) -> str:
+    """A zip's name; else what the files' names share ("hpi_2020Q1", "hpi_2020Q2" → "hpi");
+    else the date: names like "2020Q1.xlsx" say only which release they are."""
+    import os
+    from datetime import date
+
+    stems = [display_name(f).rsplit(".", 1)[0] for f in filenames]
+    if len(stems) == 1 and not filenames[0].lower().endswith(".zip"):
+        shared = stems[0]
+    else:
+        shared = os.path.commonprefix(stems) if len(stems) > 1 else stems[0]
+    shared = shared.strip(" _-.0123456789")
+    if len(shared) >= 3:
+        return shared
+    return f"Releases uploaded {date.today().isoformat()}"
 
 
 def ingest_release(files_dir: Path, owner: User, sha256: str, size: int, filename: str,

@@ -11,7 +11,9 @@ from flask_wtf import FlaskForm
 from errors import BadInput, QuartileError
 from store.db import db
 from store.models import Dataset
-from upload.api import ingest_in_background, share_with
+from upload import families
+from upload.api import ingest_bundle, ingest_in_background, share_with
+from upload.bundle import is_zip_bundle
 from upload.preview import page_of_rows
 from upload.resources import dataset_dict, default_sheet
 from upload.service import delete_dataset, ingest_upload, load_sheet, reparse
@@ -44,6 +46,7 @@ def upload_page():
         "datasets/upload.html",
         limit_mb=current_app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024),
         background_bytes=current_app.config["BACKGROUND_UPLOAD_BYTES"],
+        families=[families.family_dict(f) for f in families.families_of(current_user.id)],
     )
 
 
@@ -53,6 +56,10 @@ def upload_form():
     files = [f for f in request.files.getlist("file") if f and f.filename]
     if not files:
         raise BadInput("Choose at least one file to upload.", code="no_file")
+    family = request.form.get("family", "").strip()
+    if family or any(is_zip_bundle(f.filename) for f in files):
+        job = ingest_bundle(files, family or None)
+        return redirect(url_for("jobs.detail", job_id=job.id))
     datasets, queued, problems = [], [], []
     for upload_file in files:
         try:
@@ -136,6 +143,8 @@ def detail(dataset_id):
         actions=[(e, label) for e, label in DATASET_ACTIONS if e in views],
         form=CsrfForm(),
         suggestions=suggestions,
+        proposed=families.propose_family(files_dir(), current_user.id, dataset)
+        if dataset.owner_id == current_user.id else None,
     )
 
 

@@ -60,10 +60,13 @@ def detail(family_id):
 
 
 def _newest_rows(vintage: dict | None) -> list[tuple[str, list]]:
+    """The newest periods that more than one release published (those that can be revised),
+    newest first; the newest periods of all when no period was published twice."""
     if vintage is None:
         return []
     rows = list(zip(vintage["periods"], vintage["values"], strict=True))
-    return rows[-TABLE_PERIODS:][::-1]
+    revisable = [r for r in rows if sum(v is not None for v in r[1]) > 1]
+    return (revisable or rows)[-TABLE_PERIODS:][::-1]
 
 
 @bp.post("/families/<family_id>/rename")
