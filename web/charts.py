@@ -34,7 +34,7 @@ from rendition.charts import (
 from rendition.charts.spec import AGGREGATES
 from store.db import db
 from store.models import Chart, Dataset
-from store.recipes import record_recipe
+from store.recipes import recipe_for, record_recipe
 from upload.resources import default_sheet
 from upload.service import load_sheet
 from upload.views import CsrfForm
@@ -418,6 +418,7 @@ def detail(chart_id):
         kind_label=KIND_LABELS[spec.kind], assets=asset_urls(), form=CsrfForm(),
         width=spec.option("width", 900), height=spec.option("height", 500),
         permanent_url=url_for("charts.detail", chart_id=chart.id, _external=True),
+        recipe=recipe_for(current_user.id, chart_id=chart.id) if dataset.family_id else None,
     )
 
 

@@ -30,13 +30,14 @@ from store.models import Chart, Dataset, Job, Report
 from upload.resources import dataset_dict
 from upload.service import load_sheet
 from web.analyses import run_analysis
+from web.provenance import provenance, provenance_lines
 from web.version import VERSION
 
 SECTION_TYPES = ("summary", "cleaning_log", "describe", "chart", "ols", "growth", "ttest",
-                 "anova", "chi2")
+                 "anova", "chi2", "changes")
 MAX_SECTIONS = 40
 REQUIRED = {"describe": ("sheets",), "chart": ("chart",), "ols": ("sheet", "formula"),
-            "growth": ("sheet", "columns")}
+            "growth": ("sheet", "columns"), "changes": ("family",)}
 Progress = Callable[[float, str], None]
 YEAR_ON_YEAR = {"Q": 4, "M": 12}  # periods in a year, by the index's frequency letter
 
@@ -86,6 +87,7 @@ def build_document(dataset: Dataset, owner_id: int, title: str, author: str,
             progress(5 + 55 * (number - 1) / len(sections),
                      f"Section {number} of {len(sections)}: {section['type'].replace('_', ' ')}")
         built.extend(_build_section(dataset, owner_id, section, draw=True))
+    built.append(latex.ProvenanceSection(tuple(provenance_lines(provenance(dataset, None)))))
     return latex.ReportDocument(title=title, author=author, generated_at=datetime.now(UTC),
                                 quartile_version=VERSION, dataset=dataset_dict(dataset),
                                 sections=built)
@@ -111,10 +113,25 @@ def _build_section(dataset: Dataset, owner_id: int, section: dict, draw: bool) -
         result = run_analysis(dataset, "growth", params).to_dict()
         result.setdefault("periods", params["periods"])
         return [latex.GrowthSection(result)]
+    if kind == "changes":
+        return [_changes_section(owner_id, section)]
     if kind in ("ttest", "anova", "chi2"):
         params = {k: v for k, v in section.items() if k != "type"}
         return [latex.TestSection(run_analysis(dataset, kind, params).to_dict())]
     return [_chart_section(dataset, owner_id, section["chart"], draw)]
+
+
+def _changes_section(owner_id: int, section: dict):
+    """What changed between two releases of a family, for the series the report uses."""
+    from upload.families import family_of_owner
+    from web.families import run_family_analysis
+
+    family = family_of_owner(owner_id, str(section["family"]))
+    params = {k: section[k] for k in ("sheet", "previous", "latest", "threshold_pct")
+              if section.get(k) is not None}
+    result, _, _ = run_family_analysis(family, "changes", params)
+    series = section.get("series") or []
+    return latex.ChangesSection(result.to_dict(), tuple(str(s) for s in series))
 
 
 def _chart_section(dataset: Dataset, owner_id: int, chart_id: str, draw: bool):

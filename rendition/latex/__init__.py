@@ -8,21 +8,25 @@ from rendition.latex.compile import compile_pdf
 from rendition.latex.escape import escape_latex
 from rendition.latex.report import ReportDocument, build_report_tex, render_report_pdf
 from rendition.latex.sections import (
+    ChangesSection,
     ChartSection,
     CleaningLogSection,
     DescribeSection,
     GrowthSection,
     OlsSection,
+    ProvenanceSection,
     SummarySection,
     TestSection,
 )
 
 __all__ = [
+    "ChangesSection",
     "ChartSection",
     "CleaningLogSection",
     "DescribeSection",
     "GrowthSection",
     "OlsSection",
+    "ProvenanceSection",
     "ReportDocument",
     "SummarySection",
     "TestSection",
