@@ -152,3 +152,22 @@ def test_another_users_recipe_is_404(make_app):
         assert response.get_json()["error"]["message"] == f"There is no recipe {recipe_id!r}."
     assert client.get(f"/api/v1/recipes/{recipe_id}", headers=headers["alice"]).status_code \
         == 200
+
+
+def test_analysis_results_and_exports_carry_their_provenance(client):
+    import hashlib
+
+    content = csv_release("2020Q2", {"Canada": [1.0, 2.0, 4.0, 8.0, 16.0, 32.0]})
+    dataset = upload_many(client, {"hpi.csv": content}).get_json()
+    url = f"/api/v1/datasets/{dataset['id']}/analyses/growth"
+    body = client.post(url, json={"sheet": "hpi", "columns": ["Canada"]}).get_json()
+    block = body["provenance"]
+    assert block["sha256"] == hashlib.sha256(content).hexdigest()
+    assert block["sheet"] == "hpi" and block["recipe"] is None and block["release"] is None
+    assert len(block["cleaning_digest"]) == 64 and block["parser_version"]
+    assert body["series"]["Canada"][1:] == [pytest.approx(100.0)] * 5
+    again = client.post(url, json={"sheet": "hpi", "columns": ["Canada"]}).get_json()
+    assert again == body  # cached: the same numbers, computed at the same moment
+    csv = client.get(f"{url}?sheet=hpi&columns=Canada&format=csv").get_data(as_text=True)
+    tail = csv.split("# Provenance\n", 1)[1]
+    assert f"sha256,{block['sha256']}" in tail and f"computed_at,{block['computed_at']}" in tail

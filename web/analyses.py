@@ -26,6 +26,7 @@ from upload.resources import default_sheet
 from upload.service import load_sheet
 from web.access import dataset_for_read, readable_datasets_query
 from web.lru_cache import LruCache
+from web.provenance import computed_now, provenance
 
 bp = Blueprint("analysis", __name__)
 api = APIBlueprint("analyses_api", __name__, url_prefix="/api/v1", tag="Analyses")
@@ -39,6 +40,12 @@ CACHE = LruCache(max_entries=CACHE_SIZE)  # result objects hold their tables for
 
 def run_analysis(dataset: Dataset, kind: str, params: dict):
     """The result object of analysis `kind` on `dataset` (cached)."""
+    return timed_analysis(dataset, kind, params)[0]
+
+
+def timed_analysis(dataset: Dataset, kind: str, params: dict) -> tuple[object, str]:
+    """(result, when it was computed): a cached result keeps its first computation's time, so
+    its provenance says when the numbers were made, and asking twice answers the same."""
     spec = ANALYSES.get(kind)
     if spec is None:
         raise NotFound(f"There is no analysis {kind!r}. Available: {', '.join(sorted(ANALYSES))}.")
@@ -46,8 +53,8 @@ def run_analysis(dataset: Dataset, kind: str, params: dict):
     key = (dataset.sha256, dataset.parse_key, kind, json.dumps(values, sort_keys=True,
                                                                default=str))
     files = Path(current_app.config["FILES_DIR"])
-    return CACHE.get_or_compute(key, lambda: spec.run(
-        lambda name: load_sheet(files, dataset, name), values))
+    return CACHE.get_or_compute(key, lambda: (spec.run(
+        lambda name: load_sheet(files, dataset, name), values), computed_now()))
 
 
 def params_from_query(kind: str, args) -> dict:
@@ -75,8 +82,11 @@ def params_from_query(kind: str, args) -> dict:
 
 
 # -- exports ----------------------------------------------------------------------------------
-def export(result, fmt: str) -> str:
+def export(result, fmt: str, provenance_block: dict | None = None) -> str:
+    """CSV, Markdown or LaTeX of the result's tables; the last table is its provenance."""
     tables = result.tables()
+    if provenance_block is not None:
+        tables = [*tables, ("Provenance", provenance_table(provenance_block))]
     if fmt == "csv":
         out = io.StringIO()
         for n, (title, frame) in enumerate(tables):
@@ -94,6 +104,19 @@ def export(result, fmt: str) -> str:
     )
 
 
+def provenance_table(block: dict) -> pd.DataFrame:
+    """The provenance block as (item, value) rows; nested dicts flattened ("family.name")."""
+    rows = []
+    for key, value in block.items():
+        if isinstance(value, dict):
+            rows.extend((f"{key}.{k}", v) for k, v in value.items())
+        elif isinstance(value, list):
+            rows.append((key, "; ".join(str(v) for v in value)))
+        else:
+            rows.append((key, value))
+    return pd.DataFrame(rows, columns=["item", "value"]).astype(str)
+
+
 def markdown_table(frame: pd.DataFrame) -> str:
     def cell(value) -> str:
         text = format_number(value) if isinstance(value, float) else str(value)
@@ -106,8 +129,8 @@ def markdown_table(frame: pd.DataFrame) -> str:
     return "\n".join([header, rule, *rows])
 
 
-def _export_response(result, fmt: str, kind: str) -> Response:
-    text = export(result, fmt)
+def _export_response(result, fmt: str, kind: str, provenance_block: dict) -> Response:
+    text = export(result, fmt, provenance_block)
     response = Response(text, mimetype=EXPORTS[fmt])
     response.headers["Content-Disposition"] = f'attachment; filename="{kind}.{fmt}"'
     return response
@@ -150,8 +173,10 @@ def list_analyses():
 @api.doc(responses=RESULT_DOC)
 def analyse_post(dataset_id, kind, json_data):
     """Run an analysis with parameters in the JSON body."""
-    result = run_analysis(dataset_for_read(dataset_id), kind, json_data)
-    return result.to_dict()
+    dataset = dataset_for_read(dataset_id)
+    result, computed_at = timed_analysis(dataset, kind, json_data)
+    data = result.to_dict()
+    return {**data, "provenance": provenance(dataset, data.get("sheet"), at=computed_at)}
 
 
 @api.get("/datasets/<dataset_id>/analyses/<kind>")
@@ -162,8 +187,12 @@ def analyse_get(dataset_id, kind):
     if fmt not in ("json", *EXPORTS):
         raise BadInput("format is json, csv, md or tex.", code="bad_format")
     dataset = dataset_for_read(dataset_id)
-    result = run_analysis(dataset, kind, params_from_query(kind, request.args))
-    return result.to_dict() if fmt == "json" else _export_response(result, fmt, kind)
+    result, computed_at = timed_analysis(dataset, kind, params_from_query(kind, request.args))
+    data = result.to_dict()
+    block = provenance(dataset, data.get("sheet"), at=computed_at)
+    if fmt == "json":
+        return {**data, "provenance": block}
+    return _export_response(result, fmt, kind, block)
 
 
 # -- page -------------------------------------------------------------------------------------
@@ -191,17 +220,18 @@ def page():
     sheets = (dataset.meta or {}).get("sheets", []) if dataset else []
     chosen_sheet = request.args.get("sheet") or default_sheet(sheets)
     columns = next((s["columns"] for s in sheets if s["name"] == chosen_sheet), [])
-    result, error, status, query = None, None, 200, ""
+    result, error, status, query, saved = None, None, 200, "", "{}"
     if dataset is not None and request.args.get("run"):
         try:
             params = params_from_query(spec.kind, request.args)
             result = run_analysis(dataset, spec.kind, params)
             query = request.query_string.decode()
+            saved = json.dumps(params, default=str)
         except QuartileError as exc:  # shown beside the form, with the error's status
             error, status = exc.message, exc.status
     return render_template(
         "analysis/page.html", datasets=datasets, dataset=dataset, spec=spec, analyses=ANALYSES,
         sheets=sheets, sheet=chosen_sheet, columns=columns, args=request.args, result=result,
-        error=error, query=query, exports=list(EXPORTS),
+        error=error, query=query, exports=list(EXPORTS), saved_params=saved,
     ), status
 

@@ -35,7 +35,7 @@ from web.family_schemas import (
     SheetQuery,
 )
 from web.lru_cache import LruCache
-from web.provenance import family_provenance
+from web.provenance import computed_now, family_provenance
 
 api = APIBlueprint("families_api", __name__, url_prefix="/api/v1/families", tag="Families")
 CACHE = LruCache(max_entries=256)
@@ -77,8 +77,10 @@ def series_map(family: Family, sheet: str):
 
 
 def run_family_analysis(family: Family, kind: str, params: dict,
-                        until: Dataset | None = None) -> tuple[object, list[Dataset], str]:
-    """(result, releases read, sheet) of a vintage analysis; `until` stops at that release."""
+                        until: Dataset | None = None
+                        ) -> tuple[object, list[Dataset], str, str]:
+    """(result, releases read, sheet, computed at) of a vintage analysis (cached, with the time
+    it was first computed); `until` stops at that release."""
     if kind not in KINDS:
         raise NotFound(f"There is no family analysis {kind!r}. Available: {', '.join(KINDS)}.")
     releases = lifecycle.require_releases(family)
@@ -97,9 +99,10 @@ def run_family_analysis(family: Family, kind: str, params: dict,
     def run():
         sheets_ = lifecycle.release_sheets(files_dir(), releases, sheet)
         mapping = compute.match_series(sheets_, overrides)
-        return _COMPUTE[kind](sheets_, mapping, values)
+        return _COMPUTE[kind](sheets_, mapping, values), computed_now()
 
-    return CACHE.get_or_compute(key, run), releases, sheet
+    result, computed_at = CACHE.get_or_compute(key, run)
+    return result, releases, sheet, computed_at
 
 
 def _vintages(sheets, mapping, values):
@@ -123,9 +126,9 @@ _COMPUTE = {"vintages": _vintages, "revisions": _revisions, "changes": _changes}
 
 def analysis_dict(family: Family, kind: str, params: dict, recipe_id: str | None = None,
                   until: Dataset | None = None) -> dict:
-    result, releases, sheet = run_family_analysis(family, kind, params, until)
+    result, releases, sheet, computed_at = run_family_analysis(family, kind, params, until)
     return {**result.to_dict(), "kind": kind,
-            "provenance": family_provenance(family, releases, sheet, recipe_id)}
+            "provenance": family_provenance(family, releases, sheet, recipe_id, computed_at)}
 
 
 def render_family_chart(family: Family, chart: str, fmt: str, sheet: str | None,
@@ -138,10 +141,10 @@ def render_family_chart(family: Family, chart: str, fmt: str, sheet: str | None,
 
     params = {"sheet": sheet, "series": series}
     if chart == "fan":
-        result, releases, sheet = run_family_analysis(family, "vintages", params)
+        result, releases, sheet, _ = run_family_analysis(family, "vintages", params)
         key = ("chart", chart, fmt, releases_key(releases), sheet, series)
         return CACHE.get_or_compute(key, lambda: render_vintage_fan(result, fmt))
-    result, releases, sheet = run_family_analysis(family, "revisions", params)
+    result, releases, sheet, _ = run_family_analysis(family, "revisions", params)
     draw = render_revision_heatmap if chart == "heatmap" else render_revisions_by_horizon
     key = ("chart", chart, fmt, releases_key(releases), sheet, series)
     return CACHE.get_or_compute(key, lambda: draw(result, series, fmt))

@@ -38,23 +38,27 @@ def release_provenance(dataset: Dataset, sheet: str | None) -> dict:
     }
 
 
-def provenance(dataset: Dataset, sheet: str | None, recipe_id: str | None = None) -> dict:
-    """The provenance of a result computed on one dataset's sheet."""
-    return {**release_provenance(dataset, sheet), **_common(sheet, recipe_id)}
+def provenance(dataset: Dataset, sheet: str | None, recipe_id: str | None = None,
+               at: str | None = None) -> dict:
+    """The provenance of a result computed on one dataset's sheet (`at`: when, default now)."""
+    return {**release_provenance(dataset, sheet), **_common(sheet, recipe_id, at)}
 
 
 def family_provenance(family, releases: list[Dataset], sheet: str | None,
-                      recipe_id: str | None = None) -> dict:
+                      recipe_id: str | None = None, at: str | None = None) -> dict:
     """The provenance of a result computed over several releases of a family."""
     return {"family": {"id": family.id, "name": family.name},
             "releases": [release_provenance(d, sheet) for d in releases],
-            **_common(sheet, recipe_id)}
+            **_common(sheet, recipe_id, at)}
 
 
-def _common(sheet: str | None, recipe_id: str | None) -> dict:
+def computed_now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _common(sheet: str | None, recipe_id: str | None, at: str | None) -> dict:
     return {"sheet": sheet, "parser_version": PARSER_VERSION, "recipe": recipe_id,
-            "quartile_version": VERSION,
-            "computed_at": datetime.now(UTC).isoformat(timespec="seconds")}
+            "quartile_version": VERSION, "computed_at": at or computed_now()}
 
 
 def provenance_lines(block: dict) -> list[str]:

@@ -129,7 +129,7 @@ def _changes_section(owner_id: int, section: dict):
     family = family_of_owner(owner_id, str(section["family"]))
     params = {k: section[k] for k in ("sheet", "previous", "latest", "threshold_pct")
               if section.get(k) is not None}
-    result, _, _ = run_family_analysis(family, "changes", params)
+    result, _, _, _ = run_family_analysis(family, "changes", params)
     series = section.get("series") or []
     return latex.ChangesSection(result.to_dict(), tuple(str(s) for s in series))
 
