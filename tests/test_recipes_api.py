@@ -104,6 +104,11 @@ def test_a_saved_vintage_table_reruns_and_gains_the_new_release(client):
     assert saved.status_code == 201, saved.get_data(as_text=True)
     recipe = saved.get_json()
     assert recipe["result"]["releases"] == ["2020Q2", "2020Q3", "2020Q4"]
+    assert recipe["result"]["provenance"]["recipe"] == recipe["id"]
+    # The cached answer of the API is not the recipe's: no recipe id leaks into it.
+    plain = client.post(f"/api/v1/families/{result['family']}/analyses/vintages",
+                        json={"series": "Canada"}).get_json()
+    assert plain["provenance"]["recipe"] is None
     same = client.post(f"/api/v1/recipes/{recipe['id']}/run", json={}).get_json()
     assert same["values"] == recipe["result"]["values"]
     assert same["provenance"]["recipe"] == recipe["id"]

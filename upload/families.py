@@ -59,6 +59,20 @@ def ordered_releases(family: Family) -> list[Dataset]:
                                                                   d.last_period))
 
 
+def release_fingerprint(family: Family) -> tuple:
+    """What identifies the family's releases and corrections now, read without loading the
+    releases' metadata: (id, sha256, parse key, label, last period) per release, and the
+    corrections. A cache key for anything computed from the releases."""
+    rows = db.session.execute(select(
+        Dataset.id, Dataset.sha256, Dataset.parse_key, Dataset.release_label,
+        Dataset.last_period).where(Dataset.family_id == family.id).order_by(Dataset.id)).all()
+    fixes = db.session.execute(select(
+        SeriesCorrection.dataset_id, SeriesCorrection.sheet, SeriesCorrection.column,
+        SeriesCorrection.series).where(SeriesCorrection.family_id == family.id).order_by(
+        SeriesCorrection.id)).all()
+    return tuple(tuple(r) for r in rows), tuple(tuple(f) for f in fixes)
+
+
 def release_dict(dataset: Dataset) -> dict:
     return {"dataset": dataset.id, "label": dataset.release_label,
             "last_period": dataset.last_period, "name": dataset.name, "sha256": dataset.sha256}

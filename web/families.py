@@ -126,9 +126,19 @@ _COMPUTE = {"vintages": _vintages, "revisions": _revisions, "changes": _changes}
 
 def analysis_dict(family: Family, kind: str, params: dict, recipe_id: str | None = None,
                   until: Dataset | None = None) -> dict:
-    result, releases, sheet, computed_at = run_family_analysis(family, kind, params, until)
-    return {**result.to_dict(), "kind": kind,
-            "provenance": family_provenance(family, releases, sheet, recipe_id, computed_at)}
+    """The result's JSON with its provenance. Kept whole (by the releases' fingerprint, which
+    one light query reads): a repeated request loads no release metadata at all."""
+    key = ("dict", lifecycle.release_fingerprint(family), family.name, kind,
+           json.dumps(params, sort_keys=True, default=str), recipe_id,
+           until.id if until is not None else None)
+
+    def build() -> dict:
+        result, releases, sheet, computed_at = run_family_analysis(family, kind, params, until)
+        return {**result.to_dict(), "kind": kind,
+                "provenance": family_provenance(family, releases, sheet, recipe_id,
+                                                computed_at)}
+
+    return CACHE.get_or_compute(key, build)
 
 
 def render_family_chart(family: Family, chart: str, fmt: str, sheet: str | None,

@@ -15,14 +15,21 @@ from datetime import UTC, datetime
 
 from store.models import Dataset
 from upload.store import PARSER_VERSION
+from web.lru_cache import LruCache
 from web.version import VERSION
+
+DIGESTS = LruCache(max_entries=4096)
 
 
 def cleaning_digest(dataset: Dataset, sheet: str | None) -> str:
-    """sha256 of the cleaning steps of `sheet` (and of the whole file's steps)."""
-    steps = [entry for entry in (dataset.meta or {}).get("cleaning_log", [])
-             if entry.get("sheet") in (None, sheet)]
-    return hashlib.sha256(json.dumps(steps, sort_keys=True).encode()).hexdigest()
+    """sha256 of the cleaning steps of `sheet` (and of the whole file's steps); a stored parse
+    never changes, so the digest is kept by (bytes, parse, sheet)."""
+    def digest() -> str:
+        steps = [entry for entry in (dataset.meta or {}).get("cleaning_log", [])
+                 if entry.get("sheet") in (None, sheet)]
+        return hashlib.sha256(json.dumps(steps, sort_keys=True).encode()).hexdigest()
+
+    return DIGESTS.get_or_compute((dataset.sha256, dataset.parse_key, sheet), digest)
 
 
 def release_provenance(dataset: Dataset, sheet: str | None) -> dict:

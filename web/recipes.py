@@ -70,7 +70,9 @@ def save_result(body: dict) -> Recipe:
                                title=body.get("title") or f"{analysis} of {dataset.name}",
                                result=data)
         recipe.result = {**data, "provenance": provenance(dataset, data.get("sheet"), recipe.id)}
-    recipe.result["provenance"]["recipe"] = recipe.id
+    # A new dict: the result may be a cached one that other requests share.
+    recipe.result = {**recipe.result, "provenance": {**recipe.result["provenance"],
+                                                     "recipe": recipe.id}}
     db.session.commit()
     return recipe
 
