@@ -279,3 +279,24 @@ def test_revisions_changes_and_charts_of_a_family(client):
     assert wrong.status_code == 404
     assert wrong.get_json()["error"]["message"] == (
         "Charts are fan, heatmap, horizons as png or svg.")
+
+
+def test_an_upload_like_a_family_release_is_proposed_and_can_join(client):
+    family_id = small_family(client)["family"]
+    content = csv_release("2021Q1", {"Canada": [100.0, 102.0, 102.0, 103.0, 104.0, 105.0,
+                                                106.0, 107.0, 108.0],
+                                     "U.S.": [200.0 + 2 * n for n in range(9)]})
+    response = upload_many(client, {"hpi-2021Q1.csv": content})
+    assert response.status_code == 201, response.get_data(as_text=True)
+    body = response.get_json()
+    assert body["family"] is None
+    proposed = body["proposed_family"]
+    assert proposed["id"] == family_id and proposed["label"] == "2021Q1"
+    assert proposed["similarity"]["score"] >= 0.6
+    joined = client.post(f"/api/v1/families/{family_id}/releases",
+                         json={"dataset": body["id"]})
+    assert joined.status_code == 201, joined.get_data(as_text=True)
+    assert [r["label"] for r in joined.get_json()["releases"]][-1] == "2021Q1"
+    # Something else entirely is proposed nothing.
+    other = upload_many(client, {"people.csv": b"name,age\nada,36\nbob,41\n"}).get_json()
+    assert other["proposed_family"] is None

@@ -369,7 +369,8 @@ def propose_family(files_dir: Path, owner_id: int, dataset: Dataset) -> dict | N
         releases = ordered_releases(family)
         if not releases:
             continue
-        similarity = compute.release_similarity(candidate, _indexed_frames(files_dir, releases[-1]))
+        latest = _indexed_frames(files_dir, releases[-1])
+        similarity = compute.release_similarity(_csv_as(candidate, dataset, latest), latest)
         if similarity.score >= PROPOSE_AT and (best is None or similarity.score > best[1].score):
             best = (family, similarity)
     if best is None:
@@ -379,6 +380,13 @@ def propose_family(files_dir: Path, owner_id: int, dataset: Dataset) -> dict | N
             "label": release_label_from(dataset.name, dataset.last_period
                                         or last_period_of(dataset.meta)),
             "similarity": similarity.to_dict()}
+
+
+def _csv_as(candidate: dict, dataset: Dataset, latest: dict) -> dict:
+    """A CSV's one sheet is named after its file: compare it as the family's one sheet."""
+    if dataset.format == "csv" and len(candidate) == 1 and len(latest) == 1:
+        return {next(iter(latest)): next(iter(candidate.values()))}
+    return candidate
 
 
 def _indexed_frames(files_dir: Path, dataset: Dataset) -> dict:
