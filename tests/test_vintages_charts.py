@@ -4,8 +4,11 @@ and draw the same bytes for the same input."""
 from __future__ import annotations
 
 import io
+import json
 import xml.etree.ElementTree as ET
+from dataclasses import replace
 
+import numpy as np
 import pytest
 from PIL import Image
 
@@ -16,6 +19,11 @@ from rendition.charts.vintage_charts import (
     render_revision_heatmap,
     render_revisions_by_horizon,
     render_vintage_fan,
+)
+from rendition.charts.vintage_plotly import (
+    revision_heatmap_plotly,
+    revisions_by_horizon_plotly,
+    vintage_fan_plotly,
 )
 from tests.vintages_fixtures import made_releases, real_releases
 
@@ -75,9 +83,9 @@ def test_every_chart_is_an_svg_of_the_asked_size_and_drawn_the_same_each_time(ma
 
 def test_the_fan_can_show_only_the_newest_periods(made):
     vintage, _ = made
-    whole = render_vintage_fan(vintage, "svg")
-    close = render_vintage_fan(vintage, "svg", last_periods=8)
-    assert whole != close and png_size(render_vintage_fan(vintage, last_periods=8)) == (900, 500)
+    close = render_vintage_fan(vintage, "svg", width=400, height=300, last_periods=8)
+    whole = render_vintage_fan(vintage, "svg", width=400, height=300)
+    assert whole != close and svg_root(close).get("width") == "288pt"  # 400 px
 
 
 @pytest.mark.parametrize(("call", "message"), [
@@ -93,6 +101,38 @@ def test_charts_refuse_what_they_cannot_draw(made, call, message):
     assert caught.value.message.startswith(message)
 
 
+def test_charts_of_a_renamed_series_can_be_asked_by_its_old_name():
+    releases = real_releases("HPI")
+    result = revisions(releases, match_series(releases), "OECD-19")
+    assert result.series == ("Aggregate - 2005 Fixed Weights",)
+    assert result.for_series("OECD-19").aliases == ("OECD-19", "Aggregate - 2005 Fixed Weights")
+    svg_root(render_revisions_by_horizon(result, "OECD-19", "svg", width=400, height=300))
+
+
 def test_period_labels_become_the_start_of_their_period():
     times = period_times(["1975Q1", "2020-03", "2020-03-31"])
     assert [str(t)[:10] for t in times] == ["1975-01-01", "2020-03-01", "2020-03-31"]
+
+
+def test_the_plotly_figures_carry_the_results_numbers_and_escape_names(made):
+    vintage, revision = made
+    fan = vintage_fan_plotly(vintage)
+    assert len(fan["data"]) == len(vintage.releases) + 2
+    last = fan["data"][len(vintage.releases) - 1]
+    assert last["x"] == list(vintage.periods)
+    assert last["y"] == [None if v != v else v for v in vintage.values[:, -1].tolist()]
+    assert fan["data"][-2]["name"] == "First published"
+    assert fan["data"][-1]["y"] == [None if v != v else v for v in vintage.latest.tolist()]
+    heat = revision_heatmap_plotly(revision, "U.S.")["data"][0]
+    assert heat["zmid"] == 0 and len(heat["z"]) == len(revision.for_series("U.S.").periods)
+    bars = revisions_by_horizon_plotly(revision, "U.S.")["data"][0]
+    rows = revision.horizons_for("U.S.")
+    assert bars["y"] == [r.mean_revision for r in rows]
+    assert bars["error_y"]["array"][0] == pytest.approx(2 * rows[0].sd / np.sqrt(rows[0].n))
+    for figure in (fan, revision_heatmap_plotly(revision, "U.S."),
+                   revisions_by_horizon_plotly(revision, "U.S.")):
+        json.dumps(figure, allow_nan=False)
+    hostile = replace(vintage, series="<b>US</b>", releases=("<i>r</i>",) * len(vintage.releases))
+    fan = vintage_fan_plotly(hostile)
+    assert fan["layout"]["title"]["text"].startswith("&lt;b&gt;US&lt;/b&gt;")
+    assert "<" not in json.dumps(fan)

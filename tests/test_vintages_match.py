@@ -3,12 +3,15 @@ and the vintages of one series checked cell by cell against the workbooks."""
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
 
 from analysis.vintages import (
     ReleaseSheet,
+    SeriesMap,
     match_series,
     normalise_series_name,
     release_label_from,
@@ -62,6 +65,18 @@ def test_real_releases_match_by_name_and_the_renamed_aggregate_by_values():
     assert all(s.last_published_in is None for s in found.series)
     assert found.columns_for("OECD-19") == {"2011Q2": "OECD-19",
                                             "2020Q1": "Aggregate - 2005 Fixed Weights"}
+    shape = found.to_dict()
+    assert {"sheet", "series"} <= set(shape)
+    assert {"name", "sheet", "aliases", "first_release", "last_release", "added_in",
+            "last_published_in", "evidence"} <= set(shape["series"][-2])
+    assert shape["series"][-2]["evidence"][0] == {
+        "release": "2020Q1", "name": "Aggregate - 2005 Fixed Weights", "matched_to": "OECD-19",
+        "by": "values", "periods_compared": 146,
+        "largest_difference": evidence.largest_difference, "factor": None}
+    kept = json.loads(json.dumps(found.to_dict()))
+    assert SeriesMap.from_dict(kept) == found
+    with pytest.raises(BadInput, match="This is not a series map"):
+        SeriesMap.from_dict({"sheet": "HPI", "series": [{"name": "US"}]})
 
 
 def test_a_renamed_column_and_a_rebased_renamed_column_are_found():
@@ -114,11 +129,37 @@ def test_user_overrides_win_over_names_and_values():
     assert found.series[3].last_published_in == releases[2].label
 
 
+def test_an_aggregate_renamed_and_split_in_two_is_followed_by_values():
+    releases, _ = made_releases(5)
+    with_world = []
+    for k, r in enumerate(releases):
+        world = (r.frame["Japan"] + r.frame["Spain"]) / 2
+        if k < 3:
+            frame = r.frame.assign(World=world)
+        else:  # renamed, and a second aggregate with other weights (within 3% of the first)
+            frame = r.frame.assign(**{"World, dynamic weights": world * 1.02,
+                                      "World, fixed weights": world * 1.001})
+        with_world.append(release(r.label, frame))
+    found = match_series(with_world)
+    fixed = found.line("World")
+    assert fixed.name == "World, fixed weights"
+    assert fixed.evidence[2].by == "values" and fixed.evidence[2].matched_to == "World"
+    old, new = with_world[2].frame["World"], with_world[3].frame["World, fixed weights"]
+    common = old.index.intersection(new.index)
+    assert fixed.evidence[2].periods_compared == len(common)
+    assert fixed.evidence[2].largest_difference == pytest.approx(
+        np.max(np.abs(new[common] / old[common] - 1)))
+    dynamic = found.line("World, dynamic weights")
+    assert dynamic.added_in == with_world[3].label and dynamic.split_from == fixed.name
+
+
 @pytest.mark.parametrize(("overrides", "message"), [
     ({"1999Q1": {"US": None}}, "An override names the release '1999Q1', which is not in the"),
     ({"2005Q1": {"Peru": None}}, "Release '2005Q1' has no series column 'Peru'. Columns: 'US',"),
     ({"2005Q1": {"US": ""}}, "The override for column 'US' in release '2005Q1' must be a series"),
     ({"2005Q1": ["US"]}, "The override for release '2005Q1' must map a column name"),
+    ({"2005Q1": {"US": "Japan", "Spain": "Japan"}},
+     "In release '2005Q1', two columns are said to be the series 'Japan'"),
 ])
 def test_bad_overrides_are_refused_by_name(overrides, message):
     releases, _ = made_releases(2)
@@ -138,6 +179,9 @@ def test_releases_that_cannot_be_compared_are_refused():
         "2000-01", periods=1, freq="M")))
     with pytest.raises(BadInput, match="indexed differently"):
         match_series([releases[0], monthly])
+    empty = ReleaseSheet("e", releases[0].frame.iloc[:0])
+    with pytest.raises(BadInput, match="Release 'e' has no rows."):
+        match_series([releases[0], empty])
     with pytest.raises(BadInput, match="tolerance"):
         match_series(releases, tolerance=2)
 

@@ -3,14 +3,25 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
+import statsmodels.api as sm
 from scipy import stats
 
-from analysis.vintages import ReleaseSheet, changes, match_series, revisions
+from analysis.vintages import (
+    ReleaseSheet,
+    changes,
+    match_series,
+    release_similarity,
+    revisions,
+    vintages,
+)
+from analysis.vintages.kinds import VINTAGE_ANALYSES
 from errors import BadInput
-from tests.vintages_fixtures import made_releases, raw_cells, real_releases, release
+from tests.vintages_fixtures import cleaned, made_releases, raw_cells, real_releases, release
 
 # The same series in both workbooks, by the names each workbook gives it (read off the sheets).
 RENAMED = {"OECD-19": "Aggregate - 2005 Fixed Weights"}
@@ -115,6 +126,10 @@ def check_horizons(rows, by_hand) -> None:
             100 * np.abs(revision).mean() / np.abs(first).mean())
         if revision.std() > 0:
             assert row.t_stat == pytest.approx(stats.ttest_1samp(revision, 0).statistic)
+            fit = sm.OLS(revision, np.ones(len(revision))).fit(
+                cov_type="HAC", cov_kwds={"maxlags": row.horizon - 1})
+            assert row.hac_lags == row.horizon - 1
+            assert row.t_stat_hac == pytest.approx(fit.tvalues[0])
         else:
             assert row.t_stat is None
 
@@ -219,6 +234,8 @@ def test_changes_in_generated_releases_rebase_rename_and_dropped_quarters():
     ({"previous": "2005Q2", "latest": "2005Q2"},
      "Compare two different releases, not '2005Q2' with itself."),
     ({"latest": "2005Q1"}, "Release '2005Q1' is the oldest; there is nothing before it"),
+    ({"previous": "2005Q3", "latest": "2005Q1"},
+     "Release '2005Q3' comes after '2005Q1'; give the older release as previous"),
     ({"threshold_pct": -1}, "The revision threshold must be a percentage of 0 or more"),
 ])
 def test_bad_change_requests_are_refused_by_name(kwargs, message):
@@ -230,9 +247,47 @@ def test_bad_change_requests_are_refused_by_name(kwargs, message):
 
 def test_releases_indexed_by_dates_work_like_periods():
     releases, _ = made_releases(4)
+    # Dates as pandas stores them, in seconds in some releases and nanoseconds in others.
     dated = [ReleaseSheet(r.label, r.frame.set_axis(r.frame.index.to_timestamp(how="end")
-                                                     .normalize()), "HPI") for r in releases]
+                                                     .normalize().as_unit("s" if k % 2 else
+                                                                          "ns")), "HPI")
+             for k, r in enumerate(releases)]
     a = revisions(releases, match_series(releases), "Japan")
     b = revisions(dated, match_series(dated), "Japan")
     np.testing.assert_array_equal(a.by_period[0].vs_previous, b.by_period[0].vs_previous)
     assert [r.n for r in a.horizons_for("Japan")] == [r.n for r in b.horizons_for("Japan")]
+
+
+def test_every_result_is_strict_json_with_null_for_missing_values():
+    releases = real_releases("PDI")  # new series, renamed and rebased ones, missing quarters
+    found = match_series(releases)
+    results = [found, vintages(releases, found, "Ireland"), revisions(releases, found),
+               changes(releases, found), release_similarity(cleaned("2020Q1"), cleaned("2011Q2"))]
+    for result in results:
+        text = json.dumps(result.to_dict(), allow_nan=False)
+        assert "NaN" not in text and "Infinity" not in text
+    table = revisions(releases, found, "Luxembourg").to_dict()["by_period"][0]
+    assert all(row[0] is None for row in table["values"])  # not in 2011Q2
+
+
+def test_the_vintage_kinds_validate_parameters_like_every_analysis():
+    releases, _ = made_releases(4)
+    found = match_series(releases)
+    kinds = VINTAGE_ANALYSES
+    assert sorted(kinds) == ["changes", "revisions", "vintages"]
+    result = kinds["vintages"].run(releases, found, {"sheet": "HPI", "series": "US"})
+    assert result.series == "U.S." and result.releases == tuple(r.label for r in releases)
+    result = kinds["revisions"].run(releases, found, {"sheet": "HPI", "horizons": "2"})
+    assert len(result.series) == 3 and [r.horizon for r in result.horizons_for("Spain")] == [1, 2]
+    result = kinds["changes"].run(releases, found, {"sheet": "HPI", "threshold_pct": 0.5})
+    assert result.threshold_pct == 0.5 and result.latest == releases[-1].label
+    bad = [("vintages", {"sheet": "HPI"}, "Parameter 'series' is required for vintages."),
+           ("revisions", {"sheet": "HPI", "horizon": 3}, "Unknown parameter(s) for revisions: "
+                                                         "horizon."),
+           ("changes", {"sheet": "HPI", "threshold_pct": "lots"},
+            "Parameter 'threshold_pct' must be a percentage of 0 or more, not 'lots'.")]
+    for kind, params, message in bad:
+        with pytest.raises(BadInput) as caught:
+            kinds[kind].run(releases, found, params)
+        assert caught.value.message.startswith(message)
+    assert kinds["changes"].to_dict()["parameters"][3]["name"] == "threshold_pct"

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.vintages import PROPOSE, release_similarity
-from tests.stats_fixtures import housing
+from tests.stats_fixtures import case_shiller, housing
 from tests.vintages_fixtures import cleaned
 
 
@@ -39,3 +39,12 @@ def test_same_shape_but_other_numbers_scores_below_a_true_release():
     monthly = {"HPI": pd.DataFrame({"Australia": [1.0, 2.0, 3.0]},
                                    index=pd.period_range("2011-01", periods=3, freq="M"))}
     assert release_similarity(monthly, book).same_frequency is False
+
+
+def test_a_monthly_dated_sheet_and_its_earlier_release_are_similar():
+    full = case_shiller()
+    earlier = full.iloc[:-12] * 0.999  # a year fewer, slightly revised
+    result = release_similarity({"CSUSHPINSA": full}, {"CSUSHPINSA": earlier})
+    assert result.same_sheets and result.same_frequency and result.values_agree
+    assert result.score == 1.0
+    assert result.reasons[1] == "the same kind of periods: dates (monthly)"

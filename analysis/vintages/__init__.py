@@ -9,7 +9,7 @@ function takes the releases of one sheet oldest first (`ReleaseSheet`s) and, exc
 from analysis.vintages.change import ChangesResult, changes, rebasing_factor
 from analysis.vintages.frames import ReleaseSheet
 from analysis.vintages.labels import normalise_series_name, release_label_from, release_sort_key
-from analysis.vintages.matching import MatchEvidence, SeriesLine, SeriesMap, match_series
+from analysis.vintages.matching import match_series
 from analysis.vintages.revision import (
     HorizonRow,
     LatestRevision,
@@ -17,6 +17,7 @@ from analysis.vintages.revision import (
     SeriesRevisions,
     revisions,
 )
+from analysis.vintages.seriesmap import MatchEvidence, SeriesLine, SeriesMap
 from analysis.vintages.similarity import PROPOSE, Similarity, release_similarity
 from analysis.vintages.vintage import VintagesResult, vintages
 

@@ -20,8 +20,8 @@ import numpy as np
 from analysis.results import json_safe
 from analysis.vintages.cube import aligned
 from analysis.vintages.frames import ReleaseSheet, column_values, unknown_release
-from analysis.vintages.matching import SeriesMap
 from analysis.vintages.revision import percent
+from analysis.vintages.seriesmap import SeriesMap
 from errors import BadInput
 
 REBASE_MIN_SHIFT = 0.02
@@ -80,6 +80,9 @@ def _pick(labels: Sequence[str], previous: str | None, latest: str | None) -> tu
         previous_at = _position(labels, previous)
     if previous_at == latest_at:
         raise BadInput(f"Compare two different releases, not '{labels[latest_at]}' with itself.")
+    if previous_at > latest_at:
+        raise BadInput(f"Release '{labels[previous_at]}' comes after '{labels[latest_at]}'; "
+                       "give the older release as previous and the newer as latest.")
     return previous_at, latest_at
 
 

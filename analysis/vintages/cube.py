@@ -14,7 +14,7 @@ from analysis.vintages.frames import (
     column_values,
     numeric_matrix,
 )
-from analysis.vintages.matching import SeriesLine, SeriesMap
+from analysis.vintages.seriesmap import SeriesLine, SeriesMap
 from errors import BadInput
 
 FEW = 3  # series per release up to which columns are read one by one

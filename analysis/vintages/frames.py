@@ -3,7 +3,7 @@
 Every vintage analysis works on the same arrays: the union of the releases' periods (sorted), and
 for each series a periods × releases matrix of the values as published (NaN where a release does
 not have the period or the series). Building them is integer work on the index's int64 view
-(`asi8`: period ordinals or nanoseconds), so 36 releases align in about a millisecond.
+(`index_keys`: period ordinals or nanoseconds), so 36 releases align in about a millisecond.
 """
 
 from __future__ import annotations
@@ -104,6 +104,8 @@ def check_releases(releases: Sequence[ReleaseSheet], least: int = 1) -> None:
             raise BadInput(f"{where} has no date or period index (its rows are numbered), so it "
                            "cannot be compared across releases; vintages need a sheet whose "
                            "first column holds dates or periods such as 2020Q1.")
+        if len(index) == 0:
+            raise BadInput(f"{where} has no rows.")
         if index.hasnans:
             raise BadInput(f"{where} has rows without a period.")
         if not index.is_unique:
@@ -116,9 +118,17 @@ def check_releases(releases: Sequence[ReleaseSheet], least: int = 1) -> None:
                        "); every release of a sheet must have the same kind of period.")
 
 
+def index_keys(index: pd.Index) -> np.ndarray:
+    """The index as int64: period ordinals, or nanoseconds for dates (whatever unit pandas
+    chose for them, so that releases read differently still line up)."""
+    if isinstance(index, pd.DatetimeIndex):
+        index = index.as_unit("ns")
+    return np.asarray(index.asi8, dtype=np.int64)
+
+
 def build_axis(releases: Sequence[ReleaseSheet]) -> Axis:
     """The union time axis of checked releases (see `Axis`)."""
-    raw = [np.asarray(r.frame.index.asi8, dtype=np.int64) for r in releases]
+    raw = [index_keys(r.frame.index) for r in releases]
     keys = np.unique(np.concatenate(raw)) if raw else np.empty(0, np.int64)
     first = releases[0].frame.index
     if isinstance(first, pd.PeriodIndex):

@@ -6,9 +6,11 @@ earlier releases, in this order of trust:
 1. the user's override for that release and column (None: "a new series, match nothing");
 2. the same name as one of the series' earlier names;
 3. the same name after `normalise_series_name` ("U.S." and "US");
-4. the same values over the periods both have: every relative difference within `tolerance`
-   (`largest_difference`), or within it once the whole column is divided by one factor (the index
-   moved to a new base year). Ties go to the closest pair, each series and column used once.
+4. the same values over the periods both have (at least 4): every relative difference within
+   `tolerance` (`largest_difference`), or within it once the whole column is divided by one
+   factor further than `tolerance` from 1 (the index moved to a new base year). The closest
+   pairs are taken first, each series and column once; a match as the values stand beats a
+   rescaled one.
 
 A column that matches nothing starts a new series ("added in" that release). When its values also
 agree with a series that went on under another column in the same release, the new series records
@@ -22,100 +24,20 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from analysis.results import available, json_safe
+from analysis.results import available
 from analysis.vintages.frames import (
     NumericMatrix,
     ReleaseSheet,
     check_releases,
+    index_keys,
     numeric_matrix,
     series_columns,
 )
 from analysis.vintages.labels import normalise_series_name
-from errors import BadInput, NotFound
+from analysis.vintages.seriesmap import MatchEvidence, SeriesLine, SeriesMap
+from errors import BadInput
 
 MIN_PERIODS = 4  # fewer shared periods than this never decide a match by values
-BY = ("user", "name", "normalised", "values")
-
-
-@dataclass(frozen=True)
-class MatchEvidence:
-    """Why the column `name` of `release` was taken for the series it had been `matched_to`
-    (its name in the release where it was last seen). `largest_difference` is the largest
-    |new − old| / |old| over the `periods_compared` (after dividing by `factor` when the match
-    is a rescaled one), None when no period could be compared."""
-
-    release: str
-    name: str
-    matched_to: str
-    by: str
-    periods_compared: int
-    largest_difference: float | None
-    factor: float | None = None
-
-    def to_dict(self) -> dict:
-        return json_safe({"release": self.release, "name": self.name,
-                          "matched_to": self.matched_to, "by": self.by,
-                          "periods_compared": self.periods_compared,
-                          "largest_difference": self.largest_difference, "factor": self.factor})
-
-
-@dataclass(frozen=True)
-class SeriesLine:
-    """One series across the releases. `name` is its name in the newest release that has it;
-    `aliases` pairs each release that has it with the column's name there."""
-
-    name: str
-    sheet: str
-    aliases: tuple[tuple[str, str], ...]
-    first_release: str
-    last_release: str
-    added_in: str | None
-    last_published_in: str | None
-    evidence: tuple[MatchEvidence, ...] = ()
-    split_from: str | None = None
-
-    def to_dict(self) -> dict:
-        return {"name": self.name, "sheet": self.sheet,
-                "aliases": [{"release": r, "name": n} for r, n in self.aliases],
-                "first_release": self.first_release, "last_release": self.last_release,
-                "added_in": self.added_in, "last_published_in": self.last_published_in,
-                "evidence": [e.to_dict() for e in self.evidence], "split_from": self.split_from}
-
-
-@dataclass(frozen=True)
-class SeriesMap:
-    """The series of one sheet across a family's releases (`releases`: labels, oldest first)."""
-
-    sheet: str
-    series: tuple[SeriesLine, ...]
-    releases: tuple[str, ...] = ()
-    tolerance: float = 0.05
-
-    def names(self) -> list[str]:
-        return [s.name for s in self.series]
-
-    def line(self, series_name: str) -> SeriesLine:
-        """The series called `series_name` now, or once (an alias), or NotFound naming them."""
-        if not isinstance(series_name, str) or not series_name.strip():
-            raise BadInput(f"A series name must be a non-empty string, not {series_name!r}.")
-        for line in self.series:
-            if line.name == series_name:
-                return line
-        for test in (lambda n: n == series_name,
-                     lambda n: normalise_series_name(n) == normalise_series_name(series_name)):
-            found = [s for s in self.series if any(test(n) for _, n in s.aliases)]
-            if len(found) == 1:
-                return found[0]
-        where = f" in sheet '{self.sheet}'" if self.sheet else ""
-        raise NotFound(f"No series '{series_name}'{where}. Series: {available(self.names())}.")
-
-    def columns_for(self, series_name: str) -> dict[str, str]:
-        """Release label → the series' column name in that release (releases that have it)."""
-        return dict(self.line(series_name).aliases)
-
-    def to_dict(self) -> dict:
-        return {"sheet": self.sheet, "releases": list(self.releases),
-                "series": [s.to_dict() for s in self.series]}
 
 
 @dataclass(eq=False)
@@ -168,7 +90,7 @@ class _Matcher:
         self.releases = releases
         self.tolerance = tolerance
         self.lines: list[_Line] = []
-        self.keys = [np.asarray(r.frame.index.asi8, dtype=np.int64) for r in releases]
+        self.keys = [index_keys(r.frame.index) for r in releases]
         self._matrices: dict[int, NumericMatrix] = {}
         self._common: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = {}
         self._pending: list[tuple[_Line, int, str, int, str, str]] = []
@@ -255,8 +177,8 @@ class _Matcher:
         """Join columns to free lines answering to their name; the columns left over."""
         left = []
         for column in columns:
-            found = [line for line in free if line.answers_to(column, normalised)] \
-                if free else []
+            key = normalise_series_name(column) if normalised else column
+            found = [line for line in free if key in (line.folded if normalised else line.names)]
             if found:
                 line = max(found, key=lambda x: x.last)  # the most recently published one
                 free.remove(line)
@@ -342,6 +264,11 @@ def _check_overrides(releases: Sequence[ReleaseSheet], overrides) -> dict[str, d
             if target is not None and (not isinstance(target, str) or not target.strip()):
                 raise BadInput(f"The override for column '{column}' in release "
                                f"'{release_label}' must be a series name or null.")
+        targets = [t for t in mapping.values() if t is not None]
+        twice = sorted({t for t in targets if targets.count(t) > 1})
+        if twice:
+            raise BadInput(f"In release '{release_label}', two columns are said to be the "
+                           f"series '{twice[0]}'; a series has one column per release.")
         out[str(release_label)] = dict(mapping)
     return out
 

@@ -15,10 +15,13 @@ Definitions (every figure uses them; the tests recompute each one):
   series, or every period of the family's first release, has no "first estimate").
 - Value at horizon h (h periods after first publication): `value[p, r_h]` with r_h the newest
   release whose last period is at most `L[first] + h`; it exists only when some release reaches
-  `L[first] + h`. Revision at horizon h: `value[p, r_h] − value[p, first]`.
+  `L[first] + h`. Revision at horizon h: `value[p, r_h] − value[p, first]` (0 when no release
+  came out within h periods: the first estimate was then still the one published).
 - By horizon, over the periods with a revision at h: `n`; `mean_revision` (the bias);
   `t_stat = mean / (sd / √n)`, sd with n − 1 degrees of freedom (None when n < 2 or sd = 0; the
-  revisions of neighbouring periods overlap, so read it as indicative); `mean_abs_revision`; and
+  revisions of neighbouring periods overlap, so read it as indicative); `t_stat_hac`, the same
+  with a Newey-West variance over `hac_lags = h − 1` lags (revisions h periods on of consecutive
+  periods share h − 1 releases); `mean_abs_revision`; and
   `mean_abs_share_pct = 100 · mean |revision| / mean |first published value|`.
 - Latest revisions ranked: per series, between the two newest releases, the revision of the last
   period both publish (`revision`, `revision_pct`), the mean absolute percent revision over all
@@ -35,7 +38,8 @@ import numpy as np
 from analysis.results import json_safe
 from analysis.vintages.cube import aligned, cube, first_and_latest
 from analysis.vintages.frames import Axis, ReleaseSheet, json_rows
-from analysis.vintages.matching import SeriesMap
+from analysis.vintages.labels import normalise_series_name
+from analysis.vintages.seriesmap import SeriesLine, SeriesMap
 from errors import BadInput
 
 
@@ -61,6 +65,7 @@ class SeriesRevisions:
     vs_previous_pct: np.ndarray
     vs_latest: np.ndarray
     vs_latest_pct: np.ndarray
+    aliases: tuple[str, ...] = ()  # every name the series had in these releases
 
     def to_dict(self) -> dict:
         """{"series", "periods", "values", "vs_previous", "vs_previous_pct", "vs_latest",
@@ -78,6 +83,8 @@ class HorizonRow:
     t_stat: float | None
     mean_abs_revision: float | None
     mean_abs_share_pct: float | None
+    t_stat_hac: float | None = None
+    hac_lags: int = 0
 
     def to_dict(self) -> dict:
         return json_safe(dict(self.__dict__))
@@ -112,15 +119,17 @@ class RevisionsResult:
     latest_release: str
 
     def for_series(self, name: str) -> SeriesRevisions:
-        for item in self.by_period:
-            if item.series == name:
-                return item
+        """The series called `name` now or in any release (names folded as for matching)."""
+        key = normalise_series_name(name) if isinstance(name, str) else None
+        for test in (lambda n: n == name, lambda n: normalise_series_name(n) == key):
+            for item in self.by_period:
+                if any(test(n) for n in (item.series, *item.aliases)):
+                    return item
         raise BadInput(f"The revisions hold no series '{name}'; they hold "
                        + ", ".join(f"'{s}'" for s in self.series) + ".")
 
     def horizons_for(self, name: str) -> tuple[HorizonRow, ...]:
-        self.for_series(name)
-        return dict(self.by_horizon)[name]
+        return dict(self.by_horizon)[self.for_series(name).series]
 
     def to_dict(self, by_period: bool = True) -> dict:
         """The JSON shape; `by_period=False` leaves out the periods × releases tables (large for
@@ -136,15 +145,17 @@ class RevisionsResult:
         }
 
 
-def _by_period(name: str, periods: tuple[str, ...], matrix: np.ndarray) -> SeriesRevisions:
+def _by_period(line: SeriesLine, periods: tuple[str, ...],
+               matrix: np.ndarray) -> SeriesRevisions:
     previous = np.full_like(matrix, np.nan)
     previous[:, 1:] = matrix[:, 1:] - matrix[:, :-1]
     previous_pct = np.full_like(matrix, np.nan)
     previous_pct[:, 1:] = percent(previous[:, 1:], matrix[:, :-1])
     _, latest, _, _ = first_and_latest(matrix)
     vs_latest = latest[:, None] - matrix
-    return SeriesRevisions(name, periods, matrix, previous, previous_pct, vs_latest,
-                           percent(vs_latest, matrix))
+    names = tuple(dict.fromkeys(n for _, n in line.aliases))
+    return SeriesRevisions(line.name, periods, matrix, previous, previous_pct, vs_latest,
+                           percent(vs_latest, matrix), names)
 
 
 def horizon_revisions(matrix: np.ndarray, steps: np.ndarray, last_step: np.ndarray,
@@ -169,6 +180,21 @@ def horizon_revisions(matrix: np.ndarray, steps: np.ndarray, last_step: np.ndarr
     return out, first
 
 
+def newey_west_t(values: np.ndarray, lags: int) -> float | None:
+    """t statistic of the mean with a Newey-West (Bartlett) long-run variance over `lags`
+    autocovariances, with no small-sample factor (as statsmodels' HAC by default): with 0 lags
+    it is the usual t with the n-denominator standard deviation."""
+    n = len(values)
+    if n < 2:
+        return None
+    e = values - values.mean()
+    long_run = e @ e / n
+    for j in range(1, min(lags, n - 1) + 1):
+        long_run += 2 * (1 - j / (lags + 1)) * (e[j:] @ e[:-j]) / n
+    variance = long_run / n
+    return float(values.mean() / np.sqrt(variance)) if variance > 0 else None
+
+
 def _horizon_rows(revision: np.ndarray, first: np.ndarray) -> tuple[HorizonRow, ...]:
     rows = []
     for h in range(revision.shape[1]):
@@ -176,7 +202,7 @@ def _horizon_rows(revision: np.ndarray, first: np.ndarray) -> tuple[HorizonRow, 
         r, f = revision[ok, h], first[ok]
         n = int(ok.sum())
         if n == 0:
-            rows.append(HorizonRow(h + 1, 0, None, None, None, None, None))
+            rows.append(HorizonRow(h + 1, 0, None, None, None, None, None, None, h))
             continue
         mean = float(r.mean())
         sd = float(r.std(ddof=1)) if n > 1 else None
@@ -184,7 +210,8 @@ def _horizon_rows(revision: np.ndarray, first: np.ndarray) -> tuple[HorizonRow, 
         mean_abs = float(np.abs(r).mean())
         scale = float(np.abs(f).mean())
         rows.append(HorizonRow(h + 1, n, mean, sd, t, mean_abs,
-                               100 * mean_abs / scale if scale else None))
+                               100 * mean_abs / scale if scale else None,
+                               newey_west_t(r, h), h))
     return tuple(rows)
 
 
@@ -218,7 +245,7 @@ def revisions(releases: Sequence[ReleaseSheet], series_map: SeriesMap, series: s
         matrix = values[:, :, s]
         keep = np.isfinite(matrix).any(axis=1)
         periods = tuple(p for p, k in zip(axis.period_labels, keep, strict=True) if k)
-        by_period.append(_by_period(line.name, periods, matrix[keep]))
+        by_period.append(_by_period(line, periods, matrix[keep]))
         revision, first = horizon_revisions(matrix, axis.steps, axis.last_step, horizons)
         by_horizon.append((line.name, _horizon_rows(revision, first)))
         latest.append(_latest(line.name, axis, matrix))

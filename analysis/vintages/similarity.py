@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.results import json_safe
-from analysis.vintages.frames import column_values, series_columns
+from analysis.vintages.frames import column_values, index_keys, series_columns
 from analysis.vintages.labels import normalise_series_name
 
 PROPOSE = 0.6
@@ -51,10 +51,21 @@ def _kind(frame: pd.DataFrame) -> str:
     if isinstance(index, pd.PeriodIndex):
         return f"periods ({index.freqstr})"
     if isinstance(index, pd.DatetimeIndex):
-        freq = pd.infer_freq(index) if len(index) >= 3 and index.is_monotonic_increasing \
-            else None
-        return f"dates ({freq or 'irregular'})"
+        return f"dates ({_spacing(index)})"
     return "numbered rows"
+
+
+_SPACINGS = ((1, 1, "daily"), (7, 7, "weekly"), (28, 31, "monthly"), (89, 92, "quarterly"),
+             (181, 184, "half-yearly"), (365, 366, "yearly"))
+
+
+def _spacing(index: pd.DatetimeIndex) -> str:
+    """How far apart the dates usually are, in words (pandas' infer_freq warns about its
+    return type changing, and its offsets say more than this comparison needs)."""
+    if len(index) < 3:
+        return "too few dates to tell"
+    days = np.median(np.diff(np.sort(index_keys(index)))) / 86_400e9
+    return next((name for lo, hi, name in _SPACINGS if lo <= round(days) <= hi), "irregular")
 
 
 def _dated(frame: pd.DataFrame) -> bool:
@@ -67,7 +78,8 @@ def _agreement(new: pd.DataFrame, old: pd.DataFrame, pairs: list[tuple[str, str]
         return []
     if isinstance(new.index, pd.PeriodIndex) and new.index.freq != old.index.freq:
         return []
-    _, i_new, i_old = np.intersect1d(new.index.asi8, old.index.asi8, assume_unique=True,
+    _, i_new, i_old = np.intersect1d(index_keys(new.index), index_keys(old.index),
+                                     assume_unique=True,
                                      return_indices=True)
     out = []
     for column_new, column_old in pairs:

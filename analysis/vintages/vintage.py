@@ -9,7 +9,7 @@ import numpy as np
 
 from analysis.vintages.cube import aligned, cube, first_and_latest
 from analysis.vintages.frames import ReleaseSheet, json_rows
-from analysis.vintages.matching import SeriesMap
+from analysis.vintages.seriesmap import SeriesMap
 
 
 @dataclass(frozen=True, eq=False)
