@@ -278,7 +278,10 @@ def test_revisions_changes_and_charts_of_a_family(client):
     wrong = client.get(f"/api/v1/families/{family_id}/charts/pie.png?series=Canada")
     assert wrong.status_code == 404
     assert wrong.get_json()["error"]["message"] == (
-        "Charts are fan, heatmap, horizons as png or svg.")
+        "Charts are fan, heatmap, horizons as png, svg or json (Plotly).")
+    figure = client.get(f"/api/v1/families/{family_id}/charts/fan.json?series=Canada")
+    assert figure.mimetype == "application/json"
+    assert {"data", "layout"} <= set(figure.get_json())
 
 
 def test_an_upload_like_a_family_release_is_proposed_and_can_join(client):

@@ -42,7 +42,7 @@ CACHE = LruCache(max_entries=256)
 ERRORS = {400: "Bad parameters (the message names the parameter, release or series)",
           401: "Not logged in", 404: "No such family (or not yours), sheet or release",
           409: "A release label the family has already", 422: "Cannot be computed (why)"}
-CHART_MIMETYPES = {"png": "image/png", "svg": "image/svg+xml"}
+CHART_MIMETYPES = {"png": "image/png", "svg": "image/svg+xml", "json": "application/json"}
 
 
 def files_dir() -> Path:
@@ -143,21 +143,23 @@ def analysis_dict(family: Family, kind: str, params: dict, recipe_id: str | None
 
 def render_family_chart(family: Family, chart: str, fmt: str, sheet: str | None,
                         series: str) -> bytes:
-    from rendition.charts.vintage_charts import (
-        render_revision_heatmap,
-        render_revisions_by_horizon,
-        render_vintage_fan,
-    )
+    """PNG or SVG bytes, or a Plotly figure as JSON bytes (`fmt` "json")."""
+    from rendition.charts import vintage_charts as mpl
+    from rendition.charts import vintage_plotly as plotly
 
     params = {"sheet": sheet, "series": series}
-    if chart == "fan":
-        result, releases, sheet, _ = run_family_analysis(family, "vintages", params)
-        key = ("chart", chart, fmt, releases_key(releases), sheet, series)
-        return CACHE.get_or_compute(key, lambda: render_vintage_fan(result, fmt))
-    result, releases, sheet, _ = run_family_analysis(family, "revisions", params)
-    draw = render_revision_heatmap if chart == "heatmap" else render_revisions_by_horizon
+    kind = "vintages" if chart == "fan" else "revisions"
+    result, releases, sheet, _ = run_family_analysis(family, kind, params)
     key = ("chart", chart, fmt, releases_key(releases), sheet, series)
-    return CACHE.get_or_compute(key, lambda: draw(result, series, fmt))
+    if fmt == "json":
+        draw = {"fan": lambda: plotly.vintage_fan_plotly(result),
+                "heatmap": lambda: plotly.revision_heatmap_plotly(result, series),
+                "horizons": lambda: plotly.revisions_by_horizon_plotly(result, series)}[chart]
+        return CACHE.get_or_compute(key, lambda: json.dumps(draw()).encode())
+    draw = {"fan": lambda: mpl.render_vintage_fan(result, fmt),
+            "heatmap": lambda: mpl.render_revision_heatmap(result, series, fmt),
+            "horizons": lambda: mpl.render_revisions_by_horizon(result, series, fmt)}[chart]
+    return CACHE.get_or_compute(key, draw)
 
 
 # -- API --------------------------------------------------------------------------------------
@@ -261,9 +263,9 @@ def analyse(family_id, kind, json_data):
                           "period × release; horizons: mean revisions by horizon",
                           "content": {m: {} for m in CHART_MIMETYPES.values()}}, **ERRORS})
 def family_chart(family_id, chart, fmt, query_data):
-    """A vintage chart of one series as PNG or SVG."""
+    """A vintage chart of one series as PNG, SVG or a Plotly figure (`.json`)."""
     if chart not in CHART_KINDS or fmt not in CHART_MIMETYPES:
-        raise NotFound(f"Charts are {', '.join(CHART_KINDS)} as png or svg.")
+        raise NotFound(f"Charts are {', '.join(CHART_KINDS)} as png, svg or json (Plotly).")
     body = render_family_chart(family_for(family_id), chart, fmt, query_data.get("sheet"),
                                query_data["series"])
     response = Response(body, mimetype=CHART_MIMETYPES[fmt])
