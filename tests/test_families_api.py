@@ -10,7 +10,6 @@ from store.db import db
 from store.models import Dataset, Family, SeriesCorrection
 from tests.auth_actions import AuthActions
 from tests.families_fixtures import csv_release, finished, real_family, upload_many
-from tests.upload_actions import DATA
 from tests.vintages_fixtures import raw_cells
 
 CANADA_2011 = [100.0, 101.0, 102.0, 103.0, 104.0, 105.0]
@@ -227,8 +226,8 @@ def test_another_users_family_is_404(make_app):
         auth.create_user(name)
         headers[name] = {"Authorization": f"Bearer {auth.token_for(name)}"}
     client = app.test_client()
-    files = {"2011Q2.xlsx": (DATA / "2011Q2.xlsx").read_bytes(),
-             "2020Q1.xlsx": (DATA / "2020Q1.xlsx").read_bytes()}
+    files = {"2020Q2.csv": csv_release("2020Q2", {"Canada": CANADA_2011}),
+             "2020Q3.csv": csv_release("2020Q3", {"Canada": [*CANADA_2011, 106.0]})}
     job = finished(client, upload_many(client, files, headers["alice"]), headers["alice"])
     family_id = job["result"]["family"]
     message = f"There is no family {family_id!r}."
