@@ -176,3 +176,29 @@ def test_analysis_results_and_exports_carry_their_provenance(client):
     csv = client.get(f"{url}?sheet=hpi&columns=Canada&format=csv").get_data(as_text=True)
     tail = csv.split("# Provenance\n", 1)[1]
     assert f"sha256,{block['sha256']}" in tail and f"computed_at,{block['computed_at']}" in tail
+
+
+def test_sheet_exports_carry_their_provenance(client):
+    import hashlib
+    import io
+    import json
+
+    import pandas as pd
+
+    result = small_family(client)
+    dataset_id = {d["label"]: d["dataset"] for d in result["datasets"]}["2020Q3"]
+    content = csv_release("2020Q3", {"Canada": [100.0, 101.5, 102.0, 103.0, 104.0, 105.0,
+                                                106.0], "US": [200.0, 202.0, 204.0, 206.0,
+                                                               208.0, 210.0, 212.0]})
+    base = f"/api/v1/datasets/{dataset_id}/sheets/2020Q3/export"
+    csv = client.get(f"{base}/csv")
+    block = json.loads(csv.headers["X-Quartile-Provenance"])
+    assert block["sha256"] == hashlib.sha256(content).hexdigest()
+    assert block["release"] == "2020Q3" and block["family.id"] == result["family"]
+    assert csv.get_data(as_text=True).splitlines()[0].startswith("Quarter,")  # CSV unchanged
+    xlsx = client.get(f"{base}/xlsx")
+    sheets = pd.read_excel(io.BytesIO(xlsx.data), sheet_name=None)
+    assert list(sheets) == ["data", "provenance"]
+    rows = dict(zip(sheets["provenance"]["item"], sheets["provenance"]["value"], strict=True))
+    assert rows["sha256"] == block["sha256"] and rows["release"] == "2020Q3"
+    assert sheets["data"]["Canada"].tolist()[1] == 101.5

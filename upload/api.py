@@ -27,6 +27,7 @@ from upload.service import (
 )
 from upload.store import FileStore
 from web.access import dataset_for_read, dataset_for_write, readable_datasets_query
+from web.provenance import flat_provenance, provenance
 from web.report_build import delete_reports_of
 
 bp = APIBlueprint("datasets_api", __name__, url_prefix="/api/v1/datasets", tag="Datasets")
@@ -223,7 +224,8 @@ def export_sheet(dataset_id, sheet, fmt):
     """A cleaned sheet as CSV, XLSX or Parquet (formula-like cells neutralised in CSV/XLSX)."""
     dataset = dataset_for_read(dataset_id)
     frame = load_sheet(files_dir(), dataset, sheet)
-    return exports.send_frame(frame, f"{Path(dataset.name).stem}-{sheet}", fmt)
+    return exports.send_frame(frame, f"{Path(dataset.name).stem}-{sheet}", fmt,
+                              flat_provenance(provenance(dataset, sheet)))
 
 
 @bp.post("/<dataset_id>/reparse")

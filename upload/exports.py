@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from io import BytesIO
 
@@ -18,14 +19,23 @@ MIMETYPES = {
 _WRITERS = {"csv": export_csv, "xlsx": export_xlsx, "parquet": export_parquet}
 
 
-def send_frame(frame: pd.DataFrame, stem: str, fmt: str):
-    data = _WRITERS[fmt](frame)
-    return send_file(
+def send_frame(frame: pd.DataFrame, stem: str, fmt: str, provenance: dict | None = None):
+    """The sheet as a download. Its provenance (flat {item: value}) travels in the
+    X-Quartile-Provenance header (ASCII JSON) and, in an XLSX, as a "provenance" sheet."""
+    if fmt == "xlsx" and provenance:
+        data = export_xlsx(frame, [(k, "" if v is None else str(v))
+                                   for k, v in provenance.items()])
+    else:
+        data = _WRITERS[fmt](frame)
+    response = send_file(
         BytesIO(data),
         as_attachment=True,
         download_name=f"{download_stem(stem)}.{fmt}",
         mimetype=MIMETYPES[fmt],
     )
+    if provenance:
+        response.headers["X-Quartile-Provenance"] = json.dumps(provenance, ensure_ascii=True)
+    return response
 
 
 def download_stem(text: str) -> str:

@@ -26,7 +26,7 @@ from upload.resources import default_sheet
 from upload.service import load_sheet
 from web.access import dataset_for_read, readable_datasets_query
 from web.lru_cache import LruCache
-from web.provenance import computed_now, provenance
+from web.provenance import computed_now, flat_provenance, provenance
 
 bp = Blueprint("analysis", __name__)
 api = APIBlueprint("analyses_api", __name__, url_prefix="/api/v1", tag="Analyses")
@@ -106,15 +106,8 @@ def export(result, fmt: str, provenance_block: dict | None = None) -> str:
 
 def provenance_table(block: dict) -> pd.DataFrame:
     """The provenance block as (item, value) rows; nested dicts flattened ("family.name")."""
-    rows = []
-    for key, value in block.items():
-        if isinstance(value, dict):
-            rows.extend((f"{key}.{k}", v) for k, v in value.items())
-        elif isinstance(value, list):
-            rows.append((key, "; ".join(str(v) for v in value)))
-        else:
-            rows.append((key, value))
-    return pd.DataFrame(rows, columns=["item", "value"]).astype(str)
+    return pd.DataFrame(list(flat_provenance(block).items()),
+                        columns=["item", "value"]).astype(str)
 
 
 def markdown_table(frame: pd.DataFrame) -> str:

@@ -86,3 +86,17 @@ def provenance_lines(block: dict) -> list[str]:
     lines.append(f"Quartile {block.get('quartile_version')}; computed at "
                  f"{block.get('computed_at')}")
     return lines
+
+
+def flat_provenance(block: dict) -> dict:
+    """The block with nested dicts flattened ("family.name") and lists joined, for a header
+    or a two-column table."""
+    flat = {}
+    for key, value in block.items():
+        if isinstance(value, dict):
+            flat.update({f"{key}.{k}": v for k, v in value.items()})
+        elif isinstance(value, list):
+            flat[key] = "; ".join(str(v) for v in value)
+        else:
+            flat[key] = value
+    return flat
