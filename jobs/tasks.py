@@ -8,7 +8,7 @@ from pathlib import Path
 from analysis.price_index import price_index
 from errors import NotFound, QuartileError
 from jobs.events import publish_change
-from jobs.registry import TaskContext, task
+from jobs.registry import Cancelled, TaskContext, task
 from store.db import db
 from store.models import Dataset
 from upload.service import forget_upload, ingest_stored, load_sheet
@@ -92,8 +92,7 @@ def ingest_batch_task(ctx: TaskContext, params: dict) -> dict:
     fails (unreadable, or a release label the family has already) is reported by name in
     `problems` and leaves nothing behind; the others go on.
     """
-    from upload.families import family_of_owner, ingest_release, parse_in_parallel
-    from upload.pipeline import POOL
+    from upload.families import family_of_owner
 
     owner = ctx.owner()
     if owner is None:
@@ -103,6 +102,21 @@ def ingest_batch_task(ctx: TaskContext, params: dict) -> dict:
     total = len(members)
     db.session.commit()  # end the read: parsing takes a while
     ctx.progress(2, f"Parsing {total} files")
+    try:
+        return _ingest_members(ctx, owner, family, params)
+    except Cancelled:  # what was saved stays; the bytes of the rest go
+        db.session.rollback()
+        for member in members:
+            forget_upload(ctx.files_dir, member["sha256"])
+        raise
+
+
+def _ingest_members(ctx: TaskContext, owner, family, params: dict) -> dict:
+    from upload.families import ingest_release, parse_in_parallel
+    from upload.pipeline import POOL
+
+    members = params["members"]
+    total = len(members)
     failures = parse_in_parallel(ctx.files_dir, members, POOL.size, lambda done: ctx.progress(
         2 + 88 * done / total, f"Parsed {done} of {total} files"))
     problems = [dict(s) for s in params.get("skipped", [])]

@@ -65,3 +65,23 @@ def test_save_and_run_a_recipe_from_the_pages(client):
     bad = client.post("/recipes/save", data={"kind": "vintages", "family": result["family"],
                                              "params": "[1, 2"})
     assert bad.status_code == 400 and "not JSON" in bad.get_data(as_text=True)
+
+
+def test_the_upload_form_without_javascript_sends_releases_to_one_job(client):
+    import io
+
+    files = [(io.BytesIO(csv_release("2020Q2", {"A": [1.0] * 6})), "2020Q2.csv"),
+             (io.BytesIO(csv_release("2020Q3", {"A": [1.0] * 7})), "2020Q3.csv")]
+    page = client.get("/upload").get_data(as_text=True)
+    assert 'id="family-choice"' in page and ".zip" in page
+    response = client.post("/upload", data={"file": files, "family": "new"},
+                           content_type="multipart/form-data")
+    assert response.status_code == 302 and "/jobs/" in response.headers["Location"]
+    job_id = response.headers["Location"].rsplit("/", 1)[1]
+    from tests.stack_fixtures import wait_for
+
+    job = wait_for(lambda: (b := client.get(f"/api/v1/jobs/{job_id}").get_json())["state"]
+                   in ("done", "failed") and b, 30, "job")
+    assert job["state"] == "done", job["error"]
+    assert [d["label"] for d in job["result"]["datasets"]] == ["2020Q2", "2020Q3"]
+    assert client.get(f"/jobs/{job_id}").status_code == 200

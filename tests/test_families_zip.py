@@ -120,3 +120,23 @@ def test_release_with_several_files_is_refused(app, client):
     assert response.status_code == 400
     assert response.get_json()["error"]["message"].startswith("`release` labels one file")
     assert _counts(app) == (0, 0) and _blobs(app) == []
+
+
+def test_a_cancelled_bulk_ingest_keeps_nothing_of_what_it_had_not_saved(app, client):
+    import jobs
+    from tests.stack_fixtures import wait_for
+
+    files = {f"2020Q{q}.csv": csv_release(f"2020Q{q}", {"A": [1.0] * (4 + q)})
+             for q in (1, 2, 3, 4)}
+    response = upload_many(client, files)
+    job_id = response.get_json()["job"]
+    cancel = client.delete(f"/api/v1/jobs/{job_id}")
+    job = wait_for(lambda: (b := client.get(f"/api/v1/jobs/{job_id}").get_json())["state"]
+                   in jobs.FINAL and b, 30, "job")
+    if cancel.status_code == 409:  # it finished first: nothing to check but the four releases
+        assert job["state"] == "done" and len(job["result"]["datasets"]) == 4
+        return
+    assert job["state"] == "cancelled"
+    with app.app_context():
+        kept = db.session.scalars(db.select(Dataset.sha256)).all()
+    assert sorted(p.name for p in _blobs(app)) == sorted(kept)

@@ -342,15 +342,18 @@ def parse_in_parallel(files_dir: Path, members: list[dict], workers: int,
 
     store = FileStore(files_dir)
     failures: dict[str, Exception] = {}
-    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        futures = {pool.submit(parse_stored, store, m["sha256"], display_name(m["filename"]),
-                               None): m for m in members}
+    pool = ThreadPoolExecutor(max_workers=max(1, workers))
+    futures = {pool.submit(parse_stored, store, m["sha256"], display_name(m["filename"]),
+                           None): m for m in members}
+    try:
         for done, future in enumerate(as_completed(futures), 1):
             try:
                 future.result()
             except QuartileError as exc:
                 failures[futures[future]["sha256"]] = exc
-            on_done(done)
+            on_done(done)  # may raise (a cancelled job): the parses not started are dropped
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
     return failures
 
 
