@@ -20,6 +20,10 @@ def test_family_pages_show_releases_series_vintages_and_changes(client):
     assert html.index('value="2020Q2"') < html.index('value="2020Q3"') < html.index(
         'value="2020Q4"')
     assert "101.5" in html  # Canada 2019Q2 as the 2020Q3 release published it
+    assert 'id="horizon-table"' in html
+    # Asked by its old name, a series is shown under its name now.
+    renamed = client.get(f"/families/{family_id}?series=US").get_data(as_text=True)
+    assert "U.S.: the value as each release published it" in renamed
     missing = client.get("/families/nope")
     assert missing.status_code == 404 and "There is no family" in missing.get_data(as_text=True)
 

@@ -43,11 +43,16 @@ def detail(family_id):
     data = family_detail(family, request.args.get("sheet") or None)
     series_names = [s["name"] for s in data["series"]]
     series = request.args.get("series") or (series_names[0] if series_names else None)
-    vintage, changed, error = None, None, None
+    vintage, changed, horizons, error = None, None, [], None
     if data["sheet"] and series:
         try:
             vintage = analysis_dict(family, "vintages", {"sheet": data["sheet"],
                                                          "series": series})
+            series = vintage["series"]  # its name now, when asked by an older one
+            revised = analysis_dict(family, "revisions", {"sheet": data["sheet"],
+                                                          "series": series, "horizons": 8})
+            horizons = [row for row in dict((s["series"], s["horizons"]) for s in revised[
+                "by_horizon"]).get(series, []) if row["n"]]
             if len(data["releases"]) > 1:
                 changed = analysis_dict(family, "changes", {"sheet": data["sheet"]})
         except QuartileError as exc:  # shown on the page, with the rest of the family
@@ -56,6 +61,7 @@ def detail(family_id):
     return render_template(
         "families/detail.html", family=data, series=series, series_names=series_names,
         vintage=vintage, table_rows=_newest_rows(vintage), changed=changed, error=error,
+        horizons=horizons,
         revised_shown=REVISED_SHOWN, recipes=recipes, form=CsrfForm())
 
 
