@@ -156,7 +156,8 @@ def translation_for(recipe: Recipe, family: Family | None, target: Dataset,
     columns = [c["name"] for c in sheets[own]["columns"]] if own else []
     source = db.session.get(Dataset, recipe.dataset_id) if recipe.dataset_id else None
     series = None
-    if (family is not None and source is not None and source.family_id == family.id
+    if (sheet is not None and family is not None and source is not None
+            and source.family_id == family.id
             and target.family_id == family.id and source.id != target.id):
         from web.families import series_map
 
