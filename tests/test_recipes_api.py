@@ -202,3 +202,25 @@ def test_sheet_exports_carry_their_provenance(client):
     rows = dict(zip(sheets["provenance"]["item"], sheets["provenance"]["value"], strict=True))
     assert rows["sha256"] == block["sha256"] and rows["release"] == "2020Q3"
     assert sheets["data"]["Canada"].tolist()[1] == 101.5
+
+
+def test_a_recipe_without_a_sheet_translates_on_a_workbook_family(app, client):
+    """Regression: a report's recipe has no sheet of its own; on releases with several sheets
+    its translation once asked the series map for sheet None (a 404)."""
+    from store.recipes import record_recipe
+    from tests.families_fixtures import real_family
+    from web.recipes import translation_for
+    from web.version import VERSION
+
+    result = real_family(client)
+    with app.test_request_context():
+        from store.models import Dataset, Family
+
+        family = db.session.get(Family, result["family"])
+        old, new = sorted(family.releases, key=lambda d: d.release_label)
+        recipe = record_recipe(old.owner_id, "report", old, None, {"sections": []}, VERSION)
+        translation = translation_for(recipe, family, new, None)
+        assert translation.sheet is None and translation.to_dict() == {"renamed": {},
+                                                                       "missing": []}
+        hpi = translation_for(recipe, family, db.session.get(Dataset, new.id), "HPI")
+        assert hpi.sheet == "HPI" and hpi.column("Canada") == "Canada" and not hpi.missing
