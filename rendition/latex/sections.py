@@ -13,6 +13,12 @@ from dataclasses import dataclass
 
 from errors import BadInput
 from rendition.latex.escape import Latex, breakable, escape_latex, shorten
+from rendition.latex.release_sections import (
+    ChangesSection,
+    ProvenanceSection,
+    render_changes,
+    render_provenance,
+)
 from rendition.latex.tables import MISSING, facts_table, format_number, long_table
 
 RECENT_PERIODS = 12
@@ -75,26 +81,6 @@ class ChartSection:
     title: str
     image: bytes
     image_format: str = "png"  # "png" | "pdf"
-
-
-@dataclass(frozen=True)
-class ChangesSection:
-    """What changed between two releases (a `changes` result dict), limited to the series the
-    report's numbers use when `series` is given: periods added, series renamed or gone, values
-    revised beyond the threshold, rebasings."""
-
-    result: dict
-    series: tuple = ()
-    title: str = ""
-    limit: int = 40
-
-
-@dataclass(frozen=True)
-class ProvenanceSection:
-    """The appendix every PDF ends with: where each number came from (`key: value` lines)."""
-
-    lines: tuple
-    title: str = "Provenance"
 
 
 @dataclass(frozen=True)
@@ -396,52 +382,9 @@ def _chart(section: ChartSection, assets: dict[str, bytes]) -> tuple[str, str]:
     return section.title or "Chart", body
 
 
-def _changes(section: ChangesSection, assets) -> tuple[str, str]:
-    r = _dict(section.result)
-    wanted = set(section.series)
-
-    def used(name: object) -> bool:
-        return not wanted or str(name) in wanted
-
-    previous, latest = r.get("previous") or MISSING, r.get("latest") or MISSING
-    title = section.title or f"What changed: {latest} against {previous}"
-    added = [str(p) for p in _list(r.get("periods_added"))]
-    facts = [("Releases", f"{previous} → {latest}"),
-             ("Periods added", f"{len(added)}: {added[0]} to {added[-1]}" if added else "none")]
-    renamed = [f"{x.get('from')} → {x.get('to')}" for x in _list(r.get("series_renamed"))
-               if isinstance(x, dict) and (used(x.get("to")) or used(x.get("from")))]
-    for label, key in (("Series added", "series_added"), ("Series removed", "series_removed")):
-        names = [str(n) for n in _list(r.get(key)) if used(n)]
-        facts.append((label, ", ".join(names) or "none"))
-    facts.append(("Series renamed", ", ".join(renamed) or "none"))
-    rebased = [f"{x.get('series')} × {format_number(x.get('factor'))}"
-               for x in _list(r.get("rebased")) if isinstance(x, dict) and used(x.get("series"))]
-    if rebased:
-        facts.append(("Rebased", ", ".join(rebased)))
-    body = facts_table(facts, label_em=9.0)
-    revised = [x for x in _list(r.get("revised")) if isinstance(x, dict) and used(x.get("series"))]
-    revised.sort(key=lambda x: -abs(x.get("change_pct") or 0))
-    scope = "of the series this report uses " if wanted else ""
-    body += _paragraph(f"{len(revised)} values {scope}were revised by more than "
-                       f"{format_number(r.get('threshold_pct', 1.0))} %"
-                       + (f"; the largest {section.limit} are listed." if len(revised)
-                          > section.limit else "."))
-    if revised:
-        rows = [[x.get("series"), x.get("period"), x.get("previous"), x.get("latest"),
-                 x.get("change_pct")] for x in revised[:section.limit]]
-        body += long_table(["Series", "Period", str(previous), str(latest), "Change %"], rows,
-                           [False, False, True, True, True], "Revisions beyond the threshold")
-    return title, body
-
-
-def _provenance(section: ProvenanceSection, assets) -> tuple[str, str]:
-    lines = "".join(breakable(str(line)) + "\\\\\n" for line in section.lines)
-    return section.title or "Provenance", "{\\footnotesize\n" + lines + "}\n"
-
-
 _RENDERERS: dict[type, Callable[[object, dict], tuple[str, str]]] = {
-    ChangesSection: _changes,
-    ProvenanceSection: _provenance,
+    ChangesSection: render_changes,
+    ProvenanceSection: render_provenance,
     SummarySection: _summary,
     CleaningLogSection: _cleaning_log,
     DescribeSection: _describe,
