@@ -101,8 +101,8 @@ def ingest_batch_task(ctx: TaskContext, params: dict) -> dict:
     members = params["members"]
     total = len(members)
     db.session.commit()  # end the read: parsing takes a while
-    ctx.progress(2, f"Parsing {total} files")
     try:
+        ctx.progress(2, f"Parsing {total} files")
         return _ingest_members(ctx, owner, family, params)
     except Cancelled:  # what was saved stays; the bytes of the rest go
         db.session.rollback()
