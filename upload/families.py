@@ -203,12 +203,15 @@ def relabel_many(family: Family, labels: dict[str, str]) -> None:
 
 
 def check_label_free(family: Family, label: str, allowed: Dataset | None = None) -> None:
-    for other in family.releases:
-        if other.release_label == label and other is not allowed:
-            raise Conflict(
-                f"The family {family.name!r} already has a release labelled {label!r} "
-                f"({other.name}); nothing was changed. Give this release another label.",
-                code="release_label_taken")
+    """Conflict when another release of the family has `label`. One light query: releases
+    carry their whole parse metadata, too heavy to load for each release a bulk ingest adds."""
+    holder = db.session.execute(select(Dataset.id, Dataset.name).where(
+        Dataset.family_id == family.id, Dataset.release_label == label)).first()
+    if holder is not None and (allowed is None or holder.id != allowed.id):
+        raise Conflict(
+            f"The family {family.name!r} already has a release labelled {label!r} "
+            f"({holder.name}); nothing was changed. Give this release another label.",
+            code="release_label_taken")
 
 
 def add_release(family: Family, dataset: Dataset, label: str) -> None:
