@@ -89,6 +89,13 @@ def _register_blueprints(app: APIFlask) -> None:
     register_api(app, reports.api)
     reports.init_cli(quartile)
 
+    from web import families, family_pages, recipes
+
+    register_api(app, families.api)
+    app.register_blueprint(family_pages.bp)
+    app.register_blueprint(recipes.bp)
+    register_api(app, recipes.api)
+
     import jobs
     from web import jobs as jobs_views
     from web import live

@@ -7,9 +7,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from analysis.price_index import price_index
-from errors import NotFound
+from errors import NotFound, QuartileError
 from jobs.events import publish_change
-from jobs.registry import TaskContext, task
+from jobs.registry import Cancelled, TaskContext, task
 from store.db import db
 from store.models import Dataset
 from upload.service import forget_upload, ingest_stored, load_sheet
@@ -85,3 +85,72 @@ def exuberance_cv_task(ctx: TaskContext, params: dict) -> dict:
     from jobs.critical_values import run_simulation
 
     return run_simulation(params, ctx.progress)
+
+
+def forget_batch_bytes(params: dict) -> None:
+    """A bulk ingest that never ran: drop each stored member no dataset uses."""
+    from flask import current_app
+
+    for member in params.get("members", []):
+        forget_upload(Path(current_app.config["FILES_DIR"]), member["sha256"])
+
+
+@task("ingest_batch", cleanup=forget_batch_bytes)
+def ingest_batch_task(ctx: TaskContext, params: dict) -> dict:
+    """Ingest several stored uploads as releases of one family (issue 14's bulk upload).
+
+    params: {"family": id, "members": [{"filename", "sha256", "size"}], "skipped": [{"name",
+    "reason"}]} (members of a zip the request refused). Parses run in parallel, as many as the
+    parser pool has workers; then each becomes a dataset in the family, in order. A member that
+    fails (unreadable, or a release label the family has already) is reported by name in
+    `problems` and leaves nothing behind; the others go on.
+    """
+    from upload.families import family_of_owner
+
+    owner = ctx.owner()
+    if owner is None:
+        raise NotFound("The account that uploaded these files no longer exists.")
+    family = family_of_owner(owner.id, params["family"])
+    members = params["members"]
+    total = len(members)
+    db.session.commit()  # end the read: parsing takes a while
+    try:
+        ctx.progress(2, f"Parsing {total} files")
+        return _ingest_members(ctx, owner, family, params)
+    except Cancelled:  # what was saved stays; the bytes of the rest go
+        db.session.rollback()
+        for member in members:
+            forget_upload(ctx.files_dir, member["sha256"])
+        raise
+
+
+def _ingest_members(ctx: TaskContext, owner, family, params: dict) -> dict:
+    from upload.families import ingest_release, parse_in_parallel
+    from upload.pipeline import POOL
+
+    members = params["members"]
+    total = len(members)
+    failures = parse_in_parallel(ctx.files_dir, members, POOL.size, lambda done: ctx.progress(
+        2 + 88 * done / total, f"Parsed {done} of {total} files"))
+    problems = [dict(s) for s in params.get("skipped", [])]
+    datasets = []
+    for number, member in enumerate(members, 1):
+        ctx.check_cancelled()
+        failure = failures.get(member["sha256"])
+        try:
+            if failure is not None:
+                raise failure
+            dataset, created = ingest_release(ctx.files_dir, owner, member["sha256"],
+                                              int(member["size"]), member["filename"],
+                                              family, None)
+        except QuartileError as exc:
+            db.session.rollback()
+            forget_upload(ctx.files_dir, member["sha256"])
+            problems.append({"name": member["filename"], "reason": exc.message})
+            continue
+        datasets.append({"dataset": dataset.id, "name": dataset.name, "created": created,
+                         "label": dataset.release_label})
+        ctx.progress(90 + 9 * number / total, f"Saved {number} of {total}")
+    publish_change(owner.id, "datasets", family.id)
+    return {"family": family.id, "family_name": family.name, "datasets": datasets,
+            "problems": problems}

@@ -97,7 +97,10 @@ class Dataset(db.Model):
     """One uploaded file as one owner sees it. `meta` holds the parse result (sheets, log)."""
 
     __tablename__ = "datasets"
-    __table_args__ = (UniqueConstraint("owner_id", "sha256", name="uq_datasets_owner_sha256"),)
+    __table_args__ = (
+        UniqueConstraint("owner_id", "sha256", name="uq_datasets_owner_sha256"),
+        UniqueConstraint("family_id", "release_label", name="uq_datasets_family_release"),
+    )
     id: Mapped[str] = mapped_column(String(16), primary_key=True, default=new_id)
     owner_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(String(255))
@@ -110,10 +113,59 @@ class Dataset(db.Model):
     is_public: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # A release of a publication (issue 14): its family, its label ("2020Q1", editable) and the
+    # last period of its main sheet, which orders releases whose label is not a period.
+    family_id: Mapped[str | None] = mapped_column(
+        ForeignKey("families.id", ondelete="SET NULL"), index=True, nullable=True
+    )
+    release_label: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    last_period: Mapped[str | None] = mapped_column(String(32), nullable=True)
     owner: Mapped[User] = relationship()
+    family: Mapped[Family | None] = relationship()
     shares: Mapped[list[DatasetShare]] = relationship(
         back_populates="dataset", cascade="all, delete-orphan"
     )
+
+
+class Family(db.Model):
+    """Releases of one publication (the Dallas Fed workbook every quarter), one owner's.
+
+    Deleting a release leaves the family (with its name, corrections and recipes) in place, even
+    when it has no release left: the next upload can join it. Deleting the family keeps its
+    datasets as standalone uploads.
+    """
+
+    __tablename__ = "families"
+    id: Mapped[str] = mapped_column(String(16), primary_key=True, default=new_id)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # Releases in the trash are not releases until restored (a 404 everywhere, as any trashed
+    # dataset): the relationship is read-only and skips them.
+    releases: Mapped[list[Dataset]] = relationship(
+        primaryjoin="and_(Family.id == foreign(Dataset.family_id), Dataset.deleted_at.is_(None))",
+        viewonly=True,
+    )
+
+
+class SeriesCorrection(db.Model):
+    """A user's word on the series mapping: column `column` of sheet `sheet` in this release is
+    the series `series` (None: a series of its own, matched to nothing before it)."""
+
+    __tablename__ = "series_corrections"
+    __table_args__ = (UniqueConstraint("dataset_id", "sheet", "column",
+                                       name="uq_series_corrections_release_column"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    family_id: Mapped[str] = mapped_column(
+        ForeignKey("families.id", ondelete="CASCADE"), index=True
+    )
+    dataset_id: Mapped[str] = mapped_column(
+        ForeignKey("datasets.id", ondelete="CASCADE"), index=True
+    )
+    sheet: Mapped[str] = mapped_column(String(300))
+    column: Mapped[str] = mapped_column(String(300))
+    series: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 class DatasetShare(db.Model):
@@ -226,3 +278,34 @@ class ChangeEvent(db.Model):
     origin: Mapped[str] = mapped_column(String(80))  # the publishing process: it skips its own
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow,
                                                  index=True)
+
+
+class Recipe(db.Model):
+    """How a saved chart, analysis result or report was made, so it can run on another release:
+    the family (or dataset), sheet, kind, parameters and the Quartile version that made it.
+
+    `result` keeps an analysis result as saved (the numbers a re-run is compared with).
+    """
+
+    __tablename__ = "recipes"
+    id: Mapped[str] = mapped_column(String(16), primary_key=True, default=new_id)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    family_id: Mapped[str | None] = mapped_column(
+        ForeignKey("families.id", ondelete="SET NULL"), index=True, nullable=True
+    )
+    dataset_id: Mapped[str | None] = mapped_column(
+        ForeignKey("datasets.id", ondelete="SET NULL"), index=True, nullable=True
+    )
+    sheet: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    kind: Mapped[str] = mapped_column(String(64))
+    title: Mapped[str] = mapped_column(String(300), default="")
+    params: Mapped[dict] = mapped_column(JSON, default=dict)
+    result: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    quartile_version: Mapped[str] = mapped_column(String(64))
+    chart_id: Mapped[str | None] = mapped_column(
+        ForeignKey("charts.id", ondelete="CASCADE"), index=True, nullable=True
+    )
+    report_id: Mapped[str | None] = mapped_column(
+        ForeignKey("reports.id", ondelete="CASCADE"), index=True, nullable=True
+    )
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

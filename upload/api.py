@@ -10,10 +10,11 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 import jobs
-from errors import BadInput, QuartileError
+from errors import BadInput, QuartileError, Unprocessable
 from store.db import db
 from store.models import Dataset, DatasetShare, Job, User
-from upload import exports, schemas
+from upload import exports, families, schemas
+from upload.bundle import is_zip_bundle, store_uploads
 from upload.by_period import PeriodRule, add_period_sheet
 from upload.preview import page_of_rows
 from upload.resources import dataset_dict
@@ -27,6 +28,7 @@ from upload.service import (
 from upload.store import FileStore
 from web.access import dataset_for_read, dataset_for_write, readable_datasets_query
 from web.audit import audit
+from web.provenance import flat_provenance, provenance
 from web.trash import move_to_trash
 
 bp = APIBlueprint("datasets_api", __name__, url_prefix="/api/v1/datasets", tag="Datasets")
@@ -50,18 +52,61 @@ def files_dir() -> Path:
     }
 )
 def upload(query_data, files_data):
-    """Upload a spreadsheet (multipart field `file`): it is stored once and parsed once."""
-    upload_file = files_data["file"]
+    """Upload a spreadsheet (multipart field `file`): it is stored once and parsed once.
+
+    Several `file` fields, or one `.zip` of workbooks, are releases of one family, ingested in
+    one background job (202 `{"job": id}`); `family` and `release` make a single upload a
+    release of a family."""
+    uploads = files_data["file"]
+    family_choice = (files_data.get("family") or "").strip() or None
+    release = (files_data.get("release") or "").strip() or None
+    if len(uploads) > 1 or is_zip_bundle(uploads[0].filename or ""):
+        if release:
+            raise BadInput("`release` labels one file; several files take their labels from "
+                           "their names or last periods (relabel them afterwards).",
+                           code="release_for_one_file")
+        return queued_response(ingest_bundle(uploads, family_choice))
+    upload_file = uploads[0]
     name = upload_file.filename or "upload"
+    if family_choice is not None or release is not None:
+        dataset, created = ingest_as_release(upload_file.stream, name, family_choice, release)
+        return dataset_dict(dataset), 201 if created else 200
     if query_data["background"]:
         dataset, job = ingest_in_background(upload_file.stream, name)
         if job is not None:  # a Response of its own: not the dataset schema's shape
-            response = jsonify(jobs.job_dict(job))
-            response.status_code = 202
-            return response
+            return queued_response(job)
         return dataset_dict(dataset), 200
     dataset, created = ingest_upload(files_dir(), current_user, upload_file.stream, name)
-    return dataset_dict(dataset), 201 if created else 200
+    return {**dataset_dict(dataset), "proposed_family": proposed_family(dataset)}, \
+        201 if created else 200
+
+
+def queued_response(job: Job):
+    response = jsonify({**jobs.job_dict(job), "job": job.id})
+    response.status_code = 202
+    return response
+
+
+def proposed_family(dataset: Dataset) -> dict | None:
+    """The family this upload looks like a new release of (none when it is one already)."""
+    return families.propose_family(files_dir(), current_user.id, dataset)
+
+
+def ingest_as_release(stream, filename: str, family_choice: str | None,
+                      release: str | None) -> tuple[Dataset, bool]:
+    """One file as a release of a family of yours (`new`: a new one), parsed now. A label
+    that the family has already: 409, nothing stored."""
+    if family_choice is None:
+        raise BadInput("`release` needs `family` (an id of yours, or `new`).",
+                       code="release_without_family")
+    if release is not None:
+        release = families.clean_label(release)
+    family = families.resolve_family(current_user.id, family_choice, [filename])
+    if release is not None:
+        families.check_label_free(family, release)
+    sha256, size = FileStore(files_dir()).put_stream(stream)
+    return families.ingest_release(files_dir(), current_user, sha256, size, filename, family,
+                                   release)
 
 
 def ingest_in_background(stream, filename: str) -> tuple[Dataset | None, Job | None]:
@@ -77,6 +122,29 @@ def ingest_in_background(stream, filename: str) -> tuple[Dataset | None, Job | N
         return None, jobs.submit("ingest", params, current_user)
     except QuartileError:
         forget_upload(files_dir(), sha256)
+        raise
+
+
+def ingest_bundle(uploads, family_choice: str | None) -> Job:
+    """Store several files (or a zip's workbooks) and queue one `ingest_batch` job that parses
+    them in parallel and files them as releases of one family (a new one by default)."""
+    jobs.engine().ensure_available()  # a 503 before the bytes are stored
+    family = families.resolve_family(current_user.id, family_choice or "new",
+                                     [u.filename or "upload" for u in uploads])
+    bundle = store_uploads(FileStore(files_dir()),
+                           [(u.filename or "upload", u.stream) for u in uploads],
+                           current_app.config["MAX_CONTENT_LENGTH"])
+    if not bundle.members:
+        db.session.rollback()  # the new family too
+        raise Unprocessable("No file of the upload could be read: " + "; ".join(
+            f"{s.name}: {s.reason}" for s in bundle.skipped[:20]) + ".", code="nothing_to_ingest")
+    db.session.commit()  # the family exists before the job looks for it
+    params = {"family": family.id, **bundle.to_dict()}
+    try:
+        return jobs.submit("ingest_batch", params, current_user)
+    except QuartileError:
+        for member in bundle.members:
+            forget_upload(files_dir(), member.sha256)
         raise
 
 
@@ -154,7 +222,8 @@ def export_sheet(dataset_id, sheet, fmt):
     """A cleaned sheet as CSV, XLSX or Parquet (formula-like cells neutralised in CSV/XLSX)."""
     dataset = dataset_for_read(dataset_id)
     frame = load_sheet(files_dir(), dataset, sheet)
-    return exports.send_frame(frame, f"{Path(dataset.name).stem}-{sheet}", fmt)
+    return exports.send_frame(frame, f"{Path(dataset.name).stem}-{sheet}", fmt,
+                              flat_provenance(provenance(dataset, sheet)))
 
 
 @bp.post("/<dataset_id>/reparse")

@@ -3,6 +3,7 @@ their formula neutralisation) live in upload.writers; this is the one way out fo
 
 from __future__ import annotations
 
+import json
 import re
 from io import BytesIO
 
@@ -22,14 +23,23 @@ TABLE_MIMETYPES = {"csv": "text/csv", "md": "text/markdown"}
 _TABLE_WRITERS = {"csv": export_tables_csv, "md": export_tables_markdown}
 
 
-def send_frame(frame: pd.DataFrame, stem: str, fmt: str):
-    data = _WRITERS[fmt](frame)
-    return send_file(
+def send_frame(frame: pd.DataFrame, stem: str, fmt: str, provenance: dict | None = None):
+    """The sheet as a download. Its provenance (flat {item: value}) travels in the
+    X-Quartile-Provenance header (ASCII JSON) and, in an XLSX, as a "provenance" sheet."""
+    if fmt == "xlsx" and provenance:
+        data = export_xlsx(frame, [(k, "" if v is None else str(v))
+                                   for k, v in provenance.items()])
+    else:
+        data = _WRITERS[fmt](frame)
+    response = send_file(
         BytesIO(data),
         as_attachment=True,
         download_name=f"{download_stem(stem)}.{fmt}",
         mimetype=MIMETYPES[fmt],
     )
+    if provenance:
+        response.headers["X-Quartile-Provenance"] = json.dumps(provenance, ensure_ascii=True)
+    return response
 
 
 def send_tables(tables: Tables, stem: str, fmt: str):

@@ -22,6 +22,10 @@ def dataset_dict(dataset: Dataset) -> dict:
         ],
         "cleaning_log": meta.get("cleaning_log", []),
         "options": dataset.options or {},
+        "family": ({"id": dataset.family.id, "name": dataset.family.name}
+                   if dataset.family is not None else None),
+        "release": dataset.release_label,
+        "last_period": dataset.last_period,
     }
 
 

@@ -63,6 +63,12 @@ class DatasetOut(Schema):
     sheets = List(Nested(SheetOut), required=True)
     cleaning_log = List(Nested(LogEntryOut), required=True)
     options = Dict()
+    family = Dict(allow_none=True, metadata={"description": "{id, name} when a release"})
+    release = String(allow_none=True, metadata={"description": "The release label"})
+    last_period = String(allow_none=True)
+    proposed_family = Dict(allow_none=True, metadata={"description": (
+        "On upload, when the dataset looks like a new release of one of your families: "
+        "{id, name, label, similarity}; join it with PATCH /api/v1/families/<id>")})
 
 
 class DatasetListOut(Schema):
@@ -77,7 +83,15 @@ class DatasetListQuery(Schema):
 
 
 class UploadIn(Schema):
-    file = File(required=True, metadata={"description": "XLSX, XLSM, XLS, ODS, CSV or TSV"})
+    file = List(File(), required=True, validate=Length(min=1, max=500), metadata={
+        "description": "XLSX, XLSM, XLS, ODS, CSV or TSV; several `file` fields, or one .zip "
+                       "of workbooks, are ingested together in one background job"})
+    family = String(validate=Length(max=16), metadata={"description": (
+        "Make the upload a release of this family of yours (its id), or of a new family "
+        "(`new`). Several files (or a zip) with no family go into a new family.")})
+    release = String(validate=Length(max=64), metadata={"description": (
+        "The release label (e.g. 2020Q1); by default from the file name or the last period. "
+        "One file only.")})
 
 
 class RowsQuery(Schema):
@@ -142,11 +156,13 @@ class UploadQuery(Schema):
 
 
 QUEUED_UPLOAD = {
-    "description": "Queued as a background ingest job (`background=true`); the job's result "
-                   "is {dataset, name, created, sheets} once it is done",
+    "description": "Queued as a background ingest job (`background=true`, or several files, "
+                   "or a zip); the job's result is {dataset, name, created, sheets} once it "
+                   "is done, or for several files {family, datasets, problems}",
     "content": {"application/json": {"schema": {
         "type": "object", "required": ["id", "kind", "state", "progress"],
-        "properties": {"id": {"type": "string"}, "kind": {"type": "string"},
+        "properties": {"id": {"type": "string"}, "job": {"type": "string"},
+                       "kind": {"type": "string"},
                        "state": {"type": "string"}, "progress": {"type": "integer"},
                        "message": {"type": "string"}}}}},
 }

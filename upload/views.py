@@ -11,7 +11,9 @@ from flask_wtf import FlaskForm
 from errors import BadInput, QuartileError
 from store.db import db
 from store.models import Dataset
-from upload.api import ingest_in_background, set_public, share_with, unshare
+from upload import families
+from upload.api import ingest_bundle, ingest_in_background, set_public, share_with, unshare
+from upload.bundle import is_zip_bundle
 from upload.by_period import STATS, PeriodRule, add_period_sheet
 from upload.clean import TYPES
 from upload.dates import MONTH_CODES
@@ -59,6 +61,7 @@ def upload_page():
         "datasets/upload.html",
         limit_mb=current_app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024),
         background_bytes=current_app.config["BACKGROUND_UPLOAD_BYTES"],
+        families=[families.family_dict(f) for f in families.families_of(current_user.id)],
     )
 
 
@@ -68,6 +71,10 @@ def upload_form():
     files = [f for f in request.files.getlist("file") if f and f.filename]
     if not files:
         raise BadInput("Choose at least one file to upload.", code="no_file")
+    family = request.form.get("family", "").strip()
+    if family or any(is_zip_bundle(f.filename) for f in files):
+        job = ingest_bundle(files, family or None)
+        return redirect(url_for("jobs.detail", job_id=job.id))
     datasets, queued, problems = [], [], []
     for upload_file in files:
         try:
@@ -153,6 +160,8 @@ def detail(dataset_id):
         suggestions=suggestions,
         type_choices=TYPE_CHOICES,
         period_columns=_period_columns(current),
+        proposed=families.propose_family(files_dir(), current_user.id, dataset)
+        if dataset.owner_id == current_user.id else None,
     )
 
 

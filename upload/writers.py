@@ -61,8 +61,8 @@ def export_csv(frame: pd.DataFrame) -> bytes:
     return _table(frame).to_csv(index=False).encode("utf-8")
 
 
-def export_xlsx(frame: pd.DataFrame) -> bytes:
-    """An XLSX workbook with one sheet named "data"."""
+def export_xlsx(frame: pd.DataFrame, provenance: list[tuple[str, str]] | None = None) -> bytes:
+    """An XLSX workbook with a sheet named "data" (and "provenance": item, value rows)."""
     if len(frame) + 1 > XLSX_MAX_ROWS:
         raise Unprocessable(
             f"The sheet has {len(frame):,} rows; an XLSX sheet holds at most "
@@ -76,6 +76,9 @@ def export_xlsx(frame: pd.DataFrame) -> bytes:
     with pd.ExcelWriter(out, engine="xlsxwriter", engine_kwargs={"options": options}) as writer:
         clean = table.replace([np.inf, -np.inf], np.nan)
         clean.to_excel(writer, index=False, sheet_name="data")
+        if provenance:
+            pd.DataFrame(provenance, columns=["item", "value"]).astype(str).to_excel(
+                writer, index=False, sheet_name="provenance")
     return out.getvalue()
 
 

@@ -32,6 +32,7 @@ from upload.resources import default_sheet
 from upload.service import load_sheet
 from web.access import dataset_for_read, readable_datasets_query
 from web.lru_cache import LruCache
+from web.provenance import computed_now, flat_provenance, provenance
 
 bp = Blueprint("analysis", __name__)
 api = APIBlueprint("analyses_api", __name__, url_prefix="/api/v1", tag="Analyses")
@@ -45,6 +46,12 @@ CACHE = LruCache(max_entries=CACHE_SIZE)  # result objects hold their tables for
 
 def run_analysis(dataset: Dataset, kind: str, params: dict):
     """The result object of analysis `kind` on `dataset` (cached)."""
+    return timed_analysis(dataset, kind, params)[0]
+
+
+def timed_analysis(dataset: Dataset, kind: str, params: dict) -> tuple[object, str]:
+    """(result, when it was computed): a cached result keeps its first computation's time, so
+    its provenance says when the numbers were made, and asking twice answers the same."""
     spec = ANALYSES.get(kind)
     if spec is None:
         raise NotFound(f"There is no analysis {kind!r}. Available: {', '.join(sorted(ANALYSES))}.")
@@ -57,9 +64,10 @@ def run_analysis(dataset: Dataset, kind: str, params: dict):
         return cached
     context = {"critical_values": critical_values.cached} if spec.uses_context else None
     result = spec.run(lambda name: load_sheet(files, dataset, name), values, context)
+    timed = (result, computed_now())
     if not getattr(result, "missing", None):  # kept once its critical values are in
-        CACHE.put(key, result)
-    return result
+        CACHE.put(key, timed)
+    return timed
 
 
 def pending_jobs(result) -> list[dict]:
@@ -73,9 +81,10 @@ def pending_jobs(result) -> list[dict]:
     return out
 
 
-def result_body(result) -> dict:
-    """The API's JSON: the result, plus the critical-value jobs it waits for, if any."""
-    body = result.to_dict()
+def result_body(result, provenance_block: dict) -> dict:
+    """The API's JSON: the result and its provenance, plus the critical-value jobs it waits
+    for, if any."""
+    body = {**result.to_dict(), "provenance": provenance_block}
     if getattr(result, "missing", None):
         body["critical_value_jobs"] = pending_jobs(result)
     return body
@@ -106,10 +115,10 @@ def params_from_query(kind: str, args) -> dict:
 
 
 # -- exports ----------------------------------------------------------------------------------
-def _export_response(result, fmt: str, kind: str) -> Response:
+def _export_response(result, fmt: str, kind: str, provenance_block: dict) -> Response:
     """CSV and Markdown through upload.exports (formula-like text neutralised, as for sheets);
-    LaTeX here, escaped by long_table."""
-    tables = result.tables()
+    LaTeX here, escaped by long_table. The last table is the result's provenance."""
+    tables = [*result.tables(), ("Provenance", provenance_table(provenance_block))]
     if fmt in exports.TABLE_MIMETYPES:
         return exports.send_tables(tables, kind, fmt)
     text = "\n".join(
@@ -120,6 +129,12 @@ def _export_response(result, fmt: str, kind: str) -> Response:
     response = Response(text, mimetype=EXPORTS[fmt])
     response.headers["Content-Disposition"] = f'attachment; filename="{kind}.{fmt}"'
     return response
+
+
+def provenance_table(block: dict) -> pd.DataFrame:
+    """The provenance block as (item, value) rows; nested dicts flattened ("family.name")."""
+    return pd.DataFrame(list(flat_provenance(block).items()),
+                        columns=["item", "value"]).astype(str)
 
 
 # -- API --------------------------------------------------------------------------------------
@@ -159,8 +174,10 @@ def list_analyses():
 @api.doc(responses=RESULT_DOC)
 def analyse_post(dataset_id, kind, json_data):
     """Run an analysis with parameters in the JSON body."""
-    result = run_analysis(dataset_for_read(dataset_id), kind, json_data)
-    return result_body(result)
+    dataset = dataset_for_read(dataset_id)
+    result, computed_at = timed_analysis(dataset, kind, json_data)
+    return result_body(result, provenance(dataset, result.to_dict().get("sheet"),
+                                          at=computed_at))
 
 
 @api.get("/datasets/<dataset_id>/analyses/<kind>")
@@ -171,8 +188,11 @@ def analyse_get(dataset_id, kind):
     if fmt not in ("json", *EXPORTS):
         raise BadInput("format is json, csv, md or tex.", code="bad_format")
     dataset = dataset_for_read(dataset_id)
-    result = run_analysis(dataset, kind, params_from_query(kind, request.args))
-    return result_body(result) if fmt == "json" else _export_response(result, fmt, kind)
+    result, computed_at = timed_analysis(dataset, kind, params_from_query(kind, request.args))
+    block = provenance(dataset, result.to_dict().get("sheet"), at=computed_at)
+    if fmt == "json":
+        return result_body(result, block)
+    return _export_response(result, fmt, kind, block)
 
 
 @api.get("/datasets/<dataset_id>/analyses/<kind>/chart.<fmt>")
@@ -280,7 +300,7 @@ def page():
     sheets = (dataset.meta or {}).get("sheets", []) if dataset else []
     chosen_sheet = request.args.get("sheet") or default_sheet(sheets)
     columns = next((s["columns"] for s in sheets if s["name"] == chosen_sheet), [])
-    result, error, status, query, waiting = None, None, 200, "", []
+    result, error, status, query, waiting, saved = None, None, 200, "", [], "{}"
     if dataset is not None and request.args.get("run"):
         try:
             params = params_from_query(spec.kind, request.args)
@@ -288,6 +308,7 @@ def page():
             query = urlencode([(k, v) for k, v in request.args.items(multi=True)
                                if k != "series"])
             waiting = pending_jobs(result)
+            saved = json.dumps(params, default=str)
         except QuartileError as exc:  # shown beside the form, with the error's status
             error, status = exc.message, exc.status
     return render_template(
@@ -295,6 +316,6 @@ def page():
         sheets=sheets, sheet=chosen_sheet, columns=columns, args=request.args, result=result,
         error=error, query=query, exports=list(EXPORTS), waiting=waiting,
         chart=has_chart(spec.kind) and result is not None,
-        chart_series=request.args.get("series", ""),
+        chart_series=request.args.get("series", ""), saved_params=saved,
     ), status
 

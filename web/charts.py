@@ -35,6 +35,7 @@ from rendition.charts import (
 from rendition.charts.spec import AGGREGATES
 from store.db import db
 from store.models import Chart, Dataset
+from store.recipes import recipe_for, record_recipe
 from upload.resources import default_sheet
 from upload.service import load_sheet
 from upload.views import CsrfForm
@@ -61,6 +62,7 @@ from web.chart_schemas import (
 )
 from web.lru_cache import LruCache
 from web.trash import move_to_trash
+from web.version import VERSION
 
 bp = Blueprint("charts", __name__)
 api = APIBlueprint("charts_api", __name__, url_prefix="/api/v1/charts", tag="Charts")
@@ -145,6 +147,10 @@ def save_chart(body: dict) -> tuple[Chart, bool]:
     chart = Chart(owner_id=current_user.id, dataset_id=dataset.id, spec=spec.to_dict(),
                   spec_hash=spec.spec_hash())
     db.session.add(chart)
+    db.session.flush()
+    recipe_spec = {k: v for k, v in spec.to_dict().items() if k != "dataset"}
+    record_recipe(current_user.id, "chart", dataset, spec.sheet, recipe_spec, VERSION,
+                  title=chart_title(spec), chart_id=chart.id)
     db.session.commit()
     return chart, True
 
@@ -417,6 +423,7 @@ def detail(chart_id):
         kind_label=KIND_LABELS[spec.kind], assets=asset_urls(), form=CsrfForm(),
         width=spec.option("width", 900), height=spec.option("height", 500),
         permanent_url=url_for("charts.detail", chart_id=chart.id, _external=True),
+        recipe=recipe_for(current_user.id, chart_id=chart.id) if dataset.family_id else None,
     )
 
 

@@ -81,6 +81,7 @@ def api_docs():
 _NAV = [
     ("datasets.library", "Datasets"),
     ("datasets.upload_page", "Upload"),
+    ("families.library", "Releases"),
     ("analysis.page", "Analyse"),
     ("charts.builder", "Charts"),
     ("equations.page", "Equations"),

@@ -31,14 +31,15 @@ from upload import trash
 from upload.resources import dataset_dict
 from upload.service import load_sheet
 from web.analyses import run_analysis
+from web.provenance import provenance, provenance_lines
 from web.version import VERSION
 
 TIME_SERIES = ("adf", "kpss", "acf", "hp_filter", "stl", "rolling_stats", "exuberance")
 SECTION_TYPES = ("summary", "cleaning_log", "describe", "chart", "ols", "growth", "ttest",
-                 "anova", "chi2", "fit", *TIME_SERIES)
+                 "anova", "chi2", "fit", "changes", *TIME_SERIES)
 MAX_SECTIONS = 40
 REQUIRED = {"describe": ("sheets",), "chart": ("chart",), "ols": ("sheet", "formula"),
-            "growth": ("sheet", "columns"), "fit": ("sheet", "model"),
+            "growth": ("sheet", "columns"), "fit": ("sheet", "model"), "changes": ("family",),
             **{kind: ("sheet",) for kind in TIME_SERIES}}
 FIT_FIELDS = ("sheet", "model", "start", "bounds", "x", "weights", "solve", "solve_for", "value",
               "derived", "at")
@@ -91,6 +92,7 @@ def build_document(dataset: Dataset, owner_id: int, title: str, author: str,
             progress(5 + 55 * (number - 1) / len(sections),
                      f"Section {number} of {len(sections)}: {section['type'].replace('_', ' ')}")
         built.extend(_build_section(dataset, owner_id, section, draw=True))
+    built.append(latex.ProvenanceSection(tuple(provenance_lines(provenance(dataset, None)))))
     return latex.ReportDocument(title=title, author=author, generated_at=datetime.now(UTC),
                                 quartile_version=VERSION, dataset=dataset_dict(dataset),
                                 sections=built)
@@ -123,6 +125,8 @@ def _build_section(dataset: Dataset, owner_id: int, section: dict, draw: bool) -
         body = {key: section[key] for key in FIT_FIELDS if key in section}
         result, image = run_fit(dataset, {**body, "plot": "png"} if draw else body)
         return [latex.FitSection(result, image if draw else None)]
+    if kind == "changes":
+        return [_changes_section(owner_id, section)]
     if kind in ("ttest", "anova", "chi2"):
         params = {k: v for k, v in section.items() if k != "type"}
         return [latex.TestSection(run_analysis(dataset, kind, params).to_dict())]
@@ -153,6 +157,19 @@ def _time_series_section(dataset: Dataset, section: dict, draw: bool):
     chart = render_analysis_chart(data, "png", section.get("series")) \
         if draw and has_chart(kind) else None
     return latex.TimeSeriesSection(data, chart)
+
+
+def _changes_section(owner_id: int, section: dict):
+    """What changed between two releases of a family, for the series the report uses."""
+    from upload.families import family_of_owner
+    from web.families import run_family_analysis
+
+    family = family_of_owner(owner_id, str(section["family"]))
+    params = {k: section[k] for k in ("sheet", "previous", "latest", "threshold_pct")
+              if section.get(k) is not None}
+    result, _, _, _ = run_family_analysis(family, "changes", params)
+    series = section.get("series") or []
+    return latex.ChangesSection(result.to_dict(), tuple(str(s) for s in series))
 
 
 def _chart_section(dataset: Dataset, owner_id: int, chart_id: str, draw: bool):

@@ -26,9 +26,10 @@ from flask_login import current_user
 from sqlalchemy import select
 
 import jobs
-from errors import Conflict, QuartileError
+from errors import Conflict, NotFound, QuartileError
 from store.db import db
 from store.models import Chart, Dataset, Job, Report
+from store.recipes import recipe_for, record_recipe
 from upload.resources import default_sheet
 from web import report_build
 from web.access import (
@@ -38,6 +39,7 @@ from web.access import (
     readable_datasets_query,
 )
 from web.trash import move_to_trash
+from web.version import VERSION
 
 bp = Blueprint("reports", __name__)
 api = APIBlueprint("reports_api", __name__, url_prefix="/api/v1/reports", tag="Reports")
@@ -68,6 +70,10 @@ def create_report(dataset: Dataset, title: str, author: str, sections: list, *,
                     spec={"author": author, "sections": sections}, inputs_hash=key,
                     status="queued")
     db.session.add(report)
+    db.session.flush()
+    record_recipe(current_user.id, "report", dataset, None,
+                  {"title": title, "author": author, "sections": sections}, VERSION,
+                  title=title, report_id=report.id)
     db.session.commit()
     if inline:
         report_build.build_inline(report, dataset)
@@ -81,6 +87,51 @@ def create_report(dataset: Dataset, title: str, author: str, sections: list, *,
     db.session.commit()
     jobs.publish_change(current_user.id, "reports", report.id)
     return report, 202
+
+
+def rebuild_report(recipe, target: Dataset, translation) -> dict:
+    """A report's recipe on another release: its columns and charts follow the series mapping
+    (a chart is re-made from its own recipe), and a "What changed" section lists the revisions
+    of the series its numbers use, between the report's release and this one."""
+    from web.recipes import run_recipe, translation_for
+
+    family = target.family
+    sections, used, sheets = [], [], []
+    for section in recipe.params.get("sections", []):
+        section = dict(section)
+        if section.get("type") == "changes":
+            continue  # made afresh below
+        if section.get("sheet"):
+            sheet_translation = translation_for(recipe, family, target, section["sheet"])
+            section["sheet"] = sheet_translation.sheet
+            sheets.append(section["sheet"])
+            if isinstance(section.get("columns"), list):
+                section["columns"] = sheet_translation.columns(section["columns"])
+                sheet_translation.check(target, section["sheet"])
+                used.extend(section["columns"])
+                translation.renamed.update(sheet_translation.renamed)
+        if section.get("type") == "chart":
+            chart_recipe = recipe_for(recipe.owner_id, chart_id=str(section["chart"]))
+            if chart_recipe is None:
+                raise NotFound(f"The chart {section['chart']!r} of this report is gone.")
+            chart = run_recipe(chart_recipe, target.id)
+            section["chart"] = chart["id"]
+            used.extend(chart["spec"]["y"])
+            sheets.append(chart["spec"]["sheet"])
+            translation.renamed.update(chart["translation"]["renamed"])
+        sections.append(section)
+    source = db.session.get(Dataset, recipe.dataset_id) if recipe.dataset_id else None
+    if family is not None and source is not None and source.family_id == family.id \
+            and source.id != target.id:
+        sections.append({"type": "changes", "family": family.id,
+                         "previous": source.release_label, "latest": target.release_label,
+                         "sheet": sheets[0] if sheets else None, "series": sorted(set(used))})
+    spec = recipe.params
+    title = spec.get("title") or recipe.title
+    if target.release_label:
+        title = f"{title} ({target.release_label})"
+    report, _ = create_report(target, title, spec.get("author", ""), sections)
+    return report_dict(report)
 
 
 def report_dict(report: Report) -> dict:
@@ -255,7 +306,8 @@ def detail(report_id):
         row = db.session.get(Job, report.job_id)
         job = jobs.job_dict(row) if row is not None else None
     return render_template("reports/detail.html", report=report, data=data, job=job,
-                           labels={"report": "Report build"})
+                           labels={"report": "Report build"},
+                           recipe=recipe_for(current_user.id, report_id=report.id))
 
 
 @bp.post("/reports/<report_id>/delete")

@@ -1,7 +1,7 @@
 """hardening: login sessions, audit events, token expiry, trash (deleted_at)
 
 Revision ID: 0003_trash_audit
-Revises: 0001_initial
+Revises: 0002_releases
 Create Date: 2026-12-07 15:40:00
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0003_trash_audit'
-down_revision = '0001_initial'
+down_revision = '0002_releases'
 branch_labels = None
 depends_on = None
 

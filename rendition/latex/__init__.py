@@ -9,23 +9,27 @@ from rendition.latex.escape import escape_latex
 from rendition.latex.fit_section import FitSection
 from rendition.latex.report import ReportDocument, build_report_tex, render_report_pdf
 from rendition.latex.sections import (
+    ChangesSection,
     ChartSection,
     CleaningLogSection,
     DescribeSection,
     GrowthSection,
     OlsSection,
+    ProvenanceSection,
     SummarySection,
     TestSection,
 )
 from rendition.latex.timeseries_sections import TimeSeriesSection
 
 __all__ = [
+    "ChangesSection",
     "ChartSection",
     "CleaningLogSection",
     "DescribeSection",
     "FitSection",
     "GrowthSection",
     "OlsSection",
+    "ProvenanceSection",
     "ReportDocument",
     "SummarySection",
     "TestSection",

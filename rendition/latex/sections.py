@@ -14,6 +14,12 @@ from dataclasses import dataclass
 from errors import BadInput
 from rendition.latex.escape import Latex, breakable, escape_latex, shorten
 from rendition.latex.fit_section import FitSection, include_image, render_fit
+from rendition.latex.release_sections import (
+    ChangesSection,
+    ProvenanceSection,
+    render_changes,
+    render_provenance,
+)
 from rendition.latex.tables import MISSING, facts_table, format_number, long_table
 
 RECENT_PERIODS = 12
@@ -374,6 +380,8 @@ def _chart(section: ChartSection, assets: dict[str, bytes]) -> tuple[str, str]:
 
 
 _RENDERERS: dict[type, Callable[[object, dict], tuple[str, str]]] = {
+    ChangesSection: render_changes,
+    ProvenanceSection: render_provenance,
     SummarySection: _summary,
     CleaningLogSection: _cleaning_log,
     DescribeSection: _describe,

@@ -85,7 +85,13 @@
       source.addEventListener("job", function (e) {
         const now = JSON.parse(e.data);
         paint(ui, now.progress, (now.message || "Parsing") + "… " + now.progress + "%");
-        if (now.state === "done") {
+        if (now.state === "done" && now.result.family) {
+          source.close();
+          const problems = now.result.problems.map(function (p) { return p.name + ": " + p.reason; });
+          succeed(ui, now.result.datasets.length + " release(s) in " + now.result.family_name +
+                  (problems.length ? ". Not ingested: " + problems.join("; ") : ""));
+          resolve({family: now.result.family, problems: problems.length});
+        } else if (now.state === "done") {
           source.close();
           succeed(ui, (now.result.created ? "Ready: " : "Already uploaded: ") + now.result.sheets + " sheet(s)");
           resolve({id: now.result.dataset});
@@ -108,9 +114,15 @@
     });
   }
 
-  function send(file) {
+  // Releases of one family travel together: one request, one job, one bar.
+  function sendTogether(files, family) {
+    const label = files.length === 1 ? files[0].name : files.length + " files as releases";
+    return send({name: label, size: 0}, files, family);
+  }
+
+  function send(file, together, family) {
     const ui = row(file);
-    const background = file.size >= Number(form.dataset.backgroundBytes);
+    const background = !together && file.size >= Number(form.dataset.backgroundBytes);
     return new Promise(function (resolve) {
       const xhr = new XMLHttpRequest();
       xhr.open("POST", form.dataset.api + (background ? "?background=true" : ""));
@@ -141,12 +153,24 @@
         resolve(null);
       };
       const data = new FormData();
-      data.append("file", file);
+      (together || [file]).forEach(function (f) { data.append("file", f); });
+      if (family) data.append("family", family);
       xhr.send(data);
     });
   }
 
   async function uploadAll(files) {
+    const family = document.getElementById("family-choice").value;
+    const zipped = files.some(function (f) { return /\.zip$/i.test(f.name); });
+    if (family || zipped) {
+      const done = await sendTogether(files, family);
+      if (done && done.family && !done.problems) {
+        window.location.assign(form.dataset.familyPage.replace("FAMILY", encodeURIComponent(done.family)));
+      } else if (done && done.id) {
+        window.location.assign("/datasets/" + encodeURIComponent(done.id));
+      }
+      return;
+    }
     const results = [];
     for (const file of files) results.push(await send(file));
     const ok = results.filter(Boolean);
