@@ -158,7 +158,7 @@ def _run(dataset: Dataset, form: dict) -> tuple[dict, dict]:
     renderer = form["renderer"] if form["renderer"] in RENDERERS else "png"
     body = {"sheet": form["sheet"], "model": form["model"], "plot": renderer}
     if form["start"].strip():
-        body["start"] = _assignments(form["start"])
+        body["start"] = assignments(form["start"])
     if form["solve"].strip():
         body["solve"] = form["solve"].strip()
     derived = [d.strip() for d in form["derived"].split(";") if d.strip()]
@@ -175,7 +175,7 @@ def _run(dataset: Dataset, form: dict) -> tuple[dict, dict]:
                     "figure": figure_json(INTERACTIVE[renderer](figure, 800, 500))}
 
 
-def _assignments(text: str) -> dict[str, float]:
+def assignments(text: str) -> dict[str, float]:
     """ "a=60, b=0.01" → {"a": 60.0, "b": 0.01}."""
     values = {}
     for part in filter(None, (p.strip() for p in text.split(","))):
