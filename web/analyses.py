@@ -150,8 +150,10 @@ RESULT_DOC = {
 @api.doc(responses={200: {"description": "Every analysis with its parameters",
                           "content": {"application/json": {"schema": {"type": "object"}}}}})
 def list_analyses():
-    """The analyses on offer and their parameters."""
-    return {"analyses": [spec.to_dict() for spec in ANALYSES.values()]}
+    """The analyses on offer and their parameters (`fit` takes POST only)."""
+    from web.fit import fit_spec  # web.fit → web.charts → upload: imported when used
+
+    return {"analyses": [*(spec.to_dict() for spec in ANALYSES.values()), fit_spec()]}
 
 
 @api.post("/datasets/<dataset_id>/analyses/<kind>")
