@@ -171,3 +171,34 @@ def test_the_price_to_income_ratio_is_tested_when_asked(lookup):
     assert result.sheet == "HPI / PDI" and us.periods[0] == str(ratio.index[0])
     assert us.gsadf == pytest.approx(sup_statistics(window_tstats(
         ratio.to_numpy(), 1, us.window))["gsadf"])
+
+
+# Phillips, Shi and Yu (2015, IER 56(4)), Table 1: the 95 % finite-sample critical values of the
+# SADF and GSADF statistics at T = 100 (r0 = 0.01 + 1.8/√T = 0.190, ADF with a constant and lag 0,
+# null a random walk with drift 1/T). Source: deanfantazzini/bubble, R/function_PSY.R at commit
+# 08918f24464c7434eaf67b46b1414b7dbcb07b04, whose size_SADF/size_GSADF examples replicate PSY's
+# Table 2 (size at the 5 % level) with these Table 1 values as the critical values.
+PSY_T100_95 = {"sadf": 1.30, "gsadf": 2.00}
+PSY_REPS = 2000  # the replications behind a published value (its own Monte-Carlo error)
+
+
+def test_critical_values_agree_with_psy_2015_within_monte_carlo_error():
+    """The app's simulated 95 % critical values at PSY's published setting (T = 100, lag 0, PSY's
+    minimum window) agree with the published ones within 3.5 combined Monte-Carlo standard errors.
+    The simulation runs in `batches` independent seeds; the estimate is the batch mean and its
+    standard error the batches' spread / √batches (batch means). The published value carries
+    the error of a run of PSY_REPS replications (the same spread, scaled) and its rounding to
+    two decimals (uniform, sd 0.01/√12)."""
+    t, batches, per_batch = 100, 16, 250
+    window = default_window(t)
+    assert window == 19  # ⌊(0.01 + 1.8/10)·100⌋, r0 = 0.190 as PSY's table
+    runs = [simulate(t, window, lag=0, reps=per_batch, seed=1000 + b) for b in range(batches)]
+    level = LEVELS.index(0.95)
+    for name, published in PSY_T100_95.items():
+        values = np.array([getattr(run, name)[level] for run in runs])
+        spread = values.std(ddof=1)
+        se_ours = spread / np.sqrt(batches)
+        se_psy = spread * np.sqrt(per_batch / PSY_REPS)
+        se = np.sqrt(se_ours**2 + se_psy**2 + 0.01**2 / 12)
+        assert 0.01 < se < 0.1, (name, se)  # a sane error estimate, or the check means nothing
+        assert values.mean() == pytest.approx(published, abs=3.5 * se), (name, values.mean(), se)

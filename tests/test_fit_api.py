@@ -221,3 +221,27 @@ def test_bokeh_item_of_the_fit(client, hpi):
     assert item["format"] == "bokeh" and item["figure"]["target_id"] is None
     text = response.get_data(as_text=True)
     assert "95% confidence band" in text and "2000Q1" in text and "VArea" in text
+
+
+def test_the_list_of_analyses_includes_the_fit_with_its_parameters(client, hpi):
+    """GET /api/v1/analyses names every kind a client can run: the registry's and the fit,
+    whose parameters are the ones its endpoint takes (issue 18's body)."""
+    from analysis.registry import ANALYSES
+
+    listed = {a["kind"]: a for a in client.get("/api/v1/analyses").get_json()["analyses"]}
+    assert set(listed) == {*ANALYSES, "fit"}
+    fit_entry = listed["fit"]
+    assert fit_entry["methods"] == ["POST"] and "Fit" in fit_entry["title"]
+    params = {p["name"]: p for p in fit_entry["parameters"]}
+    assert set(params) == {"sheet", "model", "start", "bounds", "x", "weights", "solve",
+                           "solve_for", "value", "derived", "at", "plot", "width", "height"}
+    assert {n for n, p in params.items() if p["required"]} == {"sheet", "model"}
+    assert (params["sheet"]["type"], params["model"]["type"]) == ("sheet", "formula")
+    assert params["plot"]["choices"] == ["png", "svg", "plotly", "bokeh"]
+    assert params["start"]["type"] == "object" and "Start values" in params["start"]["help"]
+    # What the list says is what the endpoint does: the required ones are enough, a missing
+    # one is a 4xx.
+    ok = fit(client, hpi, sheet="HPI", model="US = a*exp(b*t)")
+    assert ok.status_code == 200, ok.get_json()
+    missing = client.post(f"/api/v1/datasets/{hpi['id']}/analyses/fit", json={"sheet": "HPI"})
+    assert missing.status_code in (400, 422) and "model" in missing.get_data(as_text=True)

@@ -17,10 +17,24 @@ from tests.upload_actions import DATA
 pytestmark = pytest.mark.browser
 
 
-def test_the_report_form_builds_a_pdf_behind_a_progress_bar(live_server, page, tmp_path):
+def upload_hpi(live_server) -> dict:
     with open(DATA / "2020Q1.xlsx", "rb") as handle:
-        dataset = requests.post(live_server.url + "/api/v1/datasets", timeout=60,
-                                files={"file": ("2020Q1.xlsx", handle)}).json()
+        return requests.post(live_server.url + "/api/v1/datasets", timeout=60,
+                             files={"file": ("2020Q1.xlsx", handle)}).json()
+
+
+def download_text(p, link, tmp_path) -> str:
+    """Click the PDF link; the downloaded PDF's text (pdftotext -layout)."""
+    with p.expect_download() as info:
+        link.click()
+    pdf = tmp_path / "report.pdf"
+    info.value.save_as(pdf)
+    return subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True,
+                          text=True, check=True).stdout
+
+
+def test_the_report_form_builds_a_pdf_behind_a_progress_bar(live_server, page, tmp_path):
+    dataset = upload_hpi(live_server)
     p = page.page
     p.goto(f"{live_server.url}/reports?dataset={dataset['id']}")
     page.check_accessibility()
@@ -34,12 +48,7 @@ def test_the_report_form_builds_a_pdf_behind_a_progress_bar(live_server, page, t
     download_link = p.locator("#result [data-report-pdf]")
     download_link.wait_for(timeout=10_000)
     page.check_accessibility()
-    with p.expect_download() as info:
-        download_link.click()
-    pdf = tmp_path / "report.pdf"
-    info.value.save_as(pdf)
-    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True,
-                          text=True, check=True).stdout
+    text = download_text(p, download_link, tmp_path)
     assert "Browser-built report" in text
     raw = pd.read_excel(DATA / "2020Q1.xlsx", sheet_name="RHPI", engine="calamine")
     values = pd.to_numeric(raw["Canada"], errors="coerce").dropna().to_numpy(float)
@@ -82,3 +91,35 @@ def test_the_report_list_follows_a_build_it_did_not_start(make_app, page):
     finally:
         GATES["report-list"].set()
         server.stop()
+
+
+def test_the_form_builds_a_pdf_with_a_time_series_and_a_fit_section(live_server, page,
+                                                                     tmp_path):
+    """HP filter of RHPI US and a fit of a·exp(b·t) to HPI US, chosen in the form: the PDF
+    names both, and its b equals scipy's curve_fit on the same quarters (t in years)."""
+    from scipy.optimize import curve_fit
+
+    dataset = upload_hpi(live_server)
+    p = page.page
+    p.goto(f"{live_server.url}/reports?dataset={dataset['id']}")
+    p.fill("#title", "Trend and fit")
+    p.select_option("#describe", [])
+    p.click("#hp_filter-details summary")
+    p.select_option("#hp_filter-series", label="RHPI: US")
+    p.select_option("#fit_sheet", "HPI")
+    p.fill("#fit_model", "US = a*exp(b*t)")
+    p.fill("#fit_solve", "US = 2*US(2000Q1)")
+    page.check_accessibility()
+    p.click("#build")
+    p.wait_for_url("**/reports/*")
+    download_link = p.locator("#result [data-report-pdf]")
+    download_link.wait_for(timeout=60_000)
+    text = download_text(p, download_link, tmp_path)
+    assert "Hodrick–Prescott filter: US" in text
+    assert "Fit: US = a*exp(b*t)" in text and "Solution of US = 2*US(2000Q1)" in text
+    raw = pd.read_excel(DATA / "2020Q1.xlsx", sheet_name="HPI", engine="calamine")
+    us = pd.to_numeric(raw["US"], errors="coerce").dropna().to_numpy(float)
+    t = np.arange(len(us)) / 4  # quarters in years since the first one, 1975Q1
+    (_, b), _ = curve_fit(lambda x, a, b: a * np.exp(b * x), t, us, p0=(60, 0.01))
+    row = next(ln.split() for ln in text.splitlines() if ln.split()[:1] == ["b"])
+    assert float(row[1]) == pytest.approx(b, rel=1e-3)

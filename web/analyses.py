@@ -23,6 +23,7 @@ from errors import BadInput, NotFound, QuartileError
 from jobs import critical_values as critical_value_jobs
 from jobs.lifecycle import job_dict
 from rendition.charts.analysis_charts import FORMATS, has_chart, render_analysis_chart
+from rendition.charts.analysis_plotly import render_analysis_plotly
 from rendition.latex.tables import format_number, long_table
 from store import critical_values
 from store.db import db
@@ -31,6 +32,7 @@ from upload import exports
 from upload.resources import default_sheet
 from upload.service import load_sheet
 from web.access import dataset_for_read, readable_datasets_query
+from web.equations import figure_json
 from web.lru_cache import LruCache
 from web.provenance import computed_now, flat_provenance, provenance
 
@@ -165,8 +167,10 @@ RESULT_DOC = {
 @api.doc(responses={200: {"description": "Every analysis with its parameters",
                           "content": {"application/json": {"schema": {"type": "object"}}}}})
 def list_analyses():
-    """The analyses on offer and their parameters."""
-    return {"analyses": [spec.to_dict() for spec in ANALYSES.values()]}
+    """The analyses on offer and their parameters (`fit` takes POST only)."""
+    from web.fit import fit_spec  # web.fit → web.charts → upload: imported when used
+
+    return {"analyses": [*(spec.to_dict() for spec in ANALYSES.values()), fit_spec()]}
 
 
 @api.post("/datasets/<dataset_id>/analyses/<kind>")
@@ -196,22 +200,40 @@ def analyse_get(dataset_id, kind):
 
 
 @api.get("/datasets/<dataset_id>/analyses/<kind>/chart.<fmt>")
-@api.doc(responses={200: {"description": "The chart (PNG or SVG)",
-                          "content": {t: {} for t in FORMATS.values()}},
+@api.doc(responses={200: {"description": "The chart (PNG or SVG), or chart.plotly: JSON "
+                                         "{format: \"plotly\", figure: {data, layout}}",
+                          "content": {"application/json": {},
+                                      **{t: {} for t in FORMATS.values()}}},
                     400: "Bad parameters", 401: "Not logged in",
                     404: "No such dataset or analysis, or the analysis has no chart",
                     422: "The data cannot be analysed this way"})
 def analysis_chart(dataset_id, kind, fmt):
     """The chart of an analysis (exuberance, acf, hp_filter, stl, rolling_stats) with the same
-    query parameters; `series` picks the series of an exuberance result."""
-    if fmt not in FORMATS:
-        raise NotFound(f"Charts are chart.png or chart.svg, not chart.{fmt}.")
+    query parameters; `series` picks the series of an exuberance result; chart.plotly takes
+    `width` and `height` in pixels."""
+    if fmt not in (*FORMATS, "plotly"):
+        raise NotFound(f"Charts are chart.png, chart.svg or chart.plotly, not chart.{fmt}.")
     if not has_chart(kind):
         raise NotFound(f"The analysis {kind!r} has no chart.")
     result = run_analysis(dataset_for_read(dataset_id), kind, params_from_query(kind,
                                                                                 request.args))
-    image = render_analysis_chart(result.to_dict(), fmt, request.args.get("series") or None)
+    series = request.args.get("series") or None
+    if fmt == "plotly":
+        figure = render_analysis_plotly(result.to_dict(), series, _pixels("width", 900),
+                                        _pixels("height", 600))
+        return Response(figure_json({"format": "plotly", "figure": figure}),
+                        mimetype="application/json")
+    image = render_analysis_chart(result.to_dict(), fmt, series)
     return Response(image, mimetype=FORMATS[fmt])
+
+
+def _pixels(name: str, default: int) -> int:
+    text = request.args.get(name, "").strip()
+    if not text:
+        return default
+    if not text.isdigit():
+        raise BadInput(f"Parameter '{name}' must be a whole number of pixels, not {text!r}.")
+    return int(text)
 
 
 class CriticalValuesIn(Schema):

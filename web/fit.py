@@ -84,6 +84,27 @@ FIT_DOC = {
 }
 
 
+FIT_TITLE = "Fit a model to data (nonlinear least squares; solve and plot with it)"
+# The registry's parameter types where a field is one of them; else its JSON kind.
+FIELD_TYPES = {"sheet": "sheet", "model": "formula", "weights": "numeric_column",
+               "plot": "choice"}
+JSON_TYPES = {String: "string", Float: "number", Integer: "int", Dict: "object", List: "list",
+              Raw: "string or list"}
+
+
+def fit_spec() -> dict:
+    """The fit as GET /api/v1/analyses lists an analysis: kind, title and parameters (from
+    FitIn, so the list and the endpoint cannot disagree); it takes POST only."""
+    parameters = []
+    for name, field in FitIn().fields.items():
+        parameters.append({
+            "name": name, "type": FIELD_TYPES.get(name, JSON_TYPES[type(field)]),
+            "required": field.required, "default": None,
+            "choices": field.metadata.get("enum"),
+            "help": field.metadata.get("description", "")})
+    return {"kind": "fit", "title": FIT_TITLE, "parameters": parameters, "methods": ["POST"]}
+
+
 def run_fit(dataset: Dataset, body: dict) -> tuple[dict, bytes | dict | None]:
     sheet = body.get("sheet")
     if not isinstance(sheet, str) or not sheet:
@@ -158,7 +179,7 @@ def _run(dataset: Dataset, form: dict) -> tuple[dict, dict]:
     renderer = form["renderer"] if form["renderer"] in RENDERERS else "png"
     body = {"sheet": form["sheet"], "model": form["model"], "plot": renderer}
     if form["start"].strip():
-        body["start"] = _assignments(form["start"])
+        body["start"] = assignments(form["start"])
     if form["solve"].strip():
         body["solve"] = form["solve"].strip()
     derived = [d.strip() for d in form["derived"].split(";") if d.strip()]
@@ -175,7 +196,7 @@ def _run(dataset: Dataset, form: dict) -> tuple[dict, dict]:
                     "figure": figure_json(INTERACTIVE[renderer](figure, 800, 500))}
 
 
-def _assignments(text: str) -> dict[str, float]:
+def assignments(text: str) -> dict[str, float]:
     """ "a=60, b=0.01" → {"a": 60.0, "b": 0.01}."""
     values = {}
     for part in filter(None, (p.strip() for p in text.split(","))):

@@ -26,12 +26,13 @@ from flask_login import current_user
 from sqlalchemy import select
 
 import jobs
+from analysis.covariance import COV_TYPES
 from errors import Conflict, NotFound, QuartileError
 from store.db import db
 from store.models import Chart, Dataset, Job, Report
 from store.recipes import recipe_for, record_recipe
 from upload.resources import default_sheet
-from web import report_build
+from web import report_build, report_form
 from web.access import (
     dataset_for_read,
     owned_or_404,
@@ -254,7 +255,8 @@ def library():
     if request.method == "POST" and dataset is not None:
         try:
             report, _ = create_report(dataset, request.form.get("title", ""),
-                                      request.form.get("author", ""), sections_from_form())
+                                      request.form.get("author", ""),
+                                      report_form.sections_from_form(request.form))
             return redirect(url_for("reports.detail", report_id=report.id))
         except QuartileError as exc:
             error, status = exc.message, exc.status
@@ -270,30 +272,11 @@ def library():
                            sheets=sheets, charts=charts, reports=reports, error=error,
                            form=request.form, data_sheet=data_sheet,
                            describe_default=request.form.getlist("describe")
-                           or indexed or [data_sheet]), status
-
-
-def sections_from_form() -> list[dict]:
-    form = request.form
-    sections: list[dict] = []
-    if form.get("summary"):
-        sections.append({"type": "summary"})
-    if form.get("cleaning_log"):
-        sections.append({"type": "cleaning_log"})
-    describe = form.getlist("describe")
-    if describe:
-        sections.append({"type": "describe", "sheets": describe})
-    if form.get("ols_formula", "").strip():
-        sections.append({"type": "ols", "sheet": form.get("ols_sheet", ""),
-                         "formula": form["ols_formula"].strip()})
-    growth_columns = [c.strip() for c in form.get("growth_columns", "").split(",") if c.strip()]
-    if growth_columns:
-        sections.append({"type": "growth", "sheet": form.get("growth_sheet", ""),
-                         "columns": growth_columns,
-                         "periods": int(form.get("growth_periods") or 4)})
-    for chart_id in form.getlist("chart"):
-        sections.append({"type": "chart", "chart": chart_id})
-    return sections
+                           or indexed or [data_sheet],
+                           time_series=report_form.time_series_fields(sheets),
+                           cov_types=COV_TYPES, fit_sheet=indexed[0] if indexed else data_sheet,
+                           columns_of={s["name"]: [c["name"] for c in s.get("columns", [])]
+                                       for s in sheets}), status
 
 
 @bp.get("/reports/<report_id>")

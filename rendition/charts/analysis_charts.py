@@ -52,12 +52,18 @@ def _style(ax, title: str) -> None:
     ax.tick_params(labelsize=8)
 
 
-def _exuberance(fig: Figure, data: dict, series: str | None) -> None:
+def chosen_series(data: dict, series: str | None) -> dict:
+    """The exuberance result's series named `series` (the first when None)."""
     columns = data["columns"]
     chosen = next((c for c in columns if c["column"] == series), None) if series else columns[0]
     if chosen is None:
         raise BadInput(f"The result has no series '{series}'. Series: "
                        f"{', '.join(c['column'] for c in columns)}.")
+    return chosen
+
+
+def _exuberance(fig: Figure, data: dict, series: str | None) -> None:
+    chosen = chosen_series(data, series)
     top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=(3, 2))
     periods = list(chosen["periods"])
     x = _x(periods)
