@@ -182,6 +182,7 @@ def make_app(tmp_path, database_url):
 
     def factory(**overrides):
         files = tmp_path / "files"
+        _forget_cached_results()
         app = create_app(_settings(files, database_url, **overrides))
         created.append(app)
         return app
@@ -194,6 +195,17 @@ def make_app(tmp_path, database_url):
             db.session.remove()
             _wait_for_connections_back(db.engine)
             db.engine.dispose()
+
+
+def _forget_cached_results() -> None:
+    """Results are cached per process by the bytes they were computed from, which is right for
+    one server and its one database, but a test on the next database (the PostgreSQL run of the
+    same test, in the same xdist worker) must not see what another database's rows produced
+    (exuberance results depend on the stored critical values)."""
+    from web import analyses, families
+
+    analyses.CACHE.clear()
+    families.CACHE.clear()
 
 
 def _wait_for_connections_back(engine, timeout: float = 5.0) -> None:
