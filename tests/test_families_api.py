@@ -4,6 +4,8 @@ and every bad input answered with its status and message, harming nothing."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from store.db import db
@@ -11,6 +13,7 @@ from store.models import Dataset, Family, SeriesCorrection
 from tests.auth_actions import AuthActions
 from tests.families_fixtures import csv_release, finished, real_family, upload_many
 from tests.vintages_fixtures import raw_cells
+from upload import trash
 
 CANADA_2011 = [100.0, 101.0, 102.0, 103.0, 104.0, 105.0]
 
@@ -181,10 +184,16 @@ def test_a_correction_of_the_mapping_wins(app, client):
         "release": "2020Q4", "sheet": detail["sheet"], "column": "U.S.", "series": "US"})
     us = next(s for s in response.get_json()["series"] if s["name"] == "U.S.")
     assert next(e for e in us["evidence"] if e["release"] == "2020Q4")["by"] == "user"
-    # Deleting the release takes its corrections with it; the family stays.
+    # Deleting the release moves it to the trash: it leaves the family, its corrections wait
+    # with it (a restore brings both back), and they go when the trash is emptied.
     release = next(r for r in detail["releases"] if r["label"] == "2020Q4")
     assert client.delete(f"/api/v1/datasets/{release['dataset']}").status_code == 204
+    labels = [r["label"] for r in client.get(f"/api/v1/families/{family_id}").get_json()[
+        "releases"]]
+    assert labels == ["2020Q2", "2020Q3"]
     with app.app_context():
+        assert db.session.scalar(db.select(db.func.count(SeriesCorrection.id))) == 1
+        trash.empty(Path(app.config["FILES_DIR"]))
         assert db.session.scalar(db.select(db.func.count(SeriesCorrection.id))) == 0
         assert db.session.get(Family, family_id) is not None
     labels = [r["label"] for r in client.get(f"/api/v1/families/{family_id}").get_json()[
