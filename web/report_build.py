@@ -157,6 +157,7 @@ def _time_series_section(dataset: Dataset, section: dict, draw: bool):
 
 def _chart_section(dataset: Dataset, owner_id: int, chart_id: str, draw: bool):
     from rendition.charts import ChartSpec, render_png, validate
+    from web.charts import chart_title
 
     chart = db.session.get(Chart, str(chart_id))
     if chart is None or chart.owner_id != owner_id or chart.deleted_at is not None:
@@ -170,7 +171,7 @@ def _chart_section(dataset: Dataset, owner_id: int, chart_id: str, draw: bool):
         validate(spec, frames)
         return None
     png = render_png(spec, frames, width=1500, height=850, dpi=200)
-    title = (chart.spec.get("options") or {}).get("title") or f"{spec.kind} chart"
+    title = chart_title(spec)
     return latex.ChartSection(title=title, image=png, image_format="png")
 
 
@@ -273,6 +274,11 @@ def pdf_path(report: Report) -> Path:
     return reports_dir() / (report.pdf_path or "")
 
 
+def year_periods(sheet: dict) -> int:
+    """Periods in a year on a sheet (from its index's frequency): 4, 12, or 1 otherwise."""
+    return YEAR_ON_YEAR.get(((sheet.get("index") or {}).get("freq") or "")[:1], 1)
+
+
 def default_sections(dataset: Dataset) -> list[dict]:
     """Summary, cleaning log, describe of every sheet, year-on-year growth of indexed sheets
     (4 quarters, 12 months, 1 year or anything else)."""
@@ -284,7 +290,7 @@ def default_sections(dataset: Dataset) -> list[dict]:
             numeric = [c["name"] for c in sheet["columns"]
                        if c["dtype"].startswith(("float", "int"))]
             if numeric:
-                periods = YEAR_ON_YEAR.get((sheet["index"].get("freq") or "")[:1], 1)
+                periods = year_periods(sheet)
                 sections.append({"type": "growth", "sheet": sheet["name"],
                                  "columns": numeric[:6], "periods": periods})
     return sections

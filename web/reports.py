@@ -7,7 +7,7 @@ typeset again. Statistics come from the same `run_analysis` as the Analyse page 
 
 from __future__ import annotations
 
-from pathlib import Path
+from pathlib import Path, PurePath
 
 from apiflask import APIBlueprint, Schema
 from apiflask.fields import Dict, List, String
@@ -27,6 +27,7 @@ from sqlalchemy import select
 
 import jobs
 from errors import Conflict, QuartileError
+from rendition.charts import ChartSpec
 from store.db import db
 from store.models import Chart, Dataset, Job, Report
 from upload.resources import default_sheet
@@ -37,6 +38,7 @@ from web.access import (
     owned_reports_query,
     readable_datasets_query,
 )
+from web.charts import chart_title
 from web.trash import move_to_trash
 
 bp = Blueprint("reports", __name__)
@@ -49,7 +51,7 @@ def create_report(dataset: Dataset, title: str, author: str, sections: list, *,
     """(report, status): 200 for the unchanged report (or the same one being built), 202 for a
     new build queued as a job, 201 for one built inline (`inline=True`, the CLI)."""
     sections = report_build.validate_sections(sections)
-    title = (title or f"Report on {dataset.name}").strip()[:300]
+    title = (title or default_title(dataset)).strip()[:300]
     author = (author or "").strip()[:200]
     key = report_build.inputs_hash(dataset, title, author, sections)
     existing = db.session.scalar(select(Report).where(
@@ -81,6 +83,15 @@ def create_report(dataset: Dataset, title: str, author: str, sections: list, *,
     db.session.commit()
     jobs.publish_change(current_user.id, "reports", report.id)
     return report, 202
+
+
+def default_title(dataset: Dataset) -> str:
+    """"Report on 2020Q1" for 2020Q1.xlsx: the file's name without its extension."""
+    name = PurePath(dataset.name)
+    return f"Report on {name.stem if name.suffix.lower() in _EXTENSIONS else dataset.name}"
+
+
+_EXTENSIONS = {".xlsx", ".xlsm", ".xls", ".ods", ".csv", ".tsv", ".txt", ".json", ".parquet"}
 
 
 def report_dict(report: Report) -> dict:
@@ -176,12 +187,13 @@ def delete(report_id):
 @api.doc(responses={200: {"description": "The PDF", "content": {"application/pdf": {}}},
                     401: "", 404: "", 409: "Not built yet, or failed"})
 def report_pdf(report_id):
-    """The PDF once it is built (409 before that)."""
+    """The PDF once it is built (409 before that); `?view=1` opens it in the browser."""
     report = owned_or_404(Report, report_id)
     if report.status != "done" or not report_build.pdf_path(report).exists():
         raise Conflict(f"The report is {report.status}; the PDF is not ready"
                        + (f": {report.error}" if report.error else "."), code="not_ready")
-    return send_file(report_build.pdf_path(report), mimetype="application/pdf", as_attachment=True,
+    return send_file(report_build.pdf_path(report), mimetype="application/pdf",
+                     as_attachment=not request.args.get("view"),
                      download_name=f"{_safe_stem(report.title)}.pdf")
 
 
@@ -209,17 +221,44 @@ def library():
             error, status = exc.message, exc.status
     reports = [report_build.follow_job(r) for r in db.session.scalars(
         owned_reports_query().order_by(Report.created_at.desc()).limit(100))]
-    charts = [] if dataset is None else db.session.scalars(select(Chart).where(
-        Chart.owner_id == current_user.id, Chart.dataset_id == dataset.id,
-        Chart.deleted_at.is_(None))).all()
+    charts = [] if dataset is None else [
+        {"id": c.id, "title": chart_title(ChartSpec.from_dict(c.spec)), "kind": c.spec["kind"]}
+        for c in db.session.scalars(select(Chart).where(
+            Chart.owner_id == current_user.id, Chart.dataset_id == dataset.id,
+            Chart.deleted_at.is_(None)).order_by(Chart.created_at))]
     sheets = (dataset.meta or {}).get("sheets", []) if dataset else []
     data_sheet = default_sheet(sheets)
     indexed = [s["name"] for s in sheets if s.get("index")]
     return render_template("reports/library.html", datasets=datasets, dataset=dataset,
                            sheets=sheets, charts=charts, reports=reports, error=error,
                            form=request.form, data_sheet=data_sheet,
+                           default_title=default_title(dataset) if dataset else "",
+                           formula_hints={s["name"]: formula_hint(s) for s in sheets},
+                           describe_options=[(s["name"], f'{s["name"]} ({s.get("n_rows")} × '
+                                              f'{s.get("n_cols")})') for s in sheets],
+                           growth_hint=growth_hint(sheets),
+                           year_periods={s["name"]: report_build.year_periods(s) for s in sheets},
                            describe_default=request.form.getlist("describe")
                            or indexed or [data_sheet]), status
+
+
+def formula_hint(sheet: dict) -> str:
+    """An example formula made of the sheet's own columns ("e.g. Price ~ Area + Stories")."""
+    def name(column: dict) -> str:
+        text = column["name"]
+        return text if text.isidentifier() else f"`{text}`"
+
+    numeric = [c for c in sheet.get("columns", [])
+               if str(c.get("dtype", "")).startswith(("float", "int"))]
+    if len(numeric) < 2:
+        return "e.g. y ~ x"
+    return "e.g. " + name(numeric[0]) + " ~ " + " + ".join(name(c) for c in numeric[1:3])
+
+
+def growth_hint(sheets: list[dict]) -> str:
+    """Two columns of the first sheet with a period index, as a hint ("e.g. Canada, France")."""
+    columns = next((s.get("columns", []) for s in sheets if s.get("index")), [])
+    return "e.g. " + ", ".join(c["name"] for c in columns[:2]) if columns else ""
 
 
 def sections_from_form() -> list[dict]:
@@ -232,11 +271,11 @@ def sections_from_form() -> list[dict]:
     describe = form.getlist("describe")
     if describe:
         sections.append({"type": "describe", "sheets": describe})
-    if form.get("ols_formula", "").strip():
+    if form.get("ols_sheet") and form.get("ols_formula", "").strip():
         sections.append({"type": "ols", "sheet": form.get("ols_sheet", ""),
                          "formula": form["ols_formula"].strip()})
     growth_columns = [c.strip() for c in form.get("growth_columns", "").split(",") if c.strip()]
-    if growth_columns:
+    if form.get("growth_sheet") and growth_columns:
         sections.append({"type": "growth", "sheet": form.get("growth_sheet", ""),
                          "columns": growth_columns,
                          "periods": int(form.get("growth_periods") or 4)})

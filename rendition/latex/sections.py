@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from errors import BadInput
 from rendition.latex.escape import Latex, breakable, escape_latex, shorten
@@ -164,7 +165,7 @@ def _summary(section: SummarySection, assets) -> tuple[str, str]:
         ("Format", str(d["format"]).upper() if d.get("format") else None),
         ("Size", size_text),
         ("SHA-256", Latex(r"\texttt{" + escape_latex(sha) + "}") if sha else None),
-        ("Uploaded", d.get("created")),
+        ("Uploaded", _when(d.get("created"))),
         ("Sheets", len(sheets)),
     ]
     body = facts_table(facts)
@@ -180,6 +181,16 @@ def _summary(section: SummarySection, assets) -> tuple[str, str]:
         )
         body += "".join(_column_list(s) for s in sheets)
     return section.title or "Dataset", body
+
+
+def _when(value: object) -> object:
+    """An ISO timestamp as "7 December 2026, 16:11 UTC" (naive times are UTC in Quartile)."""
+    try:
+        when = datetime.fromisoformat(str(value))
+    except ValueError:
+        return value
+    zone = when.tzname() or "UTC"
+    return f"{when.day} {when:%B %Y, %H:%M} {zone}"
 
 
 def _column_list(sheet: dict) -> str:
