@@ -207,6 +207,14 @@ def load_user_from_request(req) -> User | None:
     return None
 
 
+def _browser_navigation() -> bool:
+    """A link opened in the browser (a PDF, a chart image): a GET that prefers HTML to JSON,
+    with no token. It goes to the log-in page; API clients keep their JSON 401."""
+    accept = request.accept_mimetypes
+    return (request.method == "GET" and "Authorization" not in request.headers
+            and accept["text/html"] > accept["application/json"])
+
+
 def require_login():
     """before_request: pages redirect to log-in, the API answers 401."""
     if request.endpoint in PUBLIC_ENDPOINTS or request.endpoint is None:
@@ -215,7 +223,7 @@ def require_login():
         raise Unauthorized("The API token is not valid, has expired or has been revoked.",
                            code="bad_token")
     if not current_user.is_authenticated:
-        if request.path.startswith("/api/"):
+        if request.path.startswith("/api/") and not _browser_navigation():
             raise Unauthorized(
                 "Log in, or send an API token as 'Authorization: Bearer <token>'.",
                 code="login_required",
@@ -241,7 +249,8 @@ class LoginForm(FlaskForm):
 
 class SignupForm(FlaskForm):
     username = StringField("User name", validators=[DataRequired(), Length(min=2, max=64)])
-    password = PasswordField("Password", validators=[DataRequired(), Length(min=8)])
+    password = PasswordField("Password", validators=[DataRequired(), Length(min=8)],
+                             description="At least 8 characters.")
     confirm = PasswordField(
         "Password again", validators=[EqualTo("password", message="The passwords differ.")]
     )
