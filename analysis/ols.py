@@ -51,6 +51,8 @@ class OLSResult:
     n_dropped: int
     notes: tuple[str, ...] = ()
     fit: dict | None = None  # fitted, actual, residual and row labels for the charts
+    regressors: tuple[dict, ...] = ()  # {"column", "levels" (None for numbers)}: Predict form
+    reference_levels: tuple[tuple[str, str], ...] = ()  # (factor column, its reference level)
     kind: str = "ols"
 
     def to_dict(self) -> dict:
@@ -59,7 +61,8 @@ class OLSResult:
                           "n_dropped": self.n_dropped,
                           "coefficients": list(self.coefficients),
                           "diagnostics": self.diagnostics,
-                          "predictions": list(self.predictions), "notes": list(self.notes)})
+                          "predictions": list(self.predictions), "notes": list(self.notes),
+                          "reference_levels": dict(self.reference_levels)})
 
     def tables(self) -> list[tuple[str, pd.DataFrame]]:
         out = [(f"OLS {self.formula}: coefficients", table(list(self.coefficients),
@@ -167,6 +170,7 @@ def ols_fit(frame: pd.DataFrame, sheet: str, formula: str,
     summary = _summary(ls, y, n, k, parsed.intercept)
     summary.update(cov_type=cov_type, hac_lags=lags, clusters=clusters,
                    condition_number=ls.condition_number, accuracy_digits=ls.digits)
+    references = _reference_levels(design)
     notes = list(parsed.notes) + _notes(parsed, ls, cov_type, lags, at_one, clusters, cluster)
     fitted = y - ls.resid
     rows = frame.index[design.keep]
@@ -175,7 +179,24 @@ def ols_fit(frame: pd.DataFrame, sheet: str, formula: str,
                      diagnostics=_diagnostics(ls, X, Q, parsed.intercept),
                      predictions=_predictions(ls, parsed, design, predict, df_resid),
                      n_dropped=design.n_dropped, notes=tuple(notes),
-                     fit={"actual": y, "fitted": fitted, "residual": ls.resid, "rows": rows})
+                     fit={"actual": y, "fitted": fitted, "residual": ls.resid, "rows": rows},
+                     regressors=tuple(_regressor(frame, c, design)
+                                      for c in parsed.regressor_columns),
+                     reference_levels=references)
+
+
+def _regressor(frame: pd.DataFrame, column: str, design: Design) -> dict:
+    """A column of the Predict form: a factor's levels, or a number's median as an example."""
+    levels = design.levels.get(column)
+    example = None if levels else float(pd.to_numeric(frame[column], errors="coerce").median())
+    return {"column": column, "levels": levels, "example": example}
+
+
+def _reference_levels(design: Design) -> tuple[tuple[str, str], ...]:
+    """(column, level) for each factor coded against its first level (treatment coding)."""
+    return tuple((column, levels[0]) for column, levels in design.levels.items()
+                 if any(name.endswith(f"[T.{level}]") for level in levels[1:]
+                        for name in design.names))
 
 
 def _summary(ls: LeastSquares, y: np.ndarray, n: int, k: int, intercept: bool) -> dict:

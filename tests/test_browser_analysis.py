@@ -88,3 +88,46 @@ def test_exuberance_on_real_house_prices_waits_for_its_critical_values(live_serv
                         timeout=30_000)
     assert "for US" in p.get_attribute("#analysis-chart img", "alt")
     page.check_accessibility()
+
+
+def test_a_regression_reads_like_statistics_software(live_server, page, tmp_path):
+    """Regression (issue 17): identifiers as labels, no significance marks, no reference level,
+    and a Predict field that wanted JSON."""
+    import numpy as np
+    import pandas as pd
+    import statsmodels.formula.api as smf
+
+    from rendition.latex.tables import format_number
+
+    frame = pd.read_csv(DATA / "HousingPreferences.csv")
+    model = smf.ols("Price ~ Area + C(FurnishingStatus)", frame).fit()
+    p = page.page
+    open_analyse(live_server, p, "HousingPreferences.csv")
+    with p.expect_navigation():
+        p.select_option("#kind", "ols")
+    assert p.locator("#p-predict").count() == 0  # no JSON box: a field per regressor instead
+    p.fill("#p-formula", "Price ~ Area + C(FurnishingStatus)")
+    p.get_by_role("button", name="Run").click()
+    table = p.locator("#ols-coefficients")
+    assert table.locator("thead th").all_inner_texts() == [
+        "Term", "Coefficient", "Std. error", "t", "p", "Significance", "95 % CI"]
+    area = table.locator("tbody tr", has_text="Area").locator("td").all_inner_texts()
+    assert area[0] == format_number(float(model.params["Area"]))
+    assert model.pvalues["Area"] < 0.001 and area[4] == "***"
+    assert "*** p < 0.001" in p.inner_text("#significance-legend")
+    reference = sorted(frame["FurnishingStatus"].unique())[0]
+    assert f"Reference level of FurnishingStatus: {reference}" in p.inner_text(
+        "[data-reference]")
+    model_block = p.inner_text('[data-stats="Model"]')
+    assert f"R²\t{format_number(float(model.rsquared))}" in model_block
+    assert "r_squared" not in p.inner_text("#result")
+    p.fill("#predict-form input[name='at.Area']", "5000")
+    p.select_option("#predict-form select", "unfurnished")
+    p.locator("#predict-form").get_by_role("button", name="Predict").click()
+    expected = model.predict(pd.DataFrame({"Area": [5000], "FurnishingStatus": ["unfurnished"]}))
+    cells = p.locator("#ols-predictions tbody td").all_inner_texts()
+    assert cells[:3] == ["5,000", "unfurnished", format_number(float(np.asarray(expected)[0]))]
+    page.check_accessibility()
+    p.set_viewport_size({"width": 390, "height": 844})
+    assert p.evaluate("document.documentElement.scrollWidth") <= 390
+    p.screenshot(path=str(tmp_path / "ols-phone.png"), full_page=True)  # to look at: --basetemp

@@ -112,8 +112,10 @@ def test_ols_numbers_equal_statsmodels(tmp_path):
     assert "Price ~ Area + Bedrooms" in text
     area = lines_starting(text, "Area")[0]
     assert area[1:4] == [sig4(fit.params["Area"]), sig4(fit.bse["Area"]), sig4(fit.tvalues["Area"])]
-    assert area[4:] == ["<", "0.0001", sig4(fit.conf_int().loc["Area", 0]),
+    assert fit.pvalues["Area"] < 0.001  # marked *** (the legend says so)
+    assert area[4:] == ["<", "0.0001", "***", sig4(fit.conf_int().loc["Area", 0]),
                         sig4(fit.conf_int().loc["Area", 1])]
+    assert "Significance: *** p < 0.001, ** p < 0.01, * p < 0.05" in " ".join(text.split())
     rows = [ln.split() for ln in text.splitlines()]
     assert ["R2", sig4(fit.rsquared)] in rows or ["R²", sig4(fit.rsquared)] in rows
     assert f"Observations {int(fit.nobs)}" in " ".join(text.split())

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from errors import BadInput
+from rendition.labels import SIGNIFICANCE_LEGEND, stars
 from rendition.latex.escape import Latex, breakable, escape_latex, shorten
 from rendition.latex.fit_section import FitSection, include_image, render_fit
 from rendition.latex.tables import MISSING, facts_table, format_number, long_table
@@ -304,12 +305,17 @@ def _ols(section: OlsSection, assets) -> tuple[str, str]:
     body += facts_table(facts, label_em=12.0)
     coefficients = [c for c in _list(r.get("coefficients")) if isinstance(c, dict)]
     body += long_table(
-        ["Term", "Estimate", "Std. error", "t", "p", "95% CI low", "95% CI high"],
+        ["Term", "Coefficient", "Std. error", "t", "p", "", "95% CI low", "95% CI high"],
         [[c.get("term"), c.get("estimate"), c.get("std_error"), c.get("t"),
-          _p_value(c.get("p_value")), c.get("ci_low"), c.get("ci_high")] for c in coefficients],
-        [False] + [True] * 6,
+          _p_value(c.get("p_value")), stars(c.get("p_value")), c.get("ci_low"), c.get("ci_high")]
+         for c in coefficients],
+        [False, True, True, True, True, False, True, True],
         "Coefficients",
     )
+    body += _paragraph(SIGNIFICANCE_LEGEND)
+    body += "".join(_paragraph(f"Reference level of {column}: {level} (the other levels' "
+                               "coefficients are differences from it).")
+                    for column, level in _dict(r.get("reference_levels")).items())
     body += "".join(_paragraph(f"Note: {note}") for note in _list(r.get("notes")))
     for image in section.images:
         body += _chart(ChartSection(title="", image=image), assets)[1]
