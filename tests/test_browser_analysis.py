@@ -73,7 +73,8 @@ def test_exuberance_on_real_house_prices_waits_for_its_critical_values(live_serv
         p.select_option("#kind", "exuberance")
     with p.expect_navigation():
         p.select_option("#p-sheet", "RHPI")
-    p.select_option("#p-columns", ["UK", "US"])
+    for name in ("UK", "US"):
+        p.locator("#p-columns").get_by_label(name, exact=True).check()
     p.fill("#p-replications", "100")
     p.get_by_role("button", name="Run").click()
     p.wait_for_selector("#critical-value-jobs .job-state")
@@ -131,3 +132,38 @@ def test_a_regression_reads_like_statistics_software(live_server, page, tmp_path
     p.set_viewport_size({"width": 390, "height": 844})
     assert p.evaluate("document.documentElement.scrollWidth") <= 390
     p.screenshot(path=str(tmp_path / "ols-phone.png"), full_page=True)  # to look at: --basetemp
+
+
+def test_growth_is_year_on_year_with_a_chart_and_a_folded_table(live_server, page, tmp_path):
+    """Regression (issue 17): a 181-row table and no chart; periods 1 on quarterly data; a
+    Ctrl-click column list."""
+    import pandas as pd
+
+    from rendition.latex.tables import format_number
+
+    p = page.page
+    open_analyse(live_server, p, "2020Q1.xlsx")
+    with p.expect_navigation():
+        p.select_option("#kind", "growth")
+    with p.expect_navigation():
+        p.select_option("#p-sheet", "HPI")
+    assert p.input_value("#p-periods") == "4"  # a year of quarters
+    p.fill("#p-columns .checklist-filter", "cana")  # the filter keeps the matching boxes
+    assert p.locator("#p-columns .form-check:visible").all_inner_texts() == ["Canada"]
+    p.locator("#p-columns").get_by_label("Canada").check()
+    p.get_by_role("button", name="Run").click()
+    assert p.inner_text("[data-comparison]").startswith("Growth year on year")
+    chart = p.locator("#analysis-chart img")
+    expect(chart).to_have_js_property("complete", True, timeout=30_000)
+    assert chart.evaluate("img => img.naturalWidth") == 900
+    table = p.locator("#result details table")
+    assert not table.is_visible()  # folded under its summary
+    p.locator("#result details summary").click()
+    hpi = pd.read_excel(DATA / "2020Q1.xlsx", sheet_name="HPI", engine="calamine")
+    canada = pd.to_numeric(hpi["Canada"], errors="coerce").dropna().to_numpy(float)
+    last = table.locator("tbody tr").last.locator("td").all_inner_texts()
+    assert last == ["2020Q1", format_number(float((canada[-1] / canada[-5] - 1) * 100))]
+    page.check_accessibility()
+    p.set_viewport_size({"width": 390, "height": 844})
+    assert p.evaluate("document.documentElement.scrollWidth") <= 390
+    p.screenshot(path=str(tmp_path / "growth-phone.png"), full_page=True)  # to look at: --basetemp

@@ -21,6 +21,7 @@ from werkzeug.datastructures import MultiDict
 from analysis.exuberance_cv import DEFAULT_REPS, check_limits, check_run, window_from
 from analysis.ols import COV_LABELS
 from analysis.registry import ANALYSES
+from analysis.timeseries import PER_YEAR
 from errors import BadInput, NotFound, QuartileError
 from jobs import critical_values as critical_value_jobs
 from jobs.lifecycle import job_dict
@@ -323,9 +324,13 @@ def page():
     chosen_sheet = request.args.get("sheet") or default_sheet(sheets)
     columns = next((s["columns"] for s in sheets if s["name"] == chosen_sheet), [])
     result, error, status, query, waiting = None, None, 200, "", []
+    defaults = page_defaults(spec.kind, next((s for s in sheets if s["name"] == chosen_sheet),
+                                             {}))
     if dataset is not None and request.args.get("run"):
         try:
-            args = predict_form_args(request.args)
+            args = MultiDict(predict_form_args(request.args))
+            for key, value in defaults.items():
+                args.setdefault(key, str(value))
             params = params_from_query(spec.kind, args)
             result = run_analysis(dataset, spec.kind, params)
             query = urlencode([(k, v) for k, v in args.items(multi=True) if k != "series"])
@@ -338,5 +343,13 @@ def page():
         error=error, query=query, exports=list(EXPORTS), waiting=waiting,
         chart=has_chart(spec.kind) and result is not None,
         chart_series=request.args.get("series", ""),
+        page_defaults=defaults,
     ), status
+
+
+def page_defaults(kind: str, sheet: dict) -> dict:
+    """Form defaults from the data: growth compares with a year before on quarters and months."""
+    freq = ((sheet.get("index") or {}).get("freq") or "").lstrip("B")
+    per_year = PER_YEAR.get(freq[:1])
+    return {"periods": per_year} if kind == "growth" and per_year else {}
 

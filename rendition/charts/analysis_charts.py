@@ -24,7 +24,8 @@ from errors import BadInput, NotFound
 from rendition.charts.render_mpl import _MPL_LOCK
 from rendition.charts.text import mpl_label, mpl_text
 
-CHART_KINDS = ("exuberance", "acf", "hp_filter", "stl", "rolling_stats")
+CHART_KINDS = ("exuberance", "acf", "hp_filter", "stl", "rolling_stats", "growth")
+MAX_GROWTH_LINES = 8
 BLUE, RED, GREY, SHADE = "#1f5fa8", "#c0392b", "#7f7f7f", "#f4c7c3"
 FORMATS = {"png": "image/png", "svg": "image/svg+xml"}
 
@@ -125,8 +126,24 @@ def _components(fig: Figure, data: dict, series: str | None) -> None:
         _style(bottom, "Standard deviation")
 
 
+def _growth(fig: Figure, data: dict, series: str | None) -> None:
+    """A line per column (the first MAX_GROWTH_LINES) of the growth rates, with the zero line."""
+    x = _x(data["index"])
+    ax = fig.subplots()
+    names = list(data["series"])[:MAX_GROWTH_LINES]
+    for name in names:
+        ax.plot(x, _values(data["series"][name]), linewidth=1.2, label=mpl_label(name))
+    ax.axhline(0, color="#333333", linewidth=0.7)
+    ax.set_ylabel("%", fontsize=9)
+    more = f" (first {len(names)} of {len(data['series'])} columns)" \
+        if len(data["series"]) > len(names) else ""
+    _style(ax, f"Growth {data.get('comparison') or ''}, percent{more}")
+    if len(names) > 1:
+        ax.legend(fontsize=8, frameon=False, ncols=min(len(names), 4))
+
+
 _DRAW = {"exuberance": _exuberance, "acf": _acf, "hp_filter": _components,
-         "stl": _components, "rolling_stats": _components}
+         "stl": _components, "rolling_stats": _components, "growth": _growth}
 
 
 def render_analysis_chart(data: dict, fmt: str = "png", series: str | None = None,

@@ -10,7 +10,7 @@
           if (!["dataset", "kind"].includes(field.name)) field.disabled = true;
         });
       } else {
-        form.querySelectorAll("select[multiple]").forEach(function (field) { field.disabled = true; });
+        form.querySelectorAll("select[multiple], .checklist input").forEach(function (field) { field.disabled = true; });
       }
       form.submit();
     });
