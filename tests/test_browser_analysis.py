@@ -10,13 +10,18 @@ from tests.upload_actions import DATA
 pytestmark = pytest.mark.browser
 
 
-def open_analyse(live_server, p, filename: str) -> None:
-    """Upload `filename` and follow the dataset page's link to the Analyse page."""
+def open_analyse(live_server, p, filename: str, kind: str = "", sheet: str = "") -> None:
+    """Upload `filename`, follow the dataset page's link to the Analyse page, and pick the
+    analysis `kind` and `sheet` when given."""
     p.goto(live_server.url + "/upload")
     with p.expect_navigation(url=re.compile(r"/datasets/[\w-]+$"), timeout=30_000):
         p.set_input_files("#file-input", str(DATA / filename))
     p.get_by_role("link", name="Analyse").first.click()
     p.wait_for_url(re.compile(r"/analyse"))
+    for select, value in (("#kind", kind), ("#p-sheet", sheet)):
+        if value:
+            with p.expect_navigation():
+                p.select_option(select, value)
 
 
 def test_pick_and_run_an_ols(live_server, page):
@@ -37,11 +42,7 @@ def test_pick_and_run_an_ols(live_server, page):
 def test_ols_with_newey_west_errors_and_its_charts(live_server, page):
     """Newey-West errors on a period sheet: the table, the note and the fitted-vs-actual chart."""
     p = page.page
-    open_analyse(live_server, p, "2020Q1.xlsx")
-    with p.expect_navigation():
-        p.select_option("#kind", "ols")
-    with p.expect_navigation():
-        p.select_option("#p-sheet", "HPI")
+    open_analyse(live_server, p, "2020Q1.xlsx", "ols", "HPI")
     assert p.eval_on_selector_all("#p-cov_type option", "els => els.map(e => e.value)") == [
         "classical", "HC0", "HC1", "HC2", "HC3", "HAC", "cluster"]
     p.fill("#p-formula", "US ~ lag(US, 1) + Canada")
@@ -103,9 +104,7 @@ def test_a_regression_reads_like_statistics_software(live_server, page, tmp_path
     frame = pd.read_csv(DATA / "HousingPreferences.csv")
     model = smf.ols("Price ~ Area + C(FurnishingStatus)", frame).fit()
     p = page.page
-    open_analyse(live_server, p, "HousingPreferences.csv")
-    with p.expect_navigation():
-        p.select_option("#kind", "ols")
+    open_analyse(live_server, p, "HousingPreferences.csv", "ols")
     assert p.locator("#p-predict").count() == 0  # no JSON box: a field per regressor instead
     p.fill("#p-formula", "Price ~ Area + C(FurnishingStatus)")
     p.get_by_role("button", name="Run").click()
@@ -142,11 +141,7 @@ def test_growth_is_year_on_year_with_a_chart_and_a_folded_table(live_server, pag
     from rendition.latex.tables import format_number
 
     p = page.page
-    open_analyse(live_server, p, "2020Q1.xlsx")
-    with p.expect_navigation():
-        p.select_option("#kind", "growth")
-    with p.expect_navigation():
-        p.select_option("#p-sheet", "HPI")
+    open_analyse(live_server, p, "2020Q1.xlsx", "growth", "HPI")
     assert p.input_value("#p-periods") == "4"  # a year of quarters
     p.fill("#p-columns .checklist-filter", "cana")  # the filter keeps the matching boxes
     assert p.locator("#p-columns .form-check:visible").all_inner_texts() == ["Canada"]
