@@ -260,8 +260,10 @@ def _draw_pie(fig: Figure, data: ChartData) -> None:
         mpl_label(f"{lb}  ({_number(v)}, {100 * v / total:.1f}%)")
         for lb, v in zip(body.labels, body.values, strict=True)
     ]
-    ax.legend(wedges, labels, loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=9,
-              frameon=False, ncols=1 if len(labels) <= 25 else 2)
+    # A figure legend placed "outside" is one that constrained layout makes room for: an axes
+    # legend anchored beyond the axes had the end of its longest label cut off.
+    fig.legend(wedges, labels, loc="outside right center", fontsize=9, frameon=False,
+               ncols=1 if len(labels) <= 25 else 2)
 
 
 def _number(v: float) -> str:
