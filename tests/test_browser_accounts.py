@@ -70,3 +70,27 @@ def test_sign_up_keeps_the_name_and_links_after_log_out_go_to_the_log_in_page(se
     assert p.get_by_role("button", name="Log in").is_visible()
     api = p.request.get(pdf, headers={"Accept": "application/json"})
     assert api.status == 401 and api.json()["error"]["code"] == "login_required"
+
+
+def test_the_administrator_disables_a_user_on_the_users_page(secure_server, page, tmp_path):
+    from tests.auth_actions import AuthActions
+
+    AuthActions(secure_server.app, None).create_user("root", admin=True)
+    AuthActions(secure_server.app, None).create_user("ada")
+    p = page.page
+    p.goto(secure_server.url + "/login")
+    p.fill("#username", "root")
+    p.fill("#password", "correct horse")
+    p.get_by_role("button", name="Log in").click()
+    p.get_by_role("link", name="Users").click()
+    p.wait_for_url(secure_server.url + "/admin/users")
+    page.check_accessibility()
+    row = p.locator('tr[data-user="ada"]')
+    row.get_by_role("button", name="Disable").click()
+    p.wait_for_url(secure_server.url + "/admin/users")
+    assert row.locator(".badge").inner_text() == "disabled"
+    assert p.locator('tr[data-user="root"]').get_by_role("button").count() == 0  # not oneself
+    page.check_accessibility()
+    p.set_viewport_size({"width": 390, "height": 844})
+    assert p.evaluate("document.documentElement.scrollWidth") <= 390
+    p.screenshot(path=str(tmp_path / "users-phone.png"), full_page=True)  # --basetemp
