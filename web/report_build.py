@@ -116,7 +116,9 @@ def _build_section(dataset: Dataset, owner_id: int, section: dict, draw: bool) -
                   "periods": section.get("periods", 4)}
         result = run_analysis(dataset, "growth", params).to_dict()
         result.setdefault("periods", params["periods"])
-        return [latex.GrowthSection(result)]
+        chart = render_analysis_chart(result, "png", width=1500, height=850, dpi=200) \
+            if draw else None
+        return [latex.GrowthSection(result, chart=chart)]
     if kind == "fit":  # the numbers, and the plot when drawing
         from web.fit import run_fit  # web.fit → web.charts → upload: imported when used
 

@@ -63,6 +63,7 @@ class GrowthSection:
     result: dict
     title: str = ""
     recent: int = RECENT_PERIODS
+    chart: bytes | None = None  # PNG of the rates (rendition.charts.analysis_charts)
 
 
 @dataclass(frozen=True)
@@ -339,9 +340,13 @@ def _growth(section: GrowthSection, assets) -> tuple[str, str]:
     periods = r.get("periods")
     span = f", {index[0]} to {index[-1]} ({len(index)} periods)" if index else ""
     over = f"{periods} period" + ("" if periods == 1 else "s")
-    intro = (f"Percent change over {over} on sheet {sheet}{span}."
+    said = f"{r['comparison']}, " if r.get("comparison") and "period" not in r["comparison"] \
+        else ""
+    intro = (f"Percent change {said}over {over} on sheet {sheet}{span}."
              if periods else f"Series of sheet {sheet}{span}.")
-    body = _paragraph(intro)
+    body = _paragraph(intro[0].upper() + intro[1:])
+    if section.chart:
+        body += _chart(ChartSection(title="", image=section.chart), assets)[1]
     summary = []
     for name, values in series.items():
         finite = [v for v in values if _finite(v)]
