@@ -25,6 +25,7 @@ from statsmodels.stats.stattools import durbin_watson, jarque_bera
 from analysis import covariance as cov
 from analysis.design import Design, build_design, category_strings, prediction_values
 from analysis.formula import Formula, parse_formula
+from analysis.labels import OLS_DIAGNOSTICS, OLS_MODEL, SIGNIFICANCE_LEGEND, stars
 from analysis.lstsq import LeastSquares, solve
 from analysis.results import json_safe, number, table
 from errors import BadInput, Unprocessable
@@ -65,18 +66,36 @@ class OLSResult:
                           "reference_levels": dict(self.reference_levels)})
 
     def tables(self) -> list[tuple[str, pd.DataFrame]]:
-        out = [(f"OLS {self.formula}: coefficients", table(list(self.coefficients),
-                                                          list(COEF_KEYS))),
-               ("Model", table([{"statistic": k, "value": self.summary.get(k)}
-                                for k in SUMMARY_KEYS + ("hac_lags", "clusters")
-                                if k in SUMMARY_KEYS or self.summary.get(k) is not None])),
-               ("Residual diagnostics", table([{"statistic": k, "value": v}
-                                               for k, v in self.diagnostics.items()]))]
+        """The exports' tables, labelled as on the page: coefficients with significance marks,
+        the model and the residual diagnostics as (statistic, value), then the notes."""
+        coefficients = [{label: stars(c["p_value"]) if key == "stars" else c[key]
+                         for key, label in COEF_LABELS} for c in self.coefficients]
+        summary = {**self.summary, "n_dropped": self.n_dropped or None,
+                   "cov_type": COV_LABELS.get(self.summary.get("cov_type"),
+                                              self.summary.get("cov_type"))}
+        notes = [SIGNIFICANCE_LEGEND, *(f"Reference level of {c}: {lv}."
+                                        for c, lv in self.reference_levels), *self.notes]
+        out = [(f"OLS {self.formula}: coefficients", table(coefficients)),
+               ("Model", _statistics(OLS_MODEL, summary)),
+               ("Residual diagnostics", _statistics(OLS_DIAGNOSTICS, self.diagnostics)),
+               ("Notes", table([{"Note": n} for n in notes]))]
         if self.predictions:
             rows = [{**p["inputs"], **{k: v for k, v in p.items() if k != "inputs"}}
                     for p in self.predictions]
             out.append(("Predictions", table(rows)))
         return out
+
+
+COEF_LABELS = (("term", "Term"), ("estimate", "Coefficient"), ("std_error", "Std. error"),
+               ("t", "t"), ("p_value", "p"), ("stars", "Significance"),
+               ("ci_low", "95% CI low"), ("ci_high", "95% CI high"),
+               ("std_error_hc3", "Std. error (HC3)"), ("t_hc3", "t (HC3)"),
+               ("p_value_hc3", "p (HC3)"))
+
+
+def _statistics(labels: tuple[tuple[str, str], ...], values: dict) -> pd.DataFrame:
+    return table([{"Statistic": label, "Value": values[key]} for key, label in labels
+                  if values.get(key) is not None])
 
 
 def _check_estimable(formula: Formula, design: Design, sheet: str) -> None:

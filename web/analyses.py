@@ -18,6 +18,7 @@ from flask_login import current_user
 from marshmallow import INCLUDE
 from werkzeug.datastructures import MultiDict
 
+from analysis import labels
 from analysis.exuberance_cv import DEFAULT_REPS, check_limits, check_run, window_from
 from analysis.ols import COV_LABELS
 from analysis.registry import ANALYSES
@@ -25,7 +26,6 @@ from analysis.timeseries import PER_YEAR
 from errors import BadInput, NotFound, QuartileError
 from jobs import critical_values as critical_value_jobs
 from jobs.lifecycle import job_dict
-from rendition import labels
 from rendition.charts.analysis_charts import FORMATS, has_chart, render_analysis_chart
 from rendition.latex.tables import format_number, long_table
 from store import critical_values

@@ -12,8 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from analysis.labels import SIGNIFICANCE_LEGEND, stars
 from errors import BadInput
-from rendition.labels import SIGNIFICANCE_LEGEND, stars
 from rendition.latex.escape import Latex, breakable, escape_latex, shorten
 from rendition.latex.fit_section import FitSection, include_image, render_fit
 from rendition.latex.tables import MISSING, facts_table, format_number, long_table
