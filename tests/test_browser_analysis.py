@@ -121,6 +121,11 @@ def test_a_regression_reads_like_statistics_software(live_server, page, tmp_path
     model_block = p.inner_text('[data-stats="Model"]')
     assert f"R²\t{format_number(float(model.rsquared))}" in model_block
     assert "r_squared" not in p.inner_text("#result")
+    p.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    p.get_by_role("button", name="Copy as Markdown").click()
+    p.get_by_role("button", name="Copied").wait_for()
+    copied = p.evaluate("navigator.clipboard.readText()")
+    assert "| Term | Coefficient | Std. error | t | p | Significance |" in copied
     p.fill("#predict-form input[name='at.Area']", "5000")
     p.select_option("#predict-form select", "unfurnished")
     p.locator("#predict-form").get_by_role("button", name="Predict").click()
