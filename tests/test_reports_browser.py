@@ -95,6 +95,8 @@ def test_the_form_follows_the_chosen_dataset_and_the_pdf_names_things(live_serve
     p.wait_for_url("**/reports/*")
     p.locator("#result [data-report-pdf]").wait_for(timeout=30_000)
     assert p.locator("#result a").count() == 2  # one download, one view
+    assert p.locator("main h2 + ol li").all_inner_texts() == [
+        "Dataset summary", "Cleaning log", "Chart: HPI vs RHPI: Canada"]
     page.check_accessibility()
     with p.expect_download() as info:
         p.click("#result [data-report-pdf]")

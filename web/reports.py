@@ -293,8 +293,21 @@ def detail(report_id):
     if data["status"] in ("queued", "running") and report.job_id:
         row = db.session.get(Job, report.job_id)
         job = jobs.job_dict(row) if row is not None else None
+    charts = [db.session.get(Chart, str(s.get("chart"))) for s in report.spec["sections"]
+              if s.get("type") == "chart"]
     return render_template("reports/detail.html", report=report, data=data, job=job,
-                           labels={"report": "Report build"})
+                           labels={"report": "Report build"}, section_names=SECTION_NAMES,
+                           chart_titles={c.id: chart_title(ChartSpec.from_dict(c.spec))
+                                         for c in charts if c is not None})
+
+
+SECTION_NAMES = {"summary": "Dataset summary", "cleaning_log": "Cleaning log",
+                 "describe": "Describe", "ols": "Regression", "growth": "Growth",
+                 "chart": "Chart", "hp_filter": "Hodrick–Prescott filter",
+                 "adf": "ADF unit-root test", "kpss": "KPSS stationarity test",
+                 "acf": "Autocorrelation", "stl": "STL decomposition",
+                 "rolling_stats": "Rolling statistics", "exuberance": "Exuberance test",
+                 "fit": "Curve fit", "ttest": "t-test", "anova": "ANOVA", "chi2": "Chi-square test"}
 
 
 @bp.post("/reports/<report_id>/delete")
