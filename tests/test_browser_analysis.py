@@ -151,6 +151,7 @@ def test_growth_is_year_on_year_with_a_chart_and_a_folded_table(live_server, pag
     p.fill("#p-columns .checklist-filter", "cana")  # the filter keeps the matching boxes
     assert p.locator("#p-columns .form-check:visible").all_inner_texts() == ["Canada"]
     p.locator("#p-columns").get_by_label("Canada").check()
+    assert p.inner_text("#p-columns .checklist-chosen") == "Chosen: Canada"
     p.get_by_role("button", name="Run").click()
     assert p.inner_text("[data-comparison]").startswith("Growth year on year")
     chart = p.locator("#analysis-chart img")
