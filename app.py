@@ -105,8 +105,9 @@ def _register_blueprints(app: APIFlask) -> None:
     register_api(app, jobs_views.api)
     app.register_blueprint(live.bp)
 
-    from web import audit, trash
+    from web import admin, audit, trash
 
+    app.register_blueprint(admin.bp)
     app.register_blueprint(audit.bp)
     register_api(app, audit.api)
     trash.init_app(app, register_api)  # after jobs: purging a report may cancel its build

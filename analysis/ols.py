@@ -25,6 +25,7 @@ from statsmodels.stats.stattools import durbin_watson, jarque_bera
 from analysis import covariance as cov
 from analysis.design import Design, build_design, category_strings, prediction_values
 from analysis.formula import Formula, parse_formula
+from analysis.labels import OLS_DIAGNOSTICS, OLS_MODEL, SIGNIFICANCE_LEGEND, stars
 from analysis.lstsq import LeastSquares, solve
 from analysis.results import json_safe, number, table
 from errors import BadInput, Unprocessable
@@ -51,6 +52,8 @@ class OLSResult:
     n_dropped: int
     notes: tuple[str, ...] = ()
     fit: dict | None = None  # fitted, actual, residual and row labels for the charts
+    regressors: tuple[dict, ...] = ()  # {"column", "levels" (None for numbers)}: Predict form
+    reference_levels: tuple[tuple[str, str], ...] = ()  # (factor column, its reference level)
     kind: str = "ols"
 
     def to_dict(self) -> dict:
@@ -59,21 +62,40 @@ class OLSResult:
                           "n_dropped": self.n_dropped,
                           "coefficients": list(self.coefficients),
                           "diagnostics": self.diagnostics,
-                          "predictions": list(self.predictions), "notes": list(self.notes)})
+                          "predictions": list(self.predictions), "notes": list(self.notes),
+                          "reference_levels": dict(self.reference_levels)})
 
     def tables(self) -> list[tuple[str, pd.DataFrame]]:
-        out = [(f"OLS {self.formula}: coefficients", table(list(self.coefficients),
-                                                          list(COEF_KEYS))),
-               ("Model", table([{"statistic": k, "value": self.summary.get(k)}
-                                for k in SUMMARY_KEYS + ("hac_lags", "clusters")
-                                if k in SUMMARY_KEYS or self.summary.get(k) is not None])),
-               ("Residual diagnostics", table([{"statistic": k, "value": v}
-                                               for k, v in self.diagnostics.items()]))]
+        """The exports' tables, labelled as on the page: coefficients with significance marks,
+        the model and the residual diagnostics as (statistic, value), then the notes."""
+        coefficients = [{label: stars(c["p_value"]) if key == "stars" else c[key]
+                         for key, label in COEF_LABELS} for c in self.coefficients]
+        summary = {**self.summary, "n_dropped": self.n_dropped or None,
+                   "cov_type": COV_LABELS.get(self.summary.get("cov_type"),
+                                              self.summary.get("cov_type"))}
+        notes = [SIGNIFICANCE_LEGEND, *(f"Reference level of {c}: {lv}."
+                                        for c, lv in self.reference_levels), *self.notes]
+        out = [(f"OLS {self.formula}: coefficients", table(coefficients)),
+               ("Model", _statistics(OLS_MODEL, summary)),
+               ("Residual diagnostics", _statistics(OLS_DIAGNOSTICS, self.diagnostics)),
+               ("Notes", table([{"Note": n} for n in notes]))]
         if self.predictions:
             rows = [{**p["inputs"], **{k: v for k, v in p.items() if k != "inputs"}}
                     for p in self.predictions]
             out.append(("Predictions", table(rows)))
         return out
+
+
+COEF_LABELS = (("term", "Term"), ("estimate", "Coefficient"), ("std_error", "Std. error"),
+               ("t", "t"), ("p_value", "p"), ("stars", "Significance"),
+               ("ci_low", "95% CI low"), ("ci_high", "95% CI high"),
+               ("std_error_hc3", "Std. error (HC3)"), ("t_hc3", "t (HC3)"),
+               ("p_value_hc3", "p (HC3)"))
+
+
+def _statistics(labels: tuple[tuple[str, str], ...], values: dict) -> pd.DataFrame:
+    return table([{"Statistic": label, "Value": values[key]} for key, label in labels
+                  if values.get(key) is not None])
 
 
 def _check_estimable(formula: Formula, design: Design, sheet: str) -> None:
@@ -167,6 +189,7 @@ def ols_fit(frame: pd.DataFrame, sheet: str, formula: str,
     summary = _summary(ls, y, n, k, parsed.intercept)
     summary.update(cov_type=cov_type, hac_lags=lags, clusters=clusters,
                    condition_number=ls.condition_number, accuracy_digits=ls.digits)
+    references = _reference_levels(design)
     notes = list(parsed.notes) + _notes(parsed, ls, cov_type, lags, at_one, clusters, cluster)
     fitted = y - ls.resid
     rows = frame.index[design.keep]
@@ -175,7 +198,24 @@ def ols_fit(frame: pd.DataFrame, sheet: str, formula: str,
                      diagnostics=_diagnostics(ls, X, Q, parsed.intercept),
                      predictions=_predictions(ls, parsed, design, predict, df_resid),
                      n_dropped=design.n_dropped, notes=tuple(notes),
-                     fit={"actual": y, "fitted": fitted, "residual": ls.resid, "rows": rows})
+                     fit={"actual": y, "fitted": fitted, "residual": ls.resid, "rows": rows},
+                     regressors=tuple(_regressor(frame, c, design)
+                                      for c in parsed.regressor_columns),
+                     reference_levels=references)
+
+
+def _regressor(frame: pd.DataFrame, column: str, design: Design) -> dict:
+    """A column of the Predict form: a factor's levels, or a number's median as an example."""
+    levels = design.levels.get(column)
+    example = None if levels else float(pd.to_numeric(frame[column], errors="coerce").median())
+    return {"column": column, "levels": levels, "example": example}
+
+
+def _reference_levels(design: Design) -> tuple[tuple[str, str], ...]:
+    """(column, level) for each factor coded against its first level (treatment coding)."""
+    return tuple((column, levels[0]) for column, levels in design.levels.items()
+                 if any(name.endswith(f"[T.{level}]") for level in levels[1:]
+                        for name in design.names))
 
 
 def _summary(ls: LeastSquares, y: np.ndarray, n: int, k: int, intercept: bool) -> dict:

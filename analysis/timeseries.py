@@ -157,7 +157,23 @@ def growth(frame: pd.DataFrame, sheet: str, columns=None, periods: int = 1) -> S
         notes += _zero_note(col, v[:-periods], "earlier value")
         out[col] = _clean(pct)
     return SeriesResult(kind="growth", sheet=sheet, index=_labels(index), series=out,
-                        meta={"periods": periods, "unit": "percent", "notes": notes})
+                        meta={"periods": periods, "comparison": comparison(index, periods),
+                              "unit": "percent", "notes": notes})
+
+
+PER_YEAR = {"Q": 4, "M": 12, "Y": 1, "A": 1}  # periods in a year, by frequency letter
+
+
+def comparison(index: pd.Index, periods: int) -> str:
+    """How people say a change over `periods` rows: "year on year" for 4 quarters or 12
+    months, "quarter on quarter", "month on month", else "over 3 periods"."""
+    freq = getattr(index, "freqstr", None) or ""
+    per_year = PER_YEAR.get(freq.lstrip("B")[:1])
+    if per_year and periods == per_year:
+        return "year on year"
+    if periods == 1 and per_year in (4, 12):
+        return "quarter on quarter" if per_year == 4 else "month on month"
+    return f"over {periods} period{'s' if periods != 1 else ''}"
 
 
 def rebase(frame: pd.DataFrame, sheet: str, columns=None, base_period="2010") -> SeriesResult:

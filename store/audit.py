@@ -14,7 +14,8 @@ from store.models import AuditEvent, User
 EVENTS = (
     "login", "login_failed", "logout", "signup", "password_changed", "token_created",
     "token_revoked", "dataset_shared", "dataset_unshared", "dataset_public", "dataset_private",
-    "deleted", "restored", "trash_emptied",
+    "deleted", "restored", "trash_emptied", "user_disabled", "user_enabled", "password_reset",
+    "admin_granted", "admin_revoked", "signup_closed", "signup_opened",
 )
 
 

@@ -33,6 +33,8 @@ class User(db.Model):
     password_hash: Mapped[str] = mapped_column(String(255))
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # Set by an administrator: the account can no longer log in, nor use its sessions or tokens.
+    disabled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
     # Flask-Login protocol
     is_authenticated = True
@@ -75,6 +77,14 @@ class LoginSession(db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class SiteSetting(db.Model):
+    """A server-wide setting an administrator changes on a page (sign-up open or closed)."""
+
+    __tablename__ = "site_settings"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(String(300))
 
 
 class AuditEvent(db.Model):

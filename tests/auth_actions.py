@@ -47,3 +47,14 @@ class AuthActions:
         result = self.app.test_cli_runner().invoke(args=["quartile", "create-token", username])
         assert result.exit_code == 0, result.output
         return result.output.strip().splitlines()[-1]
+
+
+def app_with_users(make_app, admin: str = "root", users=("ada", "bob")):
+    """An app with log-in on and CSRF checked, an administrator `admin` and `users`, all with
+    the password "correct horse"."""
+    app = make_app(AUTH="on", WTF_CSRF_ENABLED=True)
+    auth = AuthActions(app, app.test_client())
+    auth.create_user(admin, admin=True)
+    for name in users:
+        auth.create_user(name)
+    return app

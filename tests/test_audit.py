@@ -5,18 +5,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.auth_actions import AuthActions
+from tests.auth_actions import AuthActions, app_with_users
 from tests.upload_actions import UploadActions
 
 
 @pytest.fixture
 def app(make_app):
-    app = make_app(AUTH="on", WTF_CSRF_ENABLED=True)
-    auth = AuthActions(app, app.test_client())
-    auth.create_user("root", admin=True)
-    auth.create_user("ada")
-    auth.create_user("bob")
-    return app
+    return app_with_users(make_app)
 
 
 def events_for_root(app, **query) -> dict:

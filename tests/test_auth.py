@@ -26,6 +26,13 @@ def test_pages_redirect_to_login_and_the_api_answers_401(secure_app):
     api = client.get("/api/v1/")
     assert api.status_code == 401
     assert api.get_json()["error"]["code"] == "login_required"
+    browser = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}  # a link opened in a tab
+    opened = client.get("/api/v1/reports/abc.pdf", headers=browser)
+    assert opened.status_code == 302
+    assert opened.headers["Location"] == "/login?next=/api/v1/reports/abc.pdf"
+    for headers in ({"Accept": "*/*"}, {**browser, "Authorization": "Bearer nope"}):
+        assert client.get("/api/v1/reports/abc.pdf", headers=headers).status_code == 401
+    assert client.post("/api/v1/reports", headers=browser, json={}).status_code == 401
     assert client.get("/healthz").status_code == 200  # public
     assert client.get("/api/v1/openapi.json").status_code == 200  # public
 

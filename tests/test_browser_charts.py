@@ -194,3 +194,34 @@ def test_standalone_html_draws_with_the_network_off(live_server, page, renderer)
     p.wait_for_selector(selector, state="attached", timeout=20_000)
     assert p.locator("h1").inner_text() == IMG
     assert opened == []
+
+
+def test_the_builder_starts_a_scatter_and_a_pie_from_the_data(live_server, page, tmp_path):
+    """Regression (issue 17): a scatter started as Price against Price (R² = 1), a pie as the
+    sum of Price by a yes/no column."""
+    import pandas as pd
+
+    from tests.upload_actions import DATA
+
+    frame = pd.read_csv(DATA / "HousingPreferences.csv")
+    r = frame.select_dtypes("number").corr().abs()
+    r = r.where(np.triu(np.ones(r.shape, dtype=bool), k=1))
+    y, x = r.stack().idxmax()  # the most correlated pair; y the earlier column
+    counts = frame.select_dtypes(exclude="number").nunique()
+    category = next(c for c, n in counts.items() if 3 <= n <= 12)
+    dataset_id = upload(live_server, "HousingPreferences.csv")
+    p = page.page
+    p.goto(f"{live_server.url}/charts/new?dataset={dataset_id}")
+    p.wait_for_selector("#preview[data-renders='1'] img", timeout=20_000)
+    p.select_option("#kind", "scatter")
+    assert p.input_value("#x") == x
+    assert p.locator("#y-list input:checked").evaluate_all("l => l.map(i => i.value)") == [y]
+    p.select_option("#kind", "pie")
+    assert p.input_value("#x") == category
+    assert p.locator("#y-list input:checked").count() == 0  # counts of rows
+    p.wait_for_function("() => +document.querySelector('#preview').dataset.renders >= 2",
+                        timeout=20_000)
+    page.check_accessibility()
+    p.set_viewport_size({"width": 390, "height": 844})
+    assert p.evaluate("document.documentElement.scrollWidth") <= 390
+    p.screenshot(path=str(tmp_path / "builder-phone.png"), full_page=True)  # --basetemp

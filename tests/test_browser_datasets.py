@@ -31,6 +31,12 @@ def test_upload_page_to_dataset_page(live_server, page):
         p.locator("table.table-numeric tbody tr").first.locator("th").inner_text().replace(":", "")
         == "1987Q3"
     )
+    # Regression (issue 17): long column names wrapped the header row into a band 70 px tall
+    header, row = (p.locator(f"table.table-numeric {part} tr").first.bounding_box()["height"]
+                   for part in ("thead", "tbody"))
+    assert header < 1.5 * row
+    p.set_viewport_size({"width": 390, "height": 844})
+    assert p.evaluate("document.documentElement.scrollWidth") <= 390
 
 
 def test_upload_error_is_shown_next_to_the_file(live_server, page, tmp_path):

@@ -104,3 +104,17 @@ def test_labels_on_one_row_each_are_not_a_category():
     assert by_kind["pie"].x == "kind" and by_kind["box"].group == "kind"
     alone = default_charts({"LT": sheet_meta(frame.drop(columns="kind"))})
     assert {s.kind for s in alone} == {"hist", "scatter"}
+
+
+def test_the_scatter_pair_is_the_most_correlated_and_none_without_one():
+    from rendition.charts.defaults import most_correlated_pair
+
+    rng = np.random.default_rng(7)
+    a = rng.normal(size=200)
+    frame = pd.DataFrame({"price": a + rng.normal(size=200), "noise": rng.normal(size=200),
+                          "area": a, "flat": np.ones(200), "name": ["x"] * 200})
+    r = frame[["price", "noise", "area"]].corr().abs()
+    assert r.loc["price", "area"] > max(r.loc["price", "noise"], r.loc["noise", "area"])
+    assert most_correlated_pair(frame) == ["area", "price"]  # [x, y]: y the earlier column
+    assert most_correlated_pair(frame[["flat", "name"]]) is None
+    assert most_correlated_pair(frame[["price", "flat"]]) is None  # r undefined

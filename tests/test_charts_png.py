@@ -163,3 +163,17 @@ def test_a_thumbnail_keeps_its_plot_wide_and_its_year_labels_apart():
     assert len(boxes) >= 3
     for left, right in itertools.pairwise(boxes):
         assert right.x0 - left.x1 >= 8  # a clear gap between neighbouring labels
+
+
+def test_the_pie_legend_is_not_cut_at_the_right_edge():
+    """Regression (issue 17): "yes  (2,336,151,790, 89.9%)" lost its end in a 640-pixel PNG."""
+    from rendition.charts.prepare import prepare
+    from rendition.charts.render_mpl import build_figure
+
+    frame = pd.DataFrame({"Mainroad": ["no", "yes", "yes"],
+                          "Price": [261_715_650.0, 1_336_151_790.0, 1_000_000_000.0]})
+    spec = ChartSpec.from_dict({"kind": "pie", "sheet": "s", "x": "Mainroad", "y": ["Price"]})
+    fig = build_figure(prepare(spec, {"s": frame}), 640, 400, 100)
+    fig.canvas.draw()
+    legend = (fig.legends or [ax.get_legend() for ax in fig.axes if ax.get_legend()])[0]
+    assert legend.get_window_extent(fig.canvas.get_renderer()).x1 <= 640 - 4

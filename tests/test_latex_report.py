@@ -112,8 +112,10 @@ def test_ols_numbers_equal_statsmodels(tmp_path):
     assert "Price ~ Area + Bedrooms" in text
     area = lines_starting(text, "Area")[0]
     assert area[1:4] == [sig4(fit.params["Area"]), sig4(fit.bse["Area"]), sig4(fit.tvalues["Area"])]
-    assert area[4:] == ["<", "0.0001", sig4(fit.conf_int().loc["Area", 0]),
+    assert fit.pvalues["Area"] < 0.001  # marked *** (the legend says so)
+    assert area[4:] == ["<", "0.0001", "***", sig4(fit.conf_int().loc["Area", 0]),
                         sig4(fit.conf_int().loc["Area", 1])]
+    assert "Significance: *** p < 0.001, ** p < 0.01, * p < 0.05" in " ".join(text.split())
     rows = [ln.split() for ln in text.splitlines()]
     assert ["R2", sig4(fit.rsquared)] in rows or ["R²", sig4(fit.rsquared)] in rows
     assert f"Observations {int(fit.nobs)}" in " ".join(text.split())
@@ -365,3 +367,23 @@ def test_cagr_rows_are_shown_as_a_table_with_readable_headers(tmp_path):
     for row in rows:
         assert lines_starting(text, row["column"])[0][1:] == [
             sig4(row["start_value"]), sig4(row["end_value"]), "10", sig4(row["cagr_percent"])]
+
+
+def test_growth_says_year_on_year_and_draws_its_rates(tmp_path):
+    """Regression (issue 17): the growth section was a table without a chart or the words."""
+    from analysis.timeseries import growth
+    from rendition.charts.analysis_charts import render_analysis_chart
+
+    values = 100 * 1.01 ** np.arange(12) + np.array([0, 1, 0, 2, 0, 1, 0, 3, 0, 1, 0, 2])
+    frame = pd.DataFrame({"Canada": values},
+                         index=pd.period_range("2000Q1", periods=12, freq="Q"))
+    result = growth(frame, "HPI", ["Canada"], 4).to_dict()
+    chart = render_analysis_chart(result, "png", width=600, height=340)
+    _, assets = build_report_tex(ReportDocument(title="Growth", sections=[
+        GrowthSection(result, chart=chart)]))
+    assert len(assets) == 1  # the chart of the rates, as the one included file
+    text = " ".join(pdf_text(render_report_pdf(ReportDocument(title="Growth", sections=[
+        GrowthSection(result, chart=chart)])), tmp_path).split())
+    assert "Percent change year on year, over 4 periods on sheet HPI" in text
+    last = (values[-1] / values[-5] - 1) * 100
+    assert f"2002Q4 {last:.3f}" in text or f"2002Q4 {last:.2f}" in text

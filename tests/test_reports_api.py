@@ -279,14 +279,14 @@ def test_deleting_a_dataset_deletes_its_reports_and_charts(client, app):
 
 def test_the_builder_preselects_the_data_sheets_not_the_notes(client, hpi):
     page = client.get(f"/reports?dataset={hpi['id']}").get_data(as_text=True)
-    describe = page.split('id="describe"', 1)[1].split("</select>", 1)[0]
-    selected = re.findall(r'<option value="([^"]+)" selected>', describe)
+    describe = page.split('id="describe"', 1)[1].split("</fieldset>", 1)[0]
+    selected = re.findall(r'name="describe" value="([^"]+)" id="[^"]+" checked>', describe)
     assert selected == ["HPI", "RHPI", "PDI", "RPDI"]
     ols = page.split('id="ols_sheet"', 1)[1].split("</select>", 1)[0]
     assert re.findall(r"<option selected>([^<]+)</option>", ols) == ["HPI"]
     housing = UploadActions(client).dataset("HousingPreferences.csv")  # no period index
     page = client.get(f"/reports?dataset={housing['id']}").get_data(as_text=True)
-    assert '<option value="HousingPreferences" selected>' in page
+    assert 'value="HousingPreferences" id="describe-1" checked>' in page
 
 
 def test_deleting_a_report_removes_its_pdf_unless_a_twin_uses_it(make_app):

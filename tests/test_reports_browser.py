@@ -3,6 +3,7 @@ the PDF it links to, and check its numbers."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 
 import numpy as np
@@ -39,14 +40,13 @@ def test_the_report_form_builds_a_pdf_behind_a_progress_bar(live_server, page, t
     p.goto(f"{live_server.url}/reports?dataset={dataset['id']}")
     page.check_accessibility()
     p.fill("#title", "Browser-built report")
-    p.select_option("#describe", ["RHPI"])
+    for box in p.locator("#describe input[type=checkbox]").all():
+        box.set_checked(box.get_attribute("value") == "RHPI")
     p.click("#build")
     p.wait_for_url("**/reports/*")
-    box = p.locator("[data-job-progress]")
-    box.and_(p.locator("[data-state=done]")).wait_for(timeout=30_000)
-    assert box.locator(".progress").get_attribute("aria-valuenow") == "100"
-    download_link = p.locator("#result [data-report-pdf]")
-    download_link.wait_for(timeout=10_000)
+    download_link = p.locator("#result [data-report-pdf]")  # the page reloads when it is done
+    download_link.wait_for(timeout=30_000)
+    assert p.locator("[data-job-progress]").count() == 0
     page.check_accessibility()
     text = download_text(p, download_link, tmp_path)
     assert "Browser-built report" in text
@@ -54,9 +54,69 @@ def test_the_report_form_builds_a_pdf_behind_a_progress_bar(live_server, page, t
     values = pd.to_numeric(raw["Canada"], errors="coerce").dropna().to_numpy(float)
     line = next(ln for ln in text.splitlines() if ln.strip().startswith("Canada"))
     assert format_number(float(np.std(values, ddof=1))) in line.split()
-    p.reload()  # once built, the page offers the download without a job
-    assert p.locator("[data-job-progress]").count() == 0
     assert p.get_by_role("link", name="Download the PDF").is_visible()
+
+
+def test_the_form_follows_the_chosen_dataset_and_the_pdf_names_things(live_server, page,
+                                                                      tmp_path):
+    """Regression (issue 17): changing the Dataset select left the form on the old dataset,
+    the formula hint was a housing formula, charts were listed by kind, the PDF titled a chart
+    `compare_sheets chart`, broke "(workbook)", printed microseconds and was named .xlsx.pdf."""
+    made = {}
+    for name in ("2020Q1.xlsx", "HousingPreferences.csv"):
+        with open(DATA / name, "rb") as handle:
+            made[name] = requests.post(live_server.url + "/api/v1/datasets", timeout=60,
+                                       files={"file": (name, handle)}).json()["id"]
+    hpi = made["2020Q1.xlsx"]
+    assert requests.post(live_server.url + "/api/v1/charts", timeout=60, json={
+        "dataset": hpi, "sheet": "HPI", "sheets": ["RHPI"], "kind": "compare_sheets",
+        "y": ["Canada"]}).status_code == 201
+    p = page.page
+    p.goto(f"{live_server.url}/reports?dataset={made['HousingPreferences.csv']}")
+    housing = pd.read_csv(DATA / "HousingPreferences.csv", nrows=5)
+    assert p.locator("#ols_formula").get_attribute("placeholder").startswith(
+        f"e.g. {housing.columns[0]} ~ ")
+    p.select_option("#dataset", hpi)  # no button: the form switches to that dataset
+    p.wait_for_url(f"**/reports?dataset={hpi}")
+    assert p.locator("#title").input_value() == "Report on 2020Q1"
+    first = pd.read_excel(DATA / "2020Q1.xlsx", sheet_name="HPI", nrows=3).columns[1:4]
+    assert p.locator("#ols_formula").get_attribute("placeholder") == \
+        f"e.g. {first[0]} ~ {first[1]} + {first[2]}"
+    assert p.locator("#growth_periods").input_value() == "4"  # quarters: year on year
+    assert p.locator("#growth_periods_help").inner_text() == "4 = year on year"
+    chart = p.get_by_label("HPI vs RHPI: Canada")
+    rows = p.locator("#describe .form-check")
+    ticked, plain = (rows.filter(has=p.locator(f"input{which}")).first.evaluate(
+        "e => getComputedStyle(e).backgroundColor") for which in (":checked", ":not(:checked)"))
+    assert ticked != plain  # a ticked row stands out
+    page.check_accessibility()
+    p.set_viewport_size({"width": 390, "height": 844})
+    assert p.evaluate("document.documentElement.scrollWidth") <= 390
+    p.screenshot(path=str(tmp_path / "reports-phone.png"), full_page=True)  # --basetemp
+    p.set_viewport_size({"width": 1280, "height": 900})
+    for box in p.locator("#describe input[type=checkbox]").all():
+        box.uncheck()
+    p.select_option("#ols_sheet", "")
+    p.fill("#ols_formula", "Canada ~ France")  # "none" wins over a formula
+    p.select_option("#growth_sheet", "")
+    chart.check()
+    p.click("#build")
+    p.wait_for_url("**/reports/*")
+    p.locator("#result [data-report-pdf]").wait_for(timeout=30_000)
+    assert p.locator("#result a").count() == 2  # one download, one view
+    assert p.locator("main h2 + ol li").all_inner_texts() == [
+        "Dataset summary", "Cleaning log", "Chart: HPI vs RHPI: Canada"]
+    page.check_accessibility()
+    with p.expect_download() as info:
+        p.click("#result [data-report-pdf]")
+    assert info.value.suggested_filename == "Report on 2020Q1.pdf"
+    info.value.save_as(tmp_path / "report.pdf")
+    text = subprocess.run(["pdftotext", "-layout", str(tmp_path / "report.pdf"), "-"],
+                          capture_output=True, text=True, check=True).stdout
+    assert re.search(r"^\d+\s+HPI vs RHPI: Canada$", text, re.MULTILINE)
+    assert "compare_sheets" not in text and "Regression" not in text and "Growth" not in text
+    assert re.search(r"^\s*\(workbook\)\s+format\s", text, re.MULTILINE)
+    assert re.search(r"Uploaded\s+\d{1,2} [A-Z][a-z]+ \d{4}, \d\d:\d\d UTC$", text, re.MULTILINE)
 
 
 def test_the_report_list_follows_a_build_it_did_not_start(make_app, page):

@@ -210,8 +210,18 @@ def test_parser_handles_intercept_forms():
 
 
 def test_tables_export_coefficients():
-    tables = ols_fit(housing(), "H", "Price ~ Area").tables()
-    assert tables[0][1]["term"].tolist() == ["Intercept", "Area"]
+    frame = housing()
+    tables = dict(ols_fit(frame, "H", "Price ~ Area + C(FurnishingStatus)").tables())
+    coefficients = next(t for title, t in tables.items() if title.endswith("coefficients"))
+    assert coefficients.columns[:6].tolist() == ["Term", "Coefficient", "Std. error", "t", "p",
+                                                 "Significance"]
+    assert coefficients["Term"].tolist()[:2] == ["Intercept", "Area"]
+    assert coefficients["Significance"][1] == "***"  # Area: p far below 0.001
+    model = dict(zip(tables["Model"]["Statistic"], tables["Model"]["Value"], strict=True))
+    assert model["Observations"] == len(frame)
+    assert model["Standard errors"] == "classical (homoskedastic)"
+    reference = sorted(frame["FurnishingStatus"].unique())[0]
+    assert f"Reference level of FurnishingStatus: {reference}." in tables["Notes"]["Note"].tolist()
 
 
 def test_unicode_names_need_no_backquotes():

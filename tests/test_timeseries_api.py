@@ -180,3 +180,26 @@ def test_a_person_runs_at_most_two_simulations_at_once(app, client):
                            json={"t": 50, "replications": 100})
     assert response.status_code == 409
     assert "already have 2 critical-value simulations" in response.get_json()["error"]["message"]
+
+
+def test_correlation_and_growth_have_charts_with_the_numbers(client):
+    """Issue 17: a chart with every result: correlation as a heat map with r written in each
+    cell, growth as lines of the rates."""
+    import re
+
+    import pandas as pd
+
+    from tests.upload_actions import DATA
+
+    housing = UploadActions(client).dataset("HousingPreferences.csv")
+    url = f"/api/v1/datasets/{housing['id']}/analyses/correlation/chart.svg"
+    svg = client.get(url, query_string={"sheet": "HousingPreferences",
+                                        "columns": ["Price", "Area", "Bedrooms"]})
+    assert svg.status_code == 200 and svg.mimetype == "image/svg+xml"
+    r = pd.read_csv(DATA / "HousingPreferences.csv")[["Price", "Area", "Bedrooms"]].corr()
+    written = set(re.findall(r"<!-- (-?\d\.\d\d) -->", svg.get_data(as_text=True)))
+    assert {f"{r.loc['Price', 'Area']:.2f}", f"{r.loc['Area', 'Bedrooms']:.2f}"} <= written
+    hpi = UploadActions(client).dataset("2020Q1.xlsx")
+    png = client.get(f"/api/v1/datasets/{hpi['id']}/analyses/growth/chart.png",
+                     query_string={"sheet": "HPI", "columns": ["Canada"], "periods": 4})
+    assert png.status_code == 200 and png.data.startswith(b"\x89PNG")

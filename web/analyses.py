@@ -16,9 +16,13 @@ from apiflask.fields import Float, Integer, String
 from flask import Blueprint, Response, current_app, render_template, request
 from flask_login import current_user
 from marshmallow import INCLUDE
+from werkzeug.datastructures import MultiDict
 
+from analysis import labels
 from analysis.exuberance_cv import DEFAULT_REPS, check_limits, check_run, window_from
+from analysis.ols import COV_LABELS
 from analysis.registry import ANALYSES
+from analysis.timeseries import PER_YEAR
 from errors import BadInput, NotFound, QuartileError
 from jobs import critical_values as critical_value_jobs
 from jobs.lifecycle import job_dict
@@ -90,6 +94,25 @@ def result_body(result, provenance_block: dict) -> dict:
     if getattr(result, "missing", None):
         body["critical_value_jobs"] = pending_jobs(result)
     return body
+
+
+def predict_form_args(args: MultiDict) -> MultiDict:
+    """The Predict form's one field per regressor (`at.Area=5000`) as the `predict` JSON the
+    analysis takes; numbers as numbers, anything else (a factor's level) as text."""
+    at = {k[3:]: v.strip() for k, v in args.items() if k.startswith("at.")}
+    if not at:
+        return args
+    out = MultiDict([(k, v) for k, v in args.items(multi=True)
+                     if not k.startswith("at.") and k != "predict"])
+    out["predict"] = json.dumps([{k: _number_or_text(v) for k, v in at.items()}])
+    return out
+
+
+def _number_or_text(text: str) -> float | str:
+    try:
+        return float(text.replace(",", ""))
+    except ValueError:
+        return text
 
 
 def params_from_query(kind: str, args) -> dict:
@@ -298,6 +321,26 @@ def regression_chart(dataset_id, which):
 
 
 # -- page -------------------------------------------------------------------------------------
+@bp.app_template_filter("p_value")
+def p_value(value) -> str:
+    """A p-value as journals print it: '< 0.0001' below that, else four significant digits."""
+    if isinstance(value, int | float) and value == value and value < 1e-4:
+        return "< 0.0001"
+    return cell(value)
+
+
+@bp.app_template_filter("stars")
+def stars(value) -> str:
+    return labels.stars(value)
+
+
+@bp.app_context_processor
+def statistics_labels() -> dict:
+    return {"cov_labels": COV_LABELS, "significance_legend": labels.SIGNIFICANCE_LEGEND,
+            "ols_model_labels": labels.OLS_MODEL,
+            "ols_diagnostic_labels": labels.OLS_DIAGNOSTICS}
+
+
 @bp.app_template_filter("cell")
 def cell(value) -> str:
     """A table cell for people: rounded numbers, a dash for missing."""
@@ -323,12 +366,16 @@ def page():
     chosen_sheet = request.args.get("sheet") or default_sheet(sheets)
     columns = next((s["columns"] for s in sheets if s["name"] == chosen_sheet), [])
     result, error, status, query, waiting, saved = None, None, 200, "", [], "{}"
+    defaults = page_defaults(spec.kind, next((s for s in sheets if s["name"] == chosen_sheet),
+                                             {}))
     if dataset is not None and request.args.get("run"):
         try:
-            params = params_from_query(spec.kind, request.args)
+            args = MultiDict(predict_form_args(request.args))
+            for key, value in defaults.items():
+                args.setdefault(key, str(value))
+            params = params_from_query(spec.kind, args)
             result = run_analysis(dataset, spec.kind, params)
-            query = urlencode([(k, v) for k, v in request.args.items(multi=True)
-                               if k != "series"])
+            query = urlencode([(k, v) for k, v in args.items(multi=True) if k != "series"])
             waiting = pending_jobs(result)
             saved = json.dumps(params, default=str)
         except QuartileError as exc:  # shown beside the form, with the error's status
@@ -339,5 +386,13 @@ def page():
         error=error, query=query, exports=list(EXPORTS), waiting=waiting,
         chart=has_chart(spec.kind) and result is not None,
         chart_series=request.args.get("series", ""), saved_params=saved,
+        page_defaults=defaults,
     ), status
+
+
+def page_defaults(kind: str, sheet: dict) -> dict:
+    """Form defaults from the data: growth compares with a year before on quarters and months."""
+    freq = ((sheet.get("index") or {}).get("freq") or "").lstrip("B")
+    per_year = PER_YEAR.get(freq[:1])
+    return {"periods": per_year} if kind == "growth" and per_year else {}
 

@@ -35,7 +35,7 @@ from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 
 from errors import Conflict, NotFound, TooManyRequests, Unauthorized
 from store.db import as_utc, db, utcnow
-from store.models import ApiToken, LoginSession, User
+from store.models import ApiToken, LoginSession, SiteSetting, User
 from web.audit import audit
 
 bp = Blueprint("auth", __name__)
@@ -113,7 +113,8 @@ def _hash_token(clear: str) -> str:
 
 def user_for_token(clear: str) -> User | None:
     token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _hash_token(clear)))
-    if token is None or token.revoked_at is not None or _past(token.expires_at):
+    if token is None or token.revoked_at is not None or _past(token.expires_at) \
+            or token.user.disabled_at is not None:
         return None
     token.last_used_at = utcnow()
     db.session.commit()
@@ -184,8 +185,9 @@ def load_user(session_id: str) -> User | None:
     if row is None or row.user_id != int(user_id) or row.ended_at or _past(row.expires_at):
         return None
     user = db.session.get(User, row.user_id)
-    if user is not None:
-        user.login_session_id = row.id
+    if user is None or user.disabled_at is not None:
+        return None
+    user.login_session_id = row.id
     return user
 
 
@@ -207,6 +209,14 @@ def load_user_from_request(req) -> User | None:
     return None
 
 
+def _browser_navigation() -> bool:
+    """A link opened in the browser (a PDF, a chart image): a GET that prefers HTML to JSON,
+    with no token. It goes to the log-in page; API clients keep their JSON 401."""
+    accept = request.accept_mimetypes
+    return (request.method == "GET" and "Authorization" not in request.headers
+            and accept["text/html"] > accept["application/json"])
+
+
 def require_login():
     """before_request: pages redirect to log-in, the API answers 401."""
     if request.endpoint in PUBLIC_ENDPOINTS or request.endpoint is None:
@@ -215,7 +225,7 @@ def require_login():
         raise Unauthorized("The API token is not valid, has expired or has been revoked.",
                            code="bad_token")
     if not current_user.is_authenticated:
-        if request.path.startswith("/api/"):
+        if request.path.startswith("/api/") and not _browser_navigation():
             raise Unauthorized(
                 "Log in, or send an API token as 'Authorization: Bearer <token>'.",
                 code="login_required",
@@ -241,7 +251,8 @@ class LoginForm(FlaskForm):
 
 class SignupForm(FlaskForm):
     username = StringField("User name", validators=[DataRequired(), Length(min=2, max=64)])
-    password = PasswordField("Password", validators=[DataRequired(), Length(min=8)])
+    password = PasswordField("Password", validators=[DataRequired(), Length(min=8)],
+                             description="At least 8 characters.")
     confirm = PasswordField(
         "Password again", validators=[EqualTo("password", message="The passwords differ.")]
     )
@@ -316,6 +327,10 @@ def login():
     form = LoginForm()
     if form.validate_on_submit():
         user = check_login(form.username.data, form.password.data)
+        if user is not None and user.disabled_at is not None:
+            audit("login_failed", username=user.username)
+            form.password.errors.append("This account is disabled: ask the administrator.")
+            return render_template("auth/login.html", form=form, signup=_signup_open()), 403
         if user is not None:
             start_session(user, remember=form.remember.data)
             audit("login", user)
@@ -409,7 +424,11 @@ def revoke_token(token_id: int):
 
 
 def _signup_open() -> bool:
-    return current_app.config.get("SIGNUP", "open") != "closed"
+    """Open unless QUARTILE_SIGNUP=closed, or an administrator closed it on the users page."""
+    if current_app.config.get("SIGNUP", "open") == "closed":
+        return False
+    setting = db.session.get(SiteSetting, "signup")
+    return setting is None or setting.value != "closed"
 
 
 def init_app(app) -> None:

@@ -32,6 +32,7 @@ from rendition.charts import (
     default_charts,
     sheet_meta,
 )
+from rendition.charts.defaults import builder_hints
 from rendition.charts.spec import AGGREGATES
 from store.db import db
 from store.models import Chart, Dataset
@@ -165,16 +166,22 @@ def default_chart_specs(dataset: Dataset) -> list[dict]:
     listed = (dataset.meta or {}).get("sheets", [])
     turned = {s.get("turned_from") for s in listed}  # a wide sheet is charted through its copy
     sheets = [s["name"] for s in listed if s["name"] not in turned][:MAX_DEFAULT_SHEETS]
-    meta = {name: SHEET_META.get_or_compute(
-                (dataset.sha256, dataset.parse_key, name),
-                lambda name=name: sheet_meta(load_sheet(files_dir(), dataset, name)))
-            for name in sheets}
+    meta = sheet_metas(dataset, sheets)
     return [
         {"index": i, "title": chart_title(spec), "spec": spec.to_dict(),
          "builder_url": url_for("charts.builder", dataset=dataset.id, default=i),
          "png_url": url_for("charts_api.default_png", dataset_id=dataset.id, index=i)}
         for i, spec in enumerate(default_charts(meta, dataset.id))
     ]
+
+
+def sheet_metas(dataset: Dataset, names: list[str]) -> dict[str, dict]:
+    """Column types, distinct counts, sizes and the most correlated pair of each sheet, cached
+    per stored parse."""
+    return {name: SHEET_META.get_or_compute(
+                (dataset.sha256, dataset.parse_key, name),
+                lambda name=name: sheet_meta(load_sheet(files_dir(), dataset, name)))
+            for name in names}
 
 
 def _default_spec(dataset: Dataset, index: int) -> ChartSpec:
@@ -394,8 +401,10 @@ def builder():
     initial = _initial_spec(dataset) if dataset is not None else {}
     sheets = (dataset.meta or {}).get("sheets", []) if dataset is not None else []
     renderer = request.args.get("renderer", "png")
+    hints = {name: builder_hints(meta) for name, meta in sheet_metas(
+        dataset, [s["name"] for s in sheets][:MAX_DEFAULT_SHEETS]).items()} if sheets else {}
     return render_template(
-        "charts/builder.html", datasets=datasets, dataset=dataset, initial=initial,
+        "charts/builder.html", datasets=datasets, dataset=dataset, initial=initial, hints=hints,
         renderer=renderer if renderer in RENDERERS else "png", kinds=KIND_LABELS,
         kind_fields=KIND_FIELDS, renderers=RENDERERS, options=OPTION_NAMES,
         aggregates=AGGREGATES, assets=asset_urls(), default_sheet=default_sheet(sheets),

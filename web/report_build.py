@@ -118,7 +118,9 @@ def _build_section(dataset: Dataset, owner_id: int, section: dict, draw: bool) -
                   "periods": section.get("periods", 4)}
         result = run_analysis(dataset, "growth", params).to_dict()
         result.setdefault("periods", params["periods"])
-        return [latex.GrowthSection(result)]
+        chart = render_analysis_chart(result, "png", width=1500, height=850, dpi=200) \
+            if draw else None
+        return [latex.GrowthSection(result, chart=chart)]
     if kind == "fit":  # the numbers, and the plot when drawing
         from web.fit import run_fit  # web.fit → web.charts → upload: imported when used
 
@@ -174,6 +176,7 @@ def _changes_section(owner_id: int, section: dict):
 
 def _chart_section(dataset: Dataset, owner_id: int, chart_id: str, draw: bool):
     from rendition.charts import ChartSpec, render_png, validate
+    from web.charts import chart_title
 
     chart = db.session.get(Chart, str(chart_id))
     if chart is None or chart.owner_id != owner_id or chart.deleted_at is not None:
@@ -187,7 +190,7 @@ def _chart_section(dataset: Dataset, owner_id: int, chart_id: str, draw: bool):
         validate(spec, frames)
         return None
     png = render_png(spec, frames, width=1500, height=850, dpi=200)
-    title = (chart.spec.get("options") or {}).get("title") or f"{spec.kind} chart"
+    title = chart_title(spec)
     return latex.ChartSection(title=title, image=png, image_format="png")
 
 
@@ -290,6 +293,11 @@ def pdf_path(report: Report) -> Path:
     return reports_dir() / (report.pdf_path or "")
 
 
+def year_periods(sheet: dict) -> int:
+    """Periods in a year on a sheet (from its index's frequency): 4, 12, or 1 otherwise."""
+    return YEAR_ON_YEAR.get(((sheet.get("index") or {}).get("freq") or "")[:1], 1)
+
+
 def default_sections(dataset: Dataset) -> list[dict]:
     """Summary, cleaning log, describe of every sheet, year-on-year growth of indexed sheets
     (4 quarters, 12 months, 1 year or anything else)."""
@@ -301,7 +309,7 @@ def default_sections(dataset: Dataset) -> list[dict]:
             numeric = [c["name"] for c in sheet["columns"]
                        if c["dtype"].startswith(("float", "int"))]
             if numeric:
-                periods = YEAR_ON_YEAR.get((sheet["index"].get("freq") or "")[:1], 1)
+                periods = year_periods(sheet)
                 sections.append({"type": "growth", "sheet": sheet["name"],
                                  "columns": numeric[:6], "periods": periods})
     return sections

@@ -59,10 +59,10 @@ def sections_from_form(form: MultiDict) -> list[dict]:
     describe = form.getlist("describe")
     if describe:
         sections.append({"type": "describe", "sheets": describe})
-    if form.get("ols_formula", "").strip():
+    if form.get("ols_sheet") and form.get("ols_formula", "").strip():  # "none": no sheet
         sections.append(_ols(form))
     growth_columns = [c.strip() for c in form.get("growth_columns", "").split(",") if c.strip()]
-    if growth_columns:
+    if form.get("growth_sheet") and growth_columns:
         sections.append({"type": "growth", "sheet": form.get("growth_sheet", ""),
                          "columns": growth_columns,
                          "periods": _whole(form.get("growth_periods") or "4", "Growth periods")})

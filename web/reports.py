@@ -7,7 +7,7 @@ typeset again. Statistics come from the same `run_analysis` as the Analyse page 
 
 from __future__ import annotations
 
-from pathlib import Path
+from pathlib import Path, PurePath
 
 from apiflask import APIBlueprint, Schema
 from apiflask.fields import Dict, List, String
@@ -28,6 +28,7 @@ from sqlalchemy import select
 import jobs
 from analysis.covariance import COV_TYPES
 from errors import Conflict, NotFound, QuartileError
+from rendition.charts import ChartSpec
 from store.db import db
 from store.models import Chart, Dataset, Job, Report
 from store.recipes import recipe_for, record_recipe
@@ -39,6 +40,7 @@ from web.access import (
     owned_reports_query,
     readable_datasets_query,
 )
+from web.charts import chart_title
 from web.trash import move_to_trash
 from web.version import VERSION
 
@@ -52,7 +54,7 @@ def create_report(dataset: Dataset, title: str, author: str, sections: list, *,
     """(report, status): 200 for the unchanged report (or the same one being built), 202 for a
     new build queued as a job, 201 for one built inline (`inline=True`, the CLI)."""
     sections = report_build.validate_sections(sections)
-    title = (title or f"Report on {dataset.name}").strip()[:300]
+    title = (title or default_title(dataset)).strip()[:300]
     author = (author or "").strip()[:200]
     key = report_build.inputs_hash(dataset, title, author, sections)
     existing = db.session.scalar(select(Report).where(
@@ -133,6 +135,15 @@ def rebuild_report(recipe, target: Dataset, translation) -> dict:
         title = f"{title} ({target.release_label})"
     report, _ = create_report(target, title, spec.get("author", ""), sections)
     return report_dict(report)
+
+
+def default_title(dataset: Dataset) -> str:
+    """"Report on 2020Q1" for 2020Q1.xlsx: the file's name without its extension."""
+    name = PurePath(dataset.name)
+    return f"Report on {name.stem if name.suffix.lower() in _EXTENSIONS else dataset.name}"
+
+
+_EXTENSIONS = {".xlsx", ".xlsm", ".xls", ".ods", ".csv", ".tsv", ".txt", ".json", ".parquet"}
 
 
 def report_dict(report: Report) -> dict:
@@ -228,12 +239,13 @@ def delete(report_id):
 @api.doc(responses={200: {"description": "The PDF", "content": {"application/pdf": {}}},
                     401: "", 404: "", 409: "Not built yet, or failed"})
 def report_pdf(report_id):
-    """The PDF once it is built (409 before that)."""
+    """The PDF once it is built (409 before that); `?view=1` opens it in the browser."""
     report = owned_or_404(Report, report_id)
     if report.status != "done" or not report_build.pdf_path(report).exists():
         raise Conflict(f"The report is {report.status}; the PDF is not ready"
                        + (f": {report.error}" if report.error else "."), code="not_ready")
-    return send_file(report_build.pdf_path(report), mimetype="application/pdf", as_attachment=True,
+    return send_file(report_build.pdf_path(report), mimetype="application/pdf",
+                     as_attachment=not request.args.get("view"),
                      download_name=f"{_safe_stem(report.title)}.pdf")
 
 
@@ -262,21 +274,48 @@ def library():
             error, status = exc.message, exc.status
     reports = [report_build.follow_job(r) for r in db.session.scalars(
         owned_reports_query().order_by(Report.created_at.desc()).limit(100))]
-    charts = [] if dataset is None else db.session.scalars(select(Chart).where(
-        Chart.owner_id == current_user.id, Chart.dataset_id == dataset.id,
-        Chart.deleted_at.is_(None))).all()
+    charts = [] if dataset is None else [
+        {"id": c.id, "title": chart_title(ChartSpec.from_dict(c.spec)), "kind": c.spec["kind"]}
+        for c in db.session.scalars(select(Chart).where(
+            Chart.owner_id == current_user.id, Chart.dataset_id == dataset.id,
+            Chart.deleted_at.is_(None)).order_by(Chart.created_at))]
     sheets = (dataset.meta or {}).get("sheets", []) if dataset else []
     data_sheet = default_sheet(sheets)
     indexed = [s["name"] for s in sheets if s.get("index")]
     return render_template("reports/library.html", datasets=datasets, dataset=dataset,
                            sheets=sheets, charts=charts, reports=reports, error=error,
                            form=request.form, data_sheet=data_sheet,
+                           default_title=default_title(dataset) if dataset else "",
+                           formula_hints={s["name"]: formula_hint(s) for s in sheets},
+                           describe_options=[(s["name"], f'{s["name"]} ({s.get("n_rows")} × '
+                                              f'{s.get("n_cols")})') for s in sheets],
+                           growth_hint=growth_hint(sheets),
+                           year_periods={s["name"]: report_build.year_periods(s) for s in sheets},
                            describe_default=request.form.getlist("describe")
                            or indexed or [data_sheet],
                            time_series=report_form.time_series_fields(sheets),
                            cov_types=COV_TYPES, fit_sheet=indexed[0] if indexed else data_sheet,
                            columns_of={s["name"]: [c["name"] for c in s.get("columns", [])]
                                        for s in sheets}), status
+
+
+def formula_hint(sheet: dict) -> str:
+    """An example formula made of the sheet's own columns ("e.g. Price ~ Area + Stories")."""
+    def name(column: dict) -> str:
+        text = column["name"]
+        return text if text.isidentifier() else f"`{text}`"
+
+    numeric = [c for c in sheet.get("columns", [])
+               if str(c.get("dtype", "")).startswith(("float", "int"))]
+    if len(numeric) < 2:
+        return "e.g. y ~ x"
+    return "e.g. " + name(numeric[0]) + " ~ " + " + ".join(name(c) for c in numeric[1:3])
+
+
+def growth_hint(sheets: list[dict]) -> str:
+    """Two columns of the first sheet with a period index, as a hint ("e.g. Canada, France")."""
+    columns = next((s.get("columns", []) for s in sheets if s.get("index")), [])
+    return "e.g. " + ", ".join(c["name"] for c in columns[:2]) if columns else ""
 
 
 @bp.get("/reports/<report_id>")
@@ -288,9 +327,22 @@ def detail(report_id):
     if data["status"] in ("queued", "running") and report.job_id:
         row = db.session.get(Job, report.job_id)
         job = jobs.job_dict(row) if row is not None else None
+    charts = [db.session.get(Chart, str(s.get("chart"))) for s in report.spec["sections"]
+              if s.get("type") == "chart"]
     return render_template("reports/detail.html", report=report, data=data, job=job,
-                           labels={"report": "Report build"},
+                           labels={"report": "Report build"}, section_names=SECTION_NAMES,
+                           chart_titles={c.id: chart_title(ChartSpec.from_dict(c.spec))
+                                         for c in charts if c is not None},
                            recipe=recipe_for(current_user.id, report_id=report.id))
+
+
+SECTION_NAMES = {"summary": "Dataset summary", "cleaning_log": "Cleaning log",
+                 "describe": "Describe", "ols": "Regression", "growth": "Growth",
+                 "chart": "Chart", "hp_filter": "Hodrick–Prescott filter",
+                 "adf": "ADF unit-root test", "kpss": "KPSS stationarity test",
+                 "acf": "Autocorrelation", "stl": "STL decomposition",
+                 "rolling_stats": "Rolling statistics", "exuberance": "Exuberance test",
+                 "fit": "Curve fit", "ttest": "t-test", "anova": "ANOVA", "chi2": "Chi-square test"}
 
 
 @bp.post("/reports/<report_id>/delete")

@@ -24,7 +24,10 @@ from errors import BadInput, NotFound
 from rendition.charts.render_mpl import _MPL_LOCK
 from rendition.charts.text import mpl_label, mpl_text
 
-CHART_KINDS = ("exuberance", "acf", "hp_filter", "stl", "rolling_stats")
+CHART_KINDS = ("exuberance", "acf", "hp_filter", "stl", "rolling_stats", "growth",
+               "correlation")
+MAX_WRITTEN_IN = 12  # coefficients are written in the cells up to 12 × 12
+MAX_GROWTH_LINES = 8
 BLUE, RED, GREY, SHADE = "#1f5fa8", "#c0392b", "#7f7f7f", "#f4c7c3"
 FORMATS = {"png": "image/png", "svg": "image/svg+xml"}
 
@@ -131,8 +134,46 @@ def _components(fig: Figure, data: dict, series: str | None) -> None:
         _style(bottom, "Standard deviation")
 
 
+def _growth(fig: Figure, data: dict, series: str | None) -> None:
+    """A line per column (the first MAX_GROWTH_LINES) of the growth rates, with the zero line."""
+    x = _x(data["index"])
+    ax = fig.subplots()
+    names = list(data["series"])[:MAX_GROWTH_LINES]
+    for name in names:
+        ax.plot(x, _values(data["series"][name]), linewidth=1.2, label=mpl_label(name))
+    ax.axhline(0, color="#333333", linewidth=0.7)
+    ax.set_ylabel("%", fontsize=9)
+    more = f" (first {len(names)} of {len(data['series'])} columns)" \
+        if len(data["series"]) > len(names) else ""
+    _style(ax, f"Growth {data.get('comparison') or ''}, percent{more}")
+    if len(names) > 1:
+        ax.legend(fontsize=8, frameon=False, ncols=min(len(names), 4))
+
+
+def _correlation(fig: Figure, data: dict, series: str | None) -> None:
+    """A heat map of the coefficients from −1 (red) to 1 (blue), each written in its cell."""
+    names = list(data["columns"])
+    r = np.array([[np.nan if data["matrix"][a][b] is None else data["matrix"][a][b]
+                   for b in names] for a in names], dtype="float64")
+    ax = fig.subplots()
+    image = ax.imshow(r, cmap="RdBu", vmin=-1, vmax=1)
+    labels = [mpl_label(n) for n in names]
+    ax.set_xticks(range(len(names)), labels, rotation=45, ha="right", fontsize=8)
+    ax.set_yticks(range(len(names)), labels, fontsize=8)
+    if len(names) <= MAX_WRITTEN_IN:
+        for i in range(len(names)):
+            for j in range(len(names)):
+                if np.isfinite(r[i, j]):
+                    ax.text(j, i, f"{r[i, j]:.2f}", ha="center", va="center", fontsize=8,
+                            color="white" if abs(r[i, j]) > 0.5 else "#222222")
+    fig.colorbar(image, ax=ax, shrink=0.8)
+    ax.set_title(mpl_text(f"{str(data.get('method', '')).capitalize()} correlation"),
+                 fontsize=10, loc="left", color="#333333")
+
+
 _DRAW = {"exuberance": _exuberance, "acf": _acf, "hp_filter": _components,
-         "stl": _components, "rolling_stats": _components}
+         "stl": _components, "rolling_stats": _components, "growth": _growth,
+         "correlation": _correlation}
 
 
 def render_analysis_chart(data: dict, fmt: str = "png", series: str | None = None,

@@ -13,6 +13,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from rendition.charts.spec import ChartSpec
@@ -23,6 +24,7 @@ PANELS = 4
 COMPARE_SERIES = 3
 HEATMAP_COLUMNS = 8
 PIE_MAX_DISTINCT = 12
+PAIR_COLUMNS = 30  # the most correlated pair is sought among the first 30 numeric columns
 
 
 def sheet_meta(frame: pd.DataFrame) -> dict[str, Any]:
@@ -43,7 +45,29 @@ def sheet_meta(frame: pd.DataFrame) -> dict[str, Any]:
         if name in magnitudes:
             column["magnitude"] = magnitudes[name]
         columns.append(column)
-    return {"index": index, "rows": int(len(frame)), "columns": columns}
+    return {"index": index, "rows": int(len(frame)), "columns": columns,
+            "pair": most_correlated_pair(frame)}
+
+
+def most_correlated_pair(frame: pd.DataFrame) -> list[str] | None:
+    """[x, y]: the two numeric columns with the largest |Pearson r| (y the earlier column, as a
+    response usually comes first); None under two numeric columns or no defined r."""
+    numeric = [c for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c])
+               and not pd.api.types.is_bool_dtype(frame[c])][:PAIR_COLUMNS]
+    if len(numeric) < 2:
+        return None
+    r = frame[numeric].astype("float64").corr().abs().to_numpy(copy=True)
+    r[np.tril_indices_from(r)] = np.nan
+    if not np.isfinite(r).any():
+        return None
+    i, j = np.unravel_index(np.nanargmax(r), r.shape)
+    return [str(numeric[j]), str(numeric[i])]
+
+
+def builder_hints(meta: Mapping[str, Any]) -> dict[str, Any]:
+    """Where the chart builder starts on a sheet: the scatter's [x, y] (the most correlated
+    pair) and the pie's category (as the dataset page's pie chooses it)."""
+    return {"scatter": meta.get("pair"), "category": _category(_split(meta)[1])}
 
 
 def _magnitudes(frame: pd.DataFrame) -> dict[Any, float]:
@@ -84,7 +108,7 @@ def default_charts(
             if sheet == timed[0]:
                 specs.extend(_compare(frames_meta, timed, dataset))
             continue
-        specs.extend(_table(sheet, numeric, text, dataset))
+        specs.extend(_table(sheet, numeric, text, dataset, meta.get("pair")))
     return specs[:MAX_DEFAULTS]
 
 
@@ -100,14 +124,15 @@ def _compare(frames_meta, timed: list[str], dataset) -> list[ChartSpec]:
 
 
 def _table(sheet: str, numeric: list[str], text: list[tuple[str, int | None, int | None]],
-           dataset):
+           dataset, pair: list[str] | None = None):
     out = [_spec("hist", sheet, numeric[:1], dataset)]
     category = _category(text)
     if category is not None:
         out.append(_spec("pie", sheet, [], dataset, x=category))
         out.append(_spec("box", sheet, numeric[:1], dataset, group=category))
     if len(numeric) >= 2:
-        out.append(_spec("scatter", sheet, numeric[:1], dataset, x=numeric[1]))
+        x, y = pair or (numeric[1], numeric[0])  # the most correlated pair when it is known
+        out.append(_spec("scatter", sheet, [y], dataset, x=x))
     if len(numeric) >= 3:
         out.append(_spec("heatmap", sheet, numeric[:HEATMAP_COLUMNS], dataset))
     return out

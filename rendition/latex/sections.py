@@ -10,7 +10,9 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
+from analysis.labels import SIGNIFICANCE_LEGEND, stars
 from errors import BadInput
 from rendition.latex.escape import Latex, breakable, escape_latex, shorten
 from rendition.latex.fit_section import FitSection, include_image, render_fit
@@ -67,6 +69,7 @@ class GrowthSection:
     result: dict
     title: str = ""
     recent: int = RECENT_PERIODS
+    chart: bytes | None = None  # PNG of the rates (rendition.charts.analysis_charts)
 
 
 @dataclass(frozen=True)
@@ -170,7 +173,7 @@ def _summary(section: SummarySection, assets) -> tuple[str, str]:
         ("Format", str(d["format"]).upper() if d.get("format") else None),
         ("Size", size_text),
         ("SHA-256", Latex(r"\texttt{" + escape_latex(sha) + "}") if sha else None),
-        ("Uploaded", d.get("created")),
+        ("Uploaded", _when(d.get("created"))),
         ("Sheets", len(sheets)),
     ]
     body = facts_table(facts)
@@ -186,6 +189,16 @@ def _summary(section: SummarySection, assets) -> tuple[str, str]:
         )
         body += "".join(_column_list(s) for s in sheets)
     return section.title or "Dataset", body
+
+
+def _when(value: object) -> object:
+    """An ISO timestamp as "7 December 2026, 16:11 UTC" (naive times are UTC in Quartile)."""
+    try:
+        when = datetime.fromisoformat(str(value))
+    except ValueError:
+        return value
+    zone = when.tzname() or "UTC"
+    return f"{when.day} {when:%B %Y, %H:%M} {zone}"
 
 
 def _column_list(sheet: dict) -> str:
@@ -299,12 +312,17 @@ def _ols(section: OlsSection, assets) -> tuple[str, str]:
     body += facts_table(facts, label_em=12.0)
     coefficients = [c for c in _list(r.get("coefficients")) if isinstance(c, dict)]
     body += long_table(
-        ["Term", "Estimate", "Std. error", "t", "p", "95% CI low", "95% CI high"],
+        ["Term", "Coefficient", "Std. error", "t", "p", "", "95% CI low", "95% CI high"],
         [[c.get("term"), c.get("estimate"), c.get("std_error"), c.get("t"),
-          _p_value(c.get("p_value")), c.get("ci_low"), c.get("ci_high")] for c in coefficients],
-        [False] + [True] * 6,
+          _p_value(c.get("p_value")), stars(c.get("p_value")), c.get("ci_low"), c.get("ci_high")]
+         for c in coefficients],
+        [False, True, True, True, True, False, True, True],
         "Coefficients",
     )
+    body += _paragraph(SIGNIFICANCE_LEGEND)
+    body += "".join(_paragraph(f"Reference level of {column}: {level} (the other levels' "
+                               "coefficients are differences from it).")
+                    for column, level in _dict(r.get("reference_levels")).items())
     body += "".join(_paragraph(f"Note: {note}") for note in _list(r.get("notes")))
     for image in section.images:
         body += _chart(ChartSection(title="", image=image), assets)[1]
@@ -328,9 +346,13 @@ def _growth(section: GrowthSection, assets) -> tuple[str, str]:
     periods = r.get("periods")
     span = f", {index[0]} to {index[-1]} ({len(index)} periods)" if index else ""
     over = f"{periods} period" + ("" if periods == 1 else "s")
-    intro = (f"Percent change over {over} on sheet {sheet}{span}."
+    said = f"{r['comparison']}, " if r.get("comparison") and "period" not in r["comparison"] \
+        else ""
+    intro = (f"Percent change {said}over {over} on sheet {sheet}{span}."
              if periods else f"Series of sheet {sheet}{span}.")
-    body = _paragraph(intro)
+    body = _paragraph(intro[0].upper() + intro[1:])
+    if section.chart:
+        body += _chart(ChartSection(title="", image=section.chart), assets)[1]
     summary = []
     for name, values in series.items():
         finite = [v for v in values if _finite(v)]

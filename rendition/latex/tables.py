@@ -29,6 +29,7 @@ FORMAT_DIGITS = 4  # significant digits of a number in a report
 # 10, 9.25 and 8.5 pt at 11 pt; measured with \fontdimen6), less 0.5 em of slack.
 FONT_SIZES = ((r"\small", 46.7, 1.0), (r"\footnotesize", 50.5, 1.08), (r"\scriptsize", 55.0, 1.18))
 MIN_TEXT_EM = 5.0
+WORD_FLOOR_EM = 9.0
 HEADER_WRAP_EM = 6.0
 KEEP_TOGETHER_ROWS = 15
 
@@ -110,6 +111,12 @@ def _runs_for(width_em: float) -> tuple[int, int]:
     return every, every
 
 
+def _longest_word_em(cells: Sequence[Sequence[str]], j: int) -> float:
+    """Width of the longest space-free piece of column j, with a margin for wide letters."""
+    longest = max((len(word) for row in cells for word in str(row[j]).split()), default=0)
+    return 1.15 * _width_em("x" * longest, False)
+
+
 def _layout(headers: Sequence[str], cells: Sequence[Sequence[str]], numeric: Sequence[bool]):
     """Column spec and font size under which the table fits the line width.
 
@@ -147,13 +154,23 @@ def _layout(headers: Sequence[str], cells: Sequence[Sequence[str]], numeric: Seq
         spec = " ".join("r" if numeric[j] else "l" for j in range(n))
         return _Layout(spec, chosen, (None,) * n, header_widths)
     share = max(room, need)
+    # Each text column keeps room for its longest word (up to WORD_FLOOR_EM), so "(workbook)"
+    # never breaks mid-word; the rest of the room goes to the columns that are still too wide.
+    floors = {j: max(MIN_TEXT_EM, min(widths[j], _longest_word_em(cells, j), WORD_FLOOR_EM))
+              for j in text_columns}
+    above = sum(floors.values()) - need
+    if above > share - need:  # not room for every long word: shrink toward MIN_TEXT_EM
+        floors = {j: MIN_TEXT_EM + (f - MIN_TEXT_EM) * (share - need) / above
+                  for j, f in floors.items()}
+    spare = max(share - sum(floors.values()), 0.0)
+    extra = sum(max(widths[j] - floors[j], 0.0) for j in text_columns) or 1.0
     parts, wraps = [], []
     for j in range(n):
         if numeric[j]:
             parts.append("r")
             wraps.append(None)
         else:
-            width = max(MIN_TEXT_EM, widths[j] * share / text_total)
+            width = floors[j] + max(widths[j] - floors[j], 0.0) * spare / extra
             parts.append(rf">{{\raggedright\arraybackslash}}p{{{width:.1f}em}}")
             wraps.append(_runs_for(width))
     return _Layout(" ".join(parts), chosen, tuple(wraps), header_widths)

@@ -90,6 +90,8 @@
     const saveButton = document.getElementById("save-chart");
     const el = function (id) { return document.getElementById(id); };
     let dataset = null;  // GET /api/v1/datasets/<id>
+    // Per sheet of the page's dataset: the scatter's most correlated [x, y], the pie's category.
+    const hints = JSON.parse(root.dataset.hints || "{}");
     let timer = null;
     let controller = null;
     let objectUrl = null;
@@ -211,10 +213,27 @@
       adaptToKind();
     }
 
+    function startFromTheData(kind, sheet) {
+      const hint = (dataset && sheet && (hints[dataset.id] || {})[sheet.name]) || {};
+      const xSelect = el("x");
+      const ys = Array.from(form.querySelectorAll('input[name="y"]'));
+      if (kind === "scatter" && hint.scatter &&
+          (xSelect.value === "" || checked("y").includes(xSelect.value))) {
+        xSelect.value = hint.scatter[0];  // not Price against Price
+        ys.forEach(function (input) { input.checked = input.value === hint.scatter[1]; });
+      }
+      const x = sheet && sheet.columns.find(function (c) { return c.name === xSelect.value; });
+      if (kind === "pie" && hint.category && (!x || isNumeric(x))) {
+        xSelect.value = hint.category;  // counts of a category, not a sum of prices
+        ys.forEach(function (input) { input.checked = false; });
+      }
+    }
+
     function adaptToKind() {
       const kind = el("kind").value;
       const rules = kindFields[kind];
       const sheet = currentSheet();
+      startFromTheData(kind, sheet);
       // Bar and pie read one category column, from x or group: the form offers x only.
       show("field-x", rules.x !== "no");
       show("field-group", rules.group && kind !== "bar" && kind !== "pie");

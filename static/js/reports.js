@@ -26,6 +26,26 @@
   if (list) followList(list);
   const form = document.getElementById("report-form");
   if (!form) return;
+  // Another dataset: load the form for it, never build on the old one meanwhile.
+  const dataset = document.querySelector("#dataset[data-auto-submit]");
+  if (dataset) dataset.addEventListener("change", function () {
+    document.getElementById("build").disabled = true;
+    dataset.form.submit();
+  });
+  // Another growth sheet: a year of its periods (4 quarters, 12 months) by default.
+  const growthSheet = document.getElementById("growth_sheet");
+  if (growthSheet) growthSheet.addEventListener("change", function () {
+    const periods = growthSheet.selectedOptions[0].dataset.periods;
+    if (!periods) return;
+    document.getElementById("growth_periods").value = periods;
+    document.getElementById("growth_periods_help").textContent = periods + " = year on year";
+  });
+  const formula = document.getElementById("ols_formula");
+  const olsSheet = document.getElementById("ols_sheet");
+  if (formula && olsSheet) olsSheet.addEventListener("change", function () {
+    const hints = JSON.parse(formula.dataset.hints || "{}");
+    formula.placeholder = hints[olsSheet.value] || "e.g. y ~ x";
+  });
   form.addEventListener("submit", function () {
     const button = document.getElementById("build");
     button.disabled = true;

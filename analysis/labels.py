@@ -1,0 +1,28 @@
+"""Words for people in place of identifiers, shared by the pages and the PDF: the labels of a
+regression's statistics and the significance marks with their legend (R's codes)."""
+
+from __future__ import annotations
+
+SIGNIFICANCE = ((0.001, "***"), (0.01, "**"), (0.05, "*"), (0.1, "·"))
+SIGNIFICANCE_LEGEND = "Significance: *** p < 0.001, ** p < 0.01, * p < 0.05, · p < 0.1."
+
+OLS_MODEL = (("n", "Observations"), ("n_dropped", "Rows left out (missing values)"),
+             ("r_squared", "R²"), ("adj_r_squared", "Adjusted R²"),
+             ("f_statistic", "F statistic"), ("f_p_value", "p of F"),
+             ("df_model", "Model df"), ("df_resid", "Residual df"),
+             ("log_likelihood", "Log-likelihood"), ("aic", "AIC"), ("bic", "BIC"),
+             ("cov_type", "Standard errors"), ("hac_lags", "HAC lags"),
+             ("clusters", "Clusters"))
+OLS_DIAGNOSTICS = (("residual_std", "Residual std. error"), ("durbin_watson", "Durbin–Watson"),
+                   ("jarque_bera", "Jarque–Bera"), ("jarque_bera_p_value", "p of Jarque–Bera"),
+                   ("breusch_pagan", "Breusch–Pagan"),
+                   ("breusch_pagan_p_value", "p of Breusch–Pagan"),
+                   ("condition_number", "Condition number"),
+                   ("accuracy_digits", "Correct digits of the solution"))
+
+
+def stars(p: object) -> str:
+    """'***', '**', '*', '·' or '' for a p-value (nothing for a missing one)."""
+    if not isinstance(p, int | float) or p != p:
+        return ""
+    return next((mark for bound, mark in SIGNIFICANCE if p < bound), "")
