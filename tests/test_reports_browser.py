@@ -163,7 +163,8 @@ def test_the_form_builds_a_pdf_with_a_time_series_and_a_fit_section(live_server,
     p = page.page
     p.goto(f"{live_server.url}/reports?dataset={dataset['id']}")
     p.fill("#title", "Trend and fit")
-    p.select_option("#describe", [])
+    for box in p.locator("#describe input[type=checkbox]").all():
+        box.uncheck()
     p.click("#hp_filter-details summary")
     p.select_option("#hp_filter-series", label="RHPI: US")
     p.select_option("#fit_sheet", "HPI")

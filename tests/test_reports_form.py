@@ -79,11 +79,12 @@ def test_the_form_posts_the_sections_it_shows(client, app, hpi):
 
 
 @pytest.mark.parametrize("fields, message", [
-    ({"ols_formula": "US ~ Canada", "ols_cov_type": "cluster"},
+    ({"ols_sheet": "HPI", "ols_formula": "US ~ Canada", "ols_cov_type": "cluster"},
      "Clustered standard errors need the column"),
-    ({"ols_formula": "US ~ Canada", "ols_cov_type": "HAC", "ols_hac_lags": "three"},
+    ({"ols_sheet": "HPI", "ols_formula": "US ~ Canada", "ols_cov_type": "HAC",
+      "ols_hac_lags": "three"},
      "Newey–West lags must be a whole number, not &#39;three&#39;"),
-    ({"growth_columns": "US", "growth_periods": "4.5"},
+    ({"growth_sheet": "HPI", "growth_columns": "US", "growth_periods": "4.5"},
      "Growth periods must be a whole number"),
     ({"hp_filter-series": "RHPI US"}, "Choose the series for Hodrick–Prescott"),
     ({"acf-series": json.dumps(["RHPI", None])}, "runs on one series: choose one"),
