@@ -103,7 +103,10 @@ def upload(session, content: bytes, name: str) -> requests.Response:
 
 
 def delete(session, dataset_id: str) -> None:
+    """Delete for good: a delete only moves to the trash, and the same bytes uploaded again
+    would come back from there instead of being parsed afresh."""
     ok(session.delete(f"{BASE}/api/v1/datasets/{dataset_id}"), 200, 204)
+    ok(session.post(f"{BASE}/api/v1/trash/empty"), 200, 204)
 
 
 def chart(session, dataset_id: str, body: dict) -> requests.Response:
