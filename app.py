@@ -52,9 +52,8 @@ def create_app(config: Config | dict | None = None) -> APIFlask:
 
 
 def _register_blueprints(app: APIFlask) -> None:
-    from upload import api as datasets_api
-    from upload import views as datasets_views
-    from web import api, auth, main
+    from web import api, auth, datasets_api, main
+    from web import datasets as datasets_views
     from web.cli import quartile
 
     auth.init_app(app)

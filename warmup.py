@@ -51,7 +51,7 @@ class WarmUp:
 def pools() -> dict:
     """The app's sandbox pools by setting name (imported here: they import pandas and sympy
     lazily in their workers, never in the server)."""
-    from analysis.equations.service import POOL as SOLVER
+    from solver.service import POOL as SOLVER
     from upload.pipeline import POOL as PARSER
 
     return {"PARSE_WORKERS": PARSER, "SOLVER_WORKERS": SOLVER}

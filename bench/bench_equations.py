@@ -15,10 +15,10 @@ from pathlib import Path
 
 import psutil
 
-from analysis.equations import service
 from analysis.equations.parser import check
 from bench.table import print_table, row, timings
 from errors import QuartileError
+from solver import service
 
 SYSTEMS = [["5*x-3*y-9", "15*x+3*y+12"], ["x**2-10*y+10", "10*x+5*y-3"]]
 HOSTILE = [

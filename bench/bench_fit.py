@@ -15,9 +15,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from analysis.equations import service
-from analysis.equations.fit_input import fit_sheet
 from bench.table import print_table, row, timings
+from solver import service
+from solver.fit_input import fit_sheet
 from tests.nist_nls import MODELS, lre, read_problem
 
 DATA = Path(__file__).resolve().parent.parent / "tests" / "data"

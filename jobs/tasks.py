@@ -1,6 +1,7 @@
-"""The job kinds Quartile ships: the book's Laspeyres task, report builds, big ingests and the
-exuberance tests' critical values. More kinds go here, or in their own module listed in
-`jobs.celery_app.TASK_MODULES`."""
+"""The job kinds Quartile ships: the book's Laspeyres task, big ingests and the exuberance tests'
+critical values. More kinds go here, or in their own module listed in
+`jobs.celery_app.TASK_MODULES`. The `report` kind lives with the report build
+(web/report_build.py), which the app registers: jobs/ never imports web/."""
 
 from __future__ import annotations
 
@@ -34,15 +35,6 @@ def price_index_task(ctx: TaskContext, params: dict) -> dict:
                          params.get("q1") or None)
     ctx.progress(90, "Saving the result")
     return {**result.to_dict(), "dataset": dataset.id, "dataset_name": dataset.name}
-
-
-@task("report")
-def report_task(ctx: TaskContext, params: dict) -> dict:
-    """Build a PDF report whose row the request created (params: {"report": id})."""
-    from web.report_build import build_for_job  # the web layer loads only when a report runs
-
-    report = build_for_job(params["report"], ctx.progress)
-    return {"report": report.id, "title": report.title, "dataset": report.dataset_id}
 
 
 def forget_ingest_bytes(params: dict) -> None:

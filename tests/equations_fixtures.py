@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import shutil
 
-from analysis.equations import service
+from solver import service
 
 UNKNOWN = "Unknown function"
 LIMIT_EXP = "Exponents are limited to ±1000"

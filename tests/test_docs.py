@@ -6,7 +6,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 CODE = ["config.py", "gunicorn.conf.py", "app.py", "sandbox.py", "warmup.py"] + [
     str(p.relative_to(ROOT))
-    for folder in ("jobs", "web", "upload", "analysis", "rendition", "store")
+    for folder in ("jobs", "web", "upload", "analysis", "solver", "rendition", "store")
     for p in (ROOT / folder).rglob("*.py")
 ]
 

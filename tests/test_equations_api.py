@@ -153,8 +153,8 @@ def test_unbalanced_parenthesis_message_names_the_column(client):
 
 
 def test_a_slow_problem_over_http_is_a_422_time_limit(client, monkeypatch):
-    from analysis.equations import service
     from sandbox import Limits
+    from solver import service
 
     monkeypatch.setattr(
         service.POOL,

@@ -7,10 +7,10 @@ import time
 
 import pytest
 
-from analysis.equations import service
 from config import Config
 from errors import BadInput, QuartileError, Unprocessable
 from sandbox import LimitedPool, Limits
+from solver import service
 from tests.equations_fixtures import HOSTILE, hostile_ids, solver_pool
 
 

@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 from matplotlib.image import imread
 
-from analysis.equations import service
 from analysis.equations.plotting import plot_data
 from errors import BadInput, Unprocessable
 from rendition.equation_plot import plot_equations_png
+from solver import service
 from tests.equations_fixtures import solver_pool
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"

@@ -19,10 +19,10 @@ import plotly.graph_objects as go
 import pytest
 from matplotlib.image import imread
 
-from analysis.equations import service
 from analysis.equations.plotting import SAMPLES, plot_data
 from rendition.equation_plot import COLORS, plot_lines
 from rendition.equation_plot_interactive import render_plot_bokeh, render_plot_plotly
+from solver import service
 from tests.equations_fixtures import HOSTILE, hostile_ids, module_client, solver_pool
 
 ROOT = Path(__file__).resolve().parent.parent

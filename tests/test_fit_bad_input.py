@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.equations.fit_input import fit_sheet
 from errors import QuartileError
+from solver.fit_input import fit_sheet
 from tests.equations_fixtures import HOSTILE, hostile_ids, module_client, solver_pool
 from tests.upload_actions import UploadActions
 

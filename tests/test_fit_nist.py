@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 from scipy.optimize import brentq, curve_fit
 
-from analysis.equations.fit_input import fit_sheet
+from solver.fit_input import fit_sheet
 from tests.equations_fixtures import solver_pool
 from tests.nist_nls import MODELS, lre, read_problem
 

@@ -42,3 +42,38 @@ def test_the_scan_would_catch_a_flask_import(tmp_path):
     module = tmp_path / "m.py"
     module.write_text("from flask import request\nimport werkzeug.utils\n")
     assert imported_modules(module) & WEB_MODULES == {"flask", "werkzeug"}
+
+
+# Which of our own packages each layer may never import (issue 16): the life cycles, the job
+# kinds and the stored data serve pages, API, CLI and workers alike, so they never reach into the
+# web layer; computation never draws; drawing never serves.
+FORBIDDEN = {
+    "upload": {"web"},
+    "jobs": {"web"},
+    "store": {"web"},
+    "analysis": {"web", "rendition", "solver"},
+    "rendition": {"web"},
+}
+
+
+def layer_offenders(layer: str) -> dict[str, list[str]]:
+    found = {}
+    for path in sorted((ROOT / layer).rglob("*.py")):
+        bad = imported_modules(path) & FORBIDDEN[layer]
+        if bad:
+            found[str(path.relative_to(ROOT))] = sorted(bad)
+    return found
+
+
+@pytest.mark.parametrize("layer", sorted(FORBIDDEN))
+def test_layers_import_only_downwards(layer):
+    assert any((ROOT / layer).rglob("*.py")), f"{layer}/ has no modules"
+    assert layer_offenders(layer) == {}
+
+
+def test_the_scan_catches_an_import_inside_a_function(tmp_path):
+    """Lazy imports count: `jobs/tasks.py` once reached web/ from inside a task."""
+    module = tmp_path / "m.py"
+    module.write_text("def f():\n    from web.report_build import build_for_job\n"
+                      "    import rendition.charts\n")
+    assert imported_modules(module) == {"web", "rendition"}

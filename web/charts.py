@@ -39,7 +39,6 @@ from store.models import Chart, Dataset
 from store.recipes import recipe_for, record_recipe
 from upload.resources import default_sheet
 from upload.service import load_sheet
-from upload.views import CsrfForm
 from web.access import dataset_for_read, owned_or_404, readable_datasets_query
 from web.chart_render import (
     FORMATS,
@@ -61,6 +60,7 @@ from web.chart_schemas import (
     PreviewQuery,
     SizeQuery,
 )
+from web.datasets import CsrfForm
 from web.lru_cache import LruCache
 from web.trash import move_to_trash
 from web.version import VERSION

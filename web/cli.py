@@ -111,3 +111,42 @@ def ingest_command(files: tuple[str, ...], owner: str | None) -> None:
         click.echo(f"{dataset.id}\t{name}: {state}; sheets: {sheets}")
     if failed:
         raise SystemExit(1)
+
+
+@quartile.command("backup")
+@click.argument("out", type=click.Path(dir_okay=False, writable=True))
+def backup_command(out: str) -> None:
+    """Write the SQLite database and every stored file to the tar archive OUT, consistently,
+    while the app runs (store/backup.py)."""
+    from pathlib import Path
+
+    from flask import current_app
+
+    from store import backup
+
+    try:
+        summary = backup.backup(current_app.config["SQLALCHEMY_DATABASE_URI"],
+                                Path(current_app.config["FILES_DIR"]), Path(out))
+    except QuartileError as exc:
+        fail(exc)
+    click.echo(f"Backed up the database and {summary.files} file(s) "
+               f"({summary.bytes / 1e6:.1f} MB) to {summary.path}.")
+
+
+@quartile.command("restore")
+@click.argument("archive", type=click.Path(exists=True, dir_okay=False))
+@click.option("--into", "target", required=True, type=click.Path(file_okay=False),
+              help="A new or empty directory: the restored files directory, database included.")
+def restore_command(archive: str, target: str) -> None:
+    """Unpack a backup made by `quartile backup` into a new or empty directory."""
+    from pathlib import Path
+
+    from store import backup
+
+    try:
+        restored = backup.restore(Path(archive), Path(target))
+    except QuartileError as exc:
+        fail(exc)
+    click.echo(f"Restored the database and {restored['files']} file(s) into {target}. Start "
+               f"Quartile on them with QUARTILE_FILES_DIR={Path(target).resolve()} and "
+               f"QUARTILE_DATABASE_URL=sqlite:///{restored['database']}.")

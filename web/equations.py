@@ -11,7 +11,7 @@ from apiflask.validators import Length, OneOf, Range
 from flask import Blueprint, Response, render_template, request, session
 from markupsafe import Markup
 
-from analysis import equations as solver
+import solver
 from errors import BadInput, QuartileError
 from web.charts import asset_urls
 

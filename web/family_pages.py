@@ -10,8 +10,8 @@ from analysis.vintages import release_label_from
 from errors import NotFound, QuartileError
 from store.recipes import recipe_dict, recipes_of
 from upload import families as lifecycle
-from upload.views import CsrfForm
 from web.access import dataset_for_write
+from web.datasets import CsrfForm
 from web.families import analysis_dict, family_detail, family_for
 
 bp = Blueprint("families", __name__)

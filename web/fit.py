@@ -4,7 +4,7 @@ Not an entry of the analysis registry: its body has nested objects (start values
 it runs in the equation solver's sandboxed workers rather than in the web process, and it
 may answer with an image. Its URL sits beside the registry's analyses all the same (a fixed
 path segment wins over `<kind>` in the router). Both the API and the page call
-analysis.equations.fit_input.fit_sheet (one path).
+solver.fit_input.fit_sheet (one path).
 """
 
 from __future__ import annotations
@@ -19,10 +19,10 @@ from apiflask.fields import Dict, Float, Integer, List, Raw, String
 from flask import Blueprint, Response, current_app, render_template, request
 from marshmallow import INCLUDE
 
-from analysis.equations.fit_input import fit_sheet
 from analysis.equations.tokens import CONSTANT_NAMES, FUNCTION_ARITIES
 from errors import BadInput, QuartileError
 from rendition.fit_plot_interactive import render_fit_bokeh, render_fit_plotly
+from solver.fit_input import fit_sheet
 from store.db import db
 from store.models import Dataset
 from upload.resources import default_sheet

@@ -26,9 +26,9 @@ from store.recipes import (
     translate_params,
 )
 from upload import families as lifecycle
-from upload.views import CsrfForm
 from web.access import dataset_for_read
 from web.analyses import run_analysis
+from web.datasets import CsrfForm
 from web.family_schemas import KINDS, RecipeIn, RecipeRunIn
 from web.provenance import provenance
 from web.version import VERSION

@@ -23,6 +23,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from errors import BadInput, Conflict, NotFound, QuartileError
 from jobs import Cancelled, lifecycle, publish_change
+from jobs.registry import TaskContext, task
 from rendition import latex
 from rendition.charts.analysis_charts import has_chart, render_analysis_chart
 from store.db import db
@@ -250,6 +251,16 @@ def build_for_job(report_id: str, progress: Progress) -> Report:
         raise
     publish_change(report.owner_id, "reports", report.id)
     return report
+
+
+@task("report")
+def report_task(ctx: TaskContext, params: dict) -> dict:
+    """The `report` job: build the PDF report the request created (params: {"report": id}).
+
+    Registered when the app loads this module (every app does: create_app registers the reports
+    blueprint), so a Celery worker, which builds its app before it runs a job, knows it too."""
+    report = build_for_job(params["report"], ctx.progress)
+    return {"report": report.id, "title": report.title, "dataset": report.dataset_id}
 
 
 def mark_failed(report: Report, error: str) -> None:

@@ -100,7 +100,7 @@ def empty_trash():
 @bp.get("/trash")
 def page():
     """Your trash: restore what you deleted; administrators can empty every trash."""
-    from upload.views import CsrfForm  # upload.views → upload.api → this module
+    from web.datasets import CsrfForm  # web.datasets → web.datasets_api → this module
 
     return render_template("trash/page.html", items=my_trash(), days=_days(), form=CsrfForm())
 

@@ -1,27 +1,4 @@
-"""Safe equation solving: our own parser, actions run in a limited worker pool.
-
-The web layer calls only these (service.py); each validates in the server and runs the work in
-`service.POOL`. See parser.py for what is accepted and refused.
+"""Safe equation solving: our own parser (parser.py) and the pure computations the solver's
+workers run (actions, fitting). The server-side entry points, the worker pool and the worker's
+task module, which composes these computations with rendition's drawing, live in `solver/`.
 """
-
-from analysis.equations.service import (
-    POOL,
-    evaluate_expression,
-    numeric_solve,
-    plot_equations,
-    plot_equations_png,
-    solve_equations,
-    transform,
-    transform_expression,
-)
-
-__all__ = [
-    "POOL",
-    "evaluate_expression",
-    "numeric_solve",
-    "plot_equations",
-    "plot_equations_png",
-    "solve_equations",
-    "transform",
-    "transform_expression",
-]

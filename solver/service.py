@@ -15,10 +15,10 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from analysis.equations import worker
 from analysis.equations.parser import Checked, check
 from errors import BadInput
 from sandbox import LimitedPool, Limits
+from solver import worker
 
 MAX_EQUATIONS = 10
 MAX_VALUES = 20
@@ -42,7 +42,7 @@ PRELOAD = (
     "scipy.optimize",
     "analysis.equations.fitting",
     "rendition.fit_plot",
-    "analysis.equations.warmup",
+    "solver.warmup",
 )
 POOL = LimitedPool("equation solver", size=2, limits=LIMITS, preload=PRELOAD)
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9]*")

@@ -12,7 +12,6 @@ from errors import BadInput, QuartileError
 from store.db import db
 from store.models import Dataset
 from upload import families
-from upload.api import ingest_bundle, ingest_in_background, set_public, share_with, unshare
 from upload.bundle import is_zip_bundle
 from upload.by_period import STATS, PeriodRule, add_period_sheet
 from upload.clean import TYPES
@@ -21,6 +20,7 @@ from upload.preview import page_of_rows
 from upload.resources import dataset_dict, default_sheet
 from upload.service import ingest_upload, load_sheet, reparse
 from web.access import dataset_for_read, dataset_for_write, readable_datasets_query
+from web.datasets_api import ingest_bundle, ingest_in_background, set_public, share_with, unshare
 from web.trash import move_to_trash
 
 bp = Blueprint("datasets", __name__)

@@ -24,7 +24,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from analysis.equations import worker
 from analysis.equations.fit_periods import period_timing, time_of, years_since_start
 from analysis.equations.fit_problem import PLOT_TASKS, FitProblem
 from analysis.equations.parser import Checked, check
@@ -33,6 +32,7 @@ from analysis.results import label, numeric_column
 from analysis.timeseries import parse_period
 from errors import BadInput, Unprocessable
 from sandbox import LimitedPool
+from solver import worker
 
 MAX_PARAMETERS = 20
 MAX_ROWS = 100_000
@@ -48,7 +48,7 @@ _WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*")
 def fit_sheet(frame: pd.DataFrame, sheet: str, body: Mapping[str, Any], *,
               pool: LimitedPool | None = None) -> tuple[dict, bytes | dict | None]:
     """(result dict, plot): the plot is PNG/SVG bytes, the "lines" dict, or None."""
-    from analysis.equations.service import POOL
+    from solver.service import POOL
 
     problem, context = prepare(frame, sheet, body)
     answer = (pool or POOL).run(worker.run, "fit", problem)

@@ -6,6 +6,6 @@ or after a replacement) would take several times longer than the rest. Importing
 anywhere else only costs that same small amount of work.
 """
 
-from analysis.equations.worker import warm
+from solver.worker import warm
 
 warm()
