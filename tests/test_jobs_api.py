@@ -99,6 +99,14 @@ def test_the_list_is_newest_first_and_pages(client, basket):
         [ids[1]]
 
 
+def test_an_offset_beyond_the_database_s_integers_is_a_422_not_a_500(client):
+    """Regression: `offset` had no upper bound, and SQLite cannot bind 5.6e22 (a 500)."""
+    response = client.get("/api/v1/jobs?offset=56068178439013713051648")
+    assert response.status_code == 422
+    assert response.get_json()["error"]["status"] == 422
+    assert client.get("/api/v1/jobs").status_code == 200  # nothing else harmed
+
+
 def test_cancel_answers_the_job_then_409_once_finished(app, client):
     GATES["api-cancel"] = threading.Event()
     with app.app_context():

@@ -73,7 +73,7 @@ class JobListOut(Schema):
 
 class JobListQuery(Schema):
     limit = Integer(load_default=50, validate=Range(min=1, max=200))
-    offset = Integer(load_default=0, validate=Range(min=0))
+    offset = Integer(load_default=0, validate=Range(min=0, max=10**9))
 
 
 class PriceIndexJobIn(Schema):
