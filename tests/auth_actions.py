@@ -58,3 +58,13 @@ def app_with_users(make_app, admin: str = "root", users=("ada", "bob")):
     for name in users:
         auth.create_user(name)
     return app
+
+
+def bearer_headers(app, names=("alice", "bob")) -> dict[str, dict]:
+    """Create `names` on an app with log-in on; each one's Authorization header, by name."""
+    auth = AuthActions(app, app.test_client())
+    headers = {}
+    for name in names:
+        auth.create_user(name)
+        headers[name] = {"Authorization": f"Bearer {auth.token_for(name)}"}
+    return headers

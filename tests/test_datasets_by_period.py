@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.auth_actions import AuthActions
+from tests.auth_actions import bearer_headers
 from tests.upload_actions import UploadActions
 
 
@@ -161,11 +161,7 @@ def test_bad_rules_are_clear_4xx(client, sales, body, status, words):
 
 def test_only_the_owner_builds_a_period_sheet(make_app):
     app = make_app(AUTH="on")
-    headers = {}
-    for name in ("alice", "bob"):
-        auth = AuthActions(app, app.test_client())
-        auth.create_user(name)
-        headers[name] = {"Authorization": f"Bearer {auth.token_for(name)}"}
+    headers = bearer_headers(app)
     alice = UploadActions(app.test_client(), headers["alice"])
     dataset = alice.upload_bytes(sales_csv(sales_table(40)), "sales.csv").get_json()
     alice.client.patch(f"/api/v1/datasets/{dataset['id']}", json={"is_public": True},

@@ -10,7 +10,7 @@ import pytest
 
 from store.db import db
 from store.models import Dataset, Family, SeriesCorrection
-from tests.auth_actions import AuthActions
+from tests.auth_actions import bearer_headers
 from tests.families_fixtures import csv_release, finished, real_family, upload_many
 from tests.vintages_fixtures import raw_cells
 from upload import trash
@@ -229,11 +229,7 @@ def test_an_unknown_series_names_the_known_ones(client):
 
 def test_another_users_family_is_404(make_app):
     app = make_app(AUTH="on")
-    headers = {}
-    for name in ("alice", "bob"):
-        auth = AuthActions(app, app.test_client())
-        auth.create_user(name)
-        headers[name] = {"Authorization": f"Bearer {auth.token_for(name)}"}
+    headers = bearer_headers(app)
     client = app.test_client()
     files = {"2020Q2.csv": csv_release("2020Q2", {"Canada": CANADA_2011}),
              "2020Q3.csv": csv_release("2020Q3", {"Canada": [*CANADA_2011, 106.0]})}

@@ -7,7 +7,7 @@ import pytest
 
 from store.db import db
 from store.models import Chart, Recipe
-from tests.auth_actions import AuthActions
+from tests.auth_actions import bearer_headers
 from tests.families_fixtures import csv_release, finished, upload_many
 from tests.test_families_api import small_family
 
@@ -138,11 +138,7 @@ def test_bad_recipes_are_refused_and_nothing_saved(app, client, body, status, me
 
 def test_another_users_recipe_is_404(make_app):
     app = make_app(AUTH="on")
-    headers = {}
-    for name in ("alice", "bob"):
-        auth = AuthActions(app, app.test_client())
-        auth.create_user(name)
-        headers[name] = {"Authorization": f"Bearer {auth.token_for(name)}"}
+    headers = bearer_headers(app)
     client = app.test_client()
     files = {"2020Q2.csv": csv_release("2020Q2", {"A": [1.0] * 6}),
              "2020Q3.csv": csv_release("2020Q3", {"A": [1.0] * 7})}

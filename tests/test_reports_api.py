@@ -15,7 +15,7 @@ import pytest
 from rendition.latex.tables import format_number
 from store.db import db
 from store.models import Job, Report
-from tests.auth_actions import AuthActions
+from tests.auth_actions import bearer_headers
 from tests.stack_fixtures import GATES, make_app_stopping_jobs, wait_for  # noqa: F401
 from tests.upload_actions import DATA, UploadActions
 
@@ -156,11 +156,7 @@ def test_pdf_before_it_is_built_is_409(client, app, hpi):
 
 def test_another_users_report_is_404(make_app):
     app = make_app(AUTH="on")
-    auth = AuthActions(app, app.test_client())
-    headers = {}
-    for name in ("alice", "bob"):
-        auth.create_user(name)
-        headers[name] = {"Authorization": f"Bearer {auth.token_for(name)}"}
+    headers = bearer_headers(app)
     alice = UploadActions(app.test_client(), headers["alice"])
     dataset = alice.dataset("HousingPreferences.csv")
     report = built(alice.client, dataset, [{"type": "summary"}], headers=headers["alice"])
@@ -291,11 +287,7 @@ def test_the_builder_preselects_the_data_sheets_not_the_notes(client, hpi):
 
 def test_deleting_a_report_removes_its_pdf_unless_a_twin_uses_it(make_app):
     app = make_app(AUTH="on")
-    auth = AuthActions(app, app.test_client())
-    headers = {}
-    for name in ("alice", "bob"):
-        auth.create_user(name)
-        headers[name] = {"Authorization": f"Bearer {auth.token_for(name)}"}
+    headers = bearer_headers(app)
     client = app.test_client()
     made = {}
     for name in ("alice", "bob"):  # the same bytes and sections: one PDF, typeset once
