@@ -21,17 +21,6 @@ from bench.table import print_table, row, timings
 FORMULA = "y ~ a + b + c + d + e"
 
 
-def cpu_timings(fn, repeat: int) -> list[float]:
-    """CPU milliseconds of `repeat` calls after one untimed call."""
-    fn()
-    out = []
-    for _ in range(repeat):
-        started = time.process_time()
-        fn()
-        out.append((time.process_time() - started) * 1000)
-    return out
-
-
 def main() -> None:
     big = million_rows()
     X = np.column_stack([np.ones(len(big)), big[list("abcde")].to_numpy()])
@@ -44,7 +33,7 @@ def main() -> None:
     rows, cpu = [], {}
     for name, (fn, target) in runs.items():
         rows.append(row(name + " (wall)", timings(fn, repeat=5), target))
-        cpu[name] = cpu_timings(fn, repeat=5)
+        cpu[name] = timings(fn, repeat=5, clock=time.process_time)
         rows.append(row(name + " (CPU)", cpu[name], target))
     print_table(rows)
     plain, hac = (min(v) for v in list(cpu.values())[1:])  # contention only ever adds time
