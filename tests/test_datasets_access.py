@@ -84,3 +84,27 @@ def test_sharing_read_only_and_public(secure_app):
     )
     assert unknown.status_code == 400
     assert "no user named 'nobody'" in unknown.get_json()["error"]["message"]
+
+
+def test_the_access_queries_need_no_request_so_workers_and_the_cli_can_use_them(secure_app):
+    """store/access.py answers by user id alone, in a bare app context (no login, no request)."""
+    from sqlalchemy import select
+
+    from store import access
+    from store.db import db
+    from store.models import Chart, User
+
+    alice, _ = _user(secure_app, "alice")
+    _user(secure_app, "bob")
+    _user(secure_app, "carol")
+    ds = alice.dataset("2020Q1.xlsx")["id"]
+    shared = alice.client.post(f"/api/v1/datasets/{ds}/shares", json={"username": "bob"},
+                               headers=alice.headers)
+    assert shared.status_code in (200, 201)
+    with secure_app.app_context():
+        ids = {u.username: u.id for u in db.session.scalars(select(User))}
+        assert access.readable_dataset(ids["alice"], ds).id == ds
+        assert access.readable_dataset(ids["bob"], ds).id == ds
+        assert access.readable_dataset(ids["carol"], ds) is None
+        assert [d.id for d in db.session.scalars(access.readable_datasets(ids["carol"]))] == []
+        assert access.owned_row(Chart, ids["alice"], "no-such-chart") is None
