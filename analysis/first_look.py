@@ -97,7 +97,7 @@ def first_look(frame: pd.DataFrame, sheet: str) -> FirstLook:
     if time_series:
         alerts.extend(series_alerts(frame, sheet, numeric))
     pairs, used = correlated_pairs(frame, varying)
-    alerts.extend(_correlation_alerts(pairs, sheet, used, len(frame)))
+    alerts.extend(_correlation_alerts(pairs, sheet, used, len(frame), time_series))
     alerts.sort(key=lambda a: (SEVERITY_ORDER[a.severity], KIND_ORDER.index(a.kind)))
     return FirstLook(sheet, len(frame), frame.shape[1], tuple(alerts), used, time_series,
                      THRESHOLDS)
@@ -234,7 +234,8 @@ def pairwise_pearson(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.clip(np.nan_to_num(r, nan=0.0), -1.0, 1.0), n
 
 
-def _correlation_alerts(pairs, sheet: str, used: int, n_rows: int) -> list[Alert]:
+def _correlation_alerts(pairs, sheet: str, used: int, n_rows: int,
+                        time_series: bool) -> list[Alert]:
     sampled = f" (on a sample of {used:,} rows)" if used < n_rows else ""
     out = [Alert("correlation", "note", "Highly correlated", (a, b),
                  f"{a} and {b}: r = {r:.3f}{sampled}.",
@@ -247,13 +248,16 @@ def _correlation_alerts(pairs, sheet: str, used: int, n_rows: int) -> list[Alert
     rest = pairs[MAX_PAIRS:]
     if rest:
         names = list(dict.fromkeys(c for a, b, *_ in rest for c in (a, b)))
+        links = [Link("correlation matrix", "analysis", {"kind": "correlation", "sheet": sheet})]
+        hint = ""
+        if time_series:  # trending levels correlate whatever drives them
+            hint = " Series that trend correlate in levels; their growth rates tell more."
+            links.append(Link("growth rates", "analysis", {"kind": "growth", "sheet": sheet}))
         out.append(Alert("correlation", "note", "Highly correlated",
                          tuple(names),
                          f"{len(rest):,} more pairs with |r| ≥ {HIGH_CORRELATION:g}, among "
-                         f"{count_text(len(names), 'column')}{sampled}.",
-                         {"pairs": len(rest), "sampled": used < n_rows},
-                         (Link("correlation matrix", "analysis",
-                               {"kind": "correlation", "sheet": sheet}),)))
+                         f"{count_text(len(names), 'column')}{sampled}.{hint}",
+                         {"pairs": len(rest), "sampled": used < n_rows}, tuple(links)))
     return out
 
 

@@ -112,7 +112,7 @@ def test_more_than_five_pairs_are_summed_up_in_one_alert():
     alerts = alerts_of(first_look(frame, "s"), "correlation")
     assert len(alerts) == fl.MAX_PAIRS + 1
     assert alerts[-1].figures["pairs"] == 10 - fl.MAX_PAIRS  # 5 columns: 10 pairs
-    assert alerts[-1].links[0].params == {"kind": "correlation", "sheet": "s"}
+    assert [link.params for link in alerts[-1].links] == [{"kind": "correlation", "sheet": "s"}]
 
 
 def test_pairwise_pearson_equals_pandas_on_missing_values_and_large_magnitudes():

@@ -71,6 +71,7 @@ def test_dallas_fed_hpi_correlated_countries_and_full_series():
     assert [p[2] for p in listed] == pytest.approx([p[2] for p in pairs[:MAX_PAIRS]],
                                                    abs=1e-12)
     assert alerts[-1].figures["pairs"] == len(pairs) - MAX_PAIRS
+    assert [link.params["kind"] for link in alerts[-1].links] == ["correlation", "growth"]
 
 
 def test_dallas_fed_real_hpi_outliers():

@@ -192,9 +192,10 @@ def sheet_rows(dataset_id, sheet, query_data):
 @bp.output(schemas.FirstLookOut)
 @bp.doc(responses=[401, 404])
 def first_look(dataset_id, sheet):
-    """Alerts on a cleaned sheet: missing values, constant columns, highly correlated pairs,
-    extreme outliers, series that start late, stop early or have gaps; each links to the
-    analysis or chart that shows it."""
+    """A sheet's first look: alerts, each linking to the analysis that shows it.
+
+    Missing values, constant or nearly constant columns, pairs with |r| ≥ 0.9, far-out
+    outliers, and on period sheets the series that stop early, start late or have gaps."""
     return sheet_first_look(dataset_for_read(dataset_id), sheet)
 
 
