@@ -1,7 +1,5 @@
 """The first look's alerts (analysis/first_look.py) on small synthetic frames, each expected
-number computed here with numpy/pandas; and the no-alert case, the big-sheet sample and time."""
-
-import time
+number computed here with numpy/pandas; and the no-alert case, the big-sheet sample."""
 
 import numpy as np
 import pandas as pd
@@ -208,20 +206,19 @@ def test_hostile_column_names_reach_the_alert_unchanged():
     assert alert.columns == (name,) and alert.message.startswith(name)
 
 
-def test_a_million_rows_take_little_cpu_and_correlate_on_a_sample():
+def test_a_big_sheet_correlates_on_a_sample():
+    """Speed is measured in bench/bench_first_look.py (1,000,000 rows); here the sample."""
     rng = np.random.default_rng(11)
-    n = 1_000_000
+    n = 300_000
     x = rng.normal(size=n)
     frame = pd.DataFrame({"x": x, "y": 3 * x + rng.normal(scale=0.5, size=n),
-                          **{f"z{i}": rng.normal(size=n) for i in range(8)},
+                          **{f"z{i}": rng.normal(size=n) for i in range(3)},
                           "city": rng.choice(["Leeds", "York", "Hull"], n),
                           "id": np.arange(n).astype(str)})
-    start = time.process_time()
     result = first_look(frame, "big")
-    cpu = time.process_time() - start
-    assert cpu < 5.0, f"first look of 1,000,000 rows took {cpu:.2f} s of CPU"
     assert result.correlation_rows == fl.SAMPLE_ROWS
     (pair,) = alerts_of(result, "correlation")
     assert pair.figures["r"] == pytest.approx(np.corrcoef(frame["x"], frame["y"])[0, 1],
                                               abs=0.002)
     assert pair.figures["sampled"] and "on a sample of 100,000 rows" in pair.message
+    assert [a.kind for a in result.alerts] == ["correlation"]
