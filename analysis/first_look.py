@@ -18,7 +18,14 @@ import numpy as np
 import pandas as pd
 
 from analysis.first_look_series import series_alerts
-from analysis.first_look_text import Alert, Link, count_text, number_text, percent_text
+from analysis.first_look_text import (
+    Alert,
+    Link,
+    count_text,
+    names_text,
+    number_text,
+    percent_text,
+)
 from analysis.results import is_numeric, json_safe
 
 MISSING_SHARE = 0.05
@@ -94,6 +101,7 @@ def first_look(frame: pd.DataFrame, sheet: str) -> FirstLook:
         alerts.extend(column_alerts)
         if varies and name in numeric:
             varying.append(name)
+    alerts = _grouped_missing(alerts)
     if time_series:
         alerts.extend(series_alerts(frame, sheet, numeric))
     pairs, used = correlated_pairs(frame, varying)
@@ -148,6 +156,29 @@ def _column_alerts(series: pd.Series, sheet: str, name: str,
         if outliers is not None:
             out.append(outliers)
     return out, True
+
+
+def _grouped_missing(alerts: list[Alert]) -> list[Alert]:
+    """Columns missing the same number of values share one alert: on a wide sheet (one column
+    per period) they are usually the same rows."""
+    groups: dict[int, list[Alert]] = {}
+    for alert in alerts:
+        if alert.title == "Missing values":
+            groups.setdefault(alert.figures["missing"], []).append(alert)
+    out = []
+    for alert in alerts:
+        group = groups.get(alert.figures.get("missing"), []) if alert.title == \
+            "Missing values" else [alert]
+        if len(group) == 1:
+            out.append(alert)
+        elif group and group[0] is alert:
+            names = tuple(a.columns[0] for a in group)
+            figures = alert.figures
+            out.append(Alert("missing", "warning", "Missing values", names,
+                             f"{names_text(names)}: {figures['missing']:,} of {figures['n']:,} "
+                             f"values missing in each ({percent_text(figures['share'])}).",
+                             figures, alert.links))
+    return out
 
 
 def _top_value(kept, numeric: bool) -> tuple[object, int]:

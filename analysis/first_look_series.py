@@ -10,10 +10,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from analysis.first_look_text import Alert, Link, count_text
+from analysis.first_look_text import MAX_NAMED, Alert, Link, count_text, names_text
 from analysis.results import label
 
-MAX_NAMED = 3  # columns or gaps named in a sentence; the alert's figures list them all
 MAX_CHARTED = 8  # series in the linked line chart
 
 
@@ -57,11 +56,6 @@ def missing_runs(present: np.ndarray) -> list[tuple[int, int]]:
                     strict=True))
 
 
-def _names(names: list[str]) -> str:
-    shown = ", ".join(names[:MAX_NAMED])
-    return shown + (f" and {len(names) - MAX_NAMED:,} more" if len(names) > MAX_NAMED else "")
-
-
 def _chart(sheet: str, names: list[str]) -> Link:
     return Link("line chart", "chart", {"kind": "line", "sheet": sheet,
                                         "y": names[:MAX_CHARTED]})
@@ -73,7 +67,7 @@ def _edge_alert(kind: str, sheet: str, names: list[str], at, edge, distance: int
     where = "before the sheet's last" if kind == "stops_early" else "after the sheet's first"
     return Alert(kind, "warning" if kind == "stops_early" else "note",
                  "Stops early" if kind == "stops_early" else "Starts late", tuple(names),
-                 f"{_names(names)} {verb} at {label(at)}, {count_text(distance, 'period')} "
+                 f"{names_text(names)} {verb} at {label(at)}, {count_text(distance, 'period')} "
                  f"{where} ({label(edge)}).",
                  {"period": label(at), "sheet_period": label(edge), "periods": distance,
                   "count": len(names)}, (_chart(sheet, names),))

@@ -55,5 +55,13 @@ def percent_text(share: float) -> str:
     return f"{100 * share:.1f} %"
 
 
+MAX_NAMED = 3  # columns named in a sentence; the alert's `columns` list them all
+
+
+def names_text(names: list[str] | tuple[str, ...]) -> str:
+    shown = ", ".join(names[:MAX_NAMED])
+    return shown + (f" and {len(names) - MAX_NAMED:,} more" if len(names) > MAX_NAMED else "")
+
+
 def count_text(count: int, noun: str) -> str:
     return f"{count:,} {noun}{'' if count == 1 else 's'}"

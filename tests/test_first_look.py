@@ -45,6 +45,17 @@ def test_missing_values_at_or_above_five_percent_are_counted():
     assert a.links[0].params == {"kind": "describe", "sheet": "s"}
 
 
+def test_columns_missing_as_many_values_share_one_alert():
+    frame = uniform_frame(40)
+    for name in ("2001", "2002", "2003", "2004"):
+        frame[name] = np.where(np.arange(40) < 8, np.nan, 1.0 + np.arange(40) % 7)
+    frame.loc[frame.index[:12], "2004"] = np.nan
+    first, last = alerts_of(first_look(frame, "wide"), "missing")
+    assert first.columns == ("2001", "2002", "2003")
+    assert first.message == "2001, 2002, 2003: 8 of 40 values missing in each (20.0 %)."
+    assert (last.columns, last.figures["missing"]) == (("2004",), int(frame["2004"].isna().sum()))
+
+
 def test_an_empty_column_is_one_alert():
     frame = uniform_frame(30).assign(empty=np.nan)
     (alert,) = first_look(frame, "s").alerts

@@ -103,6 +103,20 @@ def test_uk_series_that_stop_at_2015q2():
     assert not any(frame[c].loc[firsts[c]:lasts[c]].isna().any() for c in frame)
 
 
+@pytest.mark.parametrize(("sheet", "stopped"), [("HPI", "Ireland"), ("RHPI", "Ireland"),
+                                              ("PDI", "UK")])
+def test_dallas_fed_2011q2_series_that_stop_before_the_release(sheet, stopped):
+    frame = cleaned("2011Q2.xlsx")[sheet]
+    lasts = {c: frame[c].last_valid_index() for c in frame}
+    end = max(lasts.values())
+    (stops,) = by_kind(first_look(frame, sheet), "stops_early")
+    assert stops.columns == tuple(c for c in frame if lasts[c] < end) == (stopped,)
+    assert (stops.figures["period"], stops.figures["sheet_period"]) == (str(lasts[stopped]),
+                                                                        str(end))
+    assert stops.figures["periods"] == frame.index.get_loc(end) - frame.index.get_loc(
+        lasts[stopped])
+
+
 def test_bis_ragged_series_grouped_by_where_they_stop():
     frame = cleaned("bis_pp_long.xlsx")["Quarterly Series"]
     result = first_look(frame, "Quarterly Series")
