@@ -123,8 +123,8 @@ def _column_alerts(series: pd.Series, sheet: str, name: str,
     numeric = is_numeric(series)
     values = series.to_numpy(dtype="float64", na_value=np.nan) if numeric else None
     present_mask = np.isfinite(values) if numeric else series.notna().to_numpy()
-    present = int(present_mask.sum())
-    missing = n - present
+    present = int(present_mask.sum())  # ±inf is no value to count on, nor a missing one
+    missing = int(np.isnan(values).sum()) if numeric else n - present
     describe = Link("describe the sheet", "analysis", {"kind": "describe", "sheet": sheet})
     out = []
     if n and present == 0:

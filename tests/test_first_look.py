@@ -56,6 +56,16 @@ def test_columns_missing_as_many_values_share_one_alert():
     assert (last.columns, last.figures["missing"]) == (("2004",), int(frame["2004"].isna().sum()))
 
 
+def test_infinite_values_are_not_counted_as_missing():
+    frame = uniform_frame(40)
+    frame.loc[frame.index[:3], "a"] = np.inf
+    frame.loc[frame.index[3], "a"] = np.nan
+    assert first_look(frame, "s").alerts == ()  # 1 of 40 missing (2.5 %); 3 are ±inf
+    frame.loc[frame.index[4:6], "a"] = np.nan
+    (alert,) = first_look(frame, "s").alerts
+    assert alert.figures["missing"] == int(np.isnan(frame["a"]).sum()) == 3
+
+
 def test_an_empty_column_is_one_alert():
     frame = uniform_frame(30).assign(empty=np.nan)
     (alert,) = first_look(frame, "s").alerts
