@@ -26,7 +26,12 @@ from analysis.timeseries import PER_YEAR
 from errors import BadInput, NotFound, QuartileError
 from jobs import critical_values as critical_value_jobs
 from jobs.lifecycle import job_dict
-from rendition.charts.analysis_charts import FORMATS, has_chart, render_analysis_chart
+from rendition.charts.analysis_charts import (
+    FORMATS,
+    has_chart,
+    histogram_columns,
+    render_analysis_chart,
+)
 from rendition.charts.analysis_plotly import render_analysis_plotly
 from rendition.latex.tables import format_number, long_table
 from store import critical_values
@@ -231,8 +236,9 @@ def analyse_get(dataset_id, kind):
                     404: "No such dataset or analysis, or the analysis has no chart",
                     422: "The data cannot be analysed this way"})
 def analysis_chart(dataset_id, kind, fmt):
-    """The chart of an analysis (exuberance, acf, hp_filter, stl, rolling_stats) with the same
-    query parameters; `series` picks the series of an exuberance result; chart.plotly takes
+    """The chart of an analysis (see GET /api/v1/analyses: exuberance, acf, hp_filter, stl,
+    rolling_stats, growth, correlation, describe, price_index) with the same query parameters;
+    `series` picks the series of an exuberance result or the column of a describe histogram;
     `width` and `height` in pixels."""
     if fmt not in (*FORMATS, "plotly"):
         raise NotFound(f"Charts are chart.png, chart.svg or chart.plotly, not chart.{fmt}.")
@@ -246,7 +252,8 @@ def analysis_chart(dataset_id, kind, fmt):
                                         _pixels("height", 600))
         return Response(figure_json({"format": "plotly", "figure": figure}),
                         mimetype="application/json")
-    image = render_analysis_chart(result.to_dict(), fmt, series)
+    image = render_analysis_chart(result.to_dict(), fmt, series, _pixels("width", 900),
+                                  _pixels("height", 600))
     return Response(image, mimetype=FORMATS[fmt])
 
 
@@ -338,7 +345,7 @@ def stars(value) -> str:
 def statistics_labels() -> dict:
     return {"cov_labels": COV_LABELS, "significance_legend": labels.SIGNIFICANCE_LEGEND,
             "ols_model_labels": labels.OLS_MODEL,
-            "ols_diagnostic_labels": labels.OLS_DIAGNOSTICS}
+            "ols_diagnostic_labels": labels.OLS_DIAGNOSTICS, "histogram_columns": histogram_columns}
 
 
 @bp.app_template_filter("cell")
