@@ -85,6 +85,9 @@ def _register_blueprints(app: APIFlask) -> None:
     from web import reports
 
     app.register_blueprint(reports.bp)
+    from web import report_drafts
+
+    app.register_blueprint(report_drafts.bp)
     register_api(app, reports.api)
     reports.init_cli(quartile)
 

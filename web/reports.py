@@ -174,7 +174,8 @@ class ReportIn(Schema):
         '{"type": "growth", "sheet", "columns": [str], "periods": int}, or a test '
         '{"type": "ttest"|"anova"|"chi2", ...its parameters}, or a time-series analysis with its '
         'chart {"type": "adf"|"kpss"|"acf"|"hp_filter"|"stl"|"rolling_stats"|"exuberance", '
-        '"sheet", ...its parameters, "series": the exuberance series to draw}')})
+        '"sheet", ...its parameters, "series": the exuberance series to draw}, or any other '
+        'analysis with its tables and chart {"type": "analysis", "kind", "params": {...}}')})
 
 
 class ReportOut(Schema):
