@@ -67,9 +67,9 @@ def _register_blueprints(app: APIFlask) -> None:
     app.register_blueprint(equations.bp)
     register_api(app, equations.api)
 
-    from web import analyses
+    from web import analyses, analysis_page
 
-    app.register_blueprint(analyses.bp)
+    app.register_blueprint(analysis_page.bp)
     register_api(app, analyses.api)
 
     from web import fit
