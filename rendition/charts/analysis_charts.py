@@ -21,6 +21,7 @@ import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.backends.backend_svg import FigureCanvasSVG
 from matplotlib.figure import Figure
+from matplotlib.ticker import EngFormatter
 
 from errors import BadInput, NotFound
 from rendition.charts.render_mpl import _MPL_LOCK
@@ -198,6 +199,8 @@ def _describe(fig: Figure, data: dict, series: str | None) -> None:
     for ax, name in zip(axes.flat, names, strict=False):
         h = histograms[name]
         ax.stairs(h["counts"], h["edges"], fill=True, color=BLUE, alpha=0.85)
+        if max(abs(h["edges"][0]), abs(h["edges"][-1])) >= 1e4:  # 2M, not 0.2 × 1e7
+            ax.xaxis.set_major_formatter(EngFormatter(sep=""))
         _style(ax, name)
         ax.set_ylabel("count", fontsize=8)
     for ax in axes.flat[len(names):]:
