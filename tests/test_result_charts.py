@@ -134,6 +134,7 @@ def test_price_index_lines_equal_the_basket_by_hand(client, basket):
     html = client.get(f"/analyse?dataset={basket['id']}&kind=price_index&{query[1:]}&run=1"
                       ).get_data(as_text=True)
     assert 'alt="Chart of the laspeyres, paasche and fisher price indices"' in html
+    assert "{'laspeyres'" not in html  # the formulas are in the table, not printed as a dict
 
 
 def test_describe_json_is_still_json_safe_with_histograms(client, housing):

@@ -180,7 +180,9 @@ class ReportIn(Schema):
 
 class ReportOut(Schema):
     id = String(required=True)
-    status = String(required=True, metadata={"description": "queued|running|done|failed"})
+    status = String(required=True, metadata={"description": (
+        "queued|running|done|failed, or draft (made by Add to report on the Analyse page, "
+        "built from its page)")})
     error = String(allow_none=True, required=True)
     title = String()
     dataset = String()
