@@ -88,6 +88,7 @@ def _register_blueprints(app: APIFlask) -> None:
     from web import report_drafts
 
     app.register_blueprint(report_drafts.bp)
+    register_api(app, report_drafts.api)
     register_api(app, reports.api)
     reports.init_cli(quartile)
 

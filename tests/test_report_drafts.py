@@ -129,3 +129,28 @@ def test_the_analyse_page_offers_add_to_report_with_its_parameters(client, housi
                         .replace("&#34;", '"'))
     assert params["columns"] == ["Price", "Area"] and 'value="correlation"' in form
     np.testing.assert_equal(params["sheet"], "HousingPreferences")
+
+
+def test_the_api_adds_to_the_same_draft_and_says_what_it_did(client, housing):
+    url = "/api/v1/reports/drafts/sections"
+    body = {"dataset": housing["id"], "kind": "groups",
+            "params": {"sheet": "HousingPreferences", "value": "Price", "by": "Stories"}}
+    first = client.post(url, json=body)
+    assert first.status_code == 200, first.get_data(as_text=True)
+    draft = first.get_json()
+    assert draft["status"] == "draft" and draft["added"] and draft["pdf"] is None
+    assert draft["sections"] == [{"type": "analysis", "kind": "groups",
+                                  "params": body["params"]}]
+    again = client.post(url, json=body).get_json()
+    assert again["id"] == draft["id"] and not again["added"]
+    bad = client.post(url, json={**body, "params": {**body["params"], "by": "Nope"}})
+    assert bad.status_code == 400 and "Nope" in bad.get_json()["error"]["message"]
+    nothing = client.post(url, json={"dataset": housing["id"]})
+    assert nothing.status_code == 400 and "`kind`" in nothing.get_json()["error"]["message"]
+    listed = client.get("/api/v1/reports").get_json()["reports"]
+    assert [r["status"] for r in listed] == ["draft"]
+    test = client.post(url, json={"dataset": housing["id"], "kind": "ttest", "params": {
+        "sheet": "HousingPreferences", "value": "Price", "group": "Mainroad", "a": "yes",
+        "b": "no"}}).get_json()
+    assert test["sections"][-1] == {"type": "ttest", "sheet": "HousingPreferences",
+                                    "value": "Price", "group": "Mainroad", "a": "yes", "b": "no"}

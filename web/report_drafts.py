@@ -16,6 +16,9 @@ from __future__ import annotations
 
 import json
 
+from apiflask import APIBlueprint, Schema
+from apiflask.fields import Dict, String
+from apiflask.validators import Length
 from flask import Blueprint, flash, redirect, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
@@ -30,6 +33,7 @@ from web import report_build
 from web.access import dataset_for_read, owned_or_404
 
 bp = Blueprint("report_drafts", __name__)
+api = APIBlueprint("report_drafts_api", __name__, url_prefix="/api/v1/reports", tag="Reports")
 DRAFT = "draft"
 TESTS = ("ttest", "anova", "chi2")
 OLS_KEYS = ("sheet", "formula", "cov_type", "hac_lags", "cluster")
@@ -146,17 +150,26 @@ def _posted_params() -> dict:
 
 
 # -- pages ------------------------------------------------------------------------------------
+def add_result(dataset_id: str, kind: str | None, params: dict, series: str | None,
+               chart: str | None) -> tuple[Report, bool]:
+    """The page's and the API's one path: a saved chart by id, else analysis `kind`."""
+    dataset = dataset_for_read(dataset_id)
+    if chart:
+        return add_section(dataset, {"type": "chart", "chart": chart})
+    if not kind:
+        raise BadInput("Say which result to add: the analysis `kind` (with its `params`) or "
+                       "a saved `chart`.", code="missing_kind")
+    return add_section(dataset, section_for(kind or "", params, series or None))
+
+
 @bp.post("/reports/drafts/sections")
 def add_page():
     """"Add to report": the result (`analysis` + `params`, or a saved `chart`) of `dataset`
     becomes a section of the draft report; the page goes to the draft."""
-    dataset = dataset_for_read(request.form.get("dataset", ""))
-    if request.form.get("chart"):
-        section = {"type": "chart", "chart": request.form["chart"]}
-    else:
-        section = section_for(request.form.get("analysis", ""), _posted_params(),
-                              request.form.get("series") or None)
-    draft, added = add_section(dataset, section)
+    chart = request.form.get("chart") or None
+    draft, added = add_result(request.form.get("dataset", ""), request.form.get("analysis"),
+                              {} if chart else _posted_params(),
+                              request.form.get("series"), chart)
     count = len(draft.spec["sections"])
     flash(("Added to" if added else "Already in") + f" the draft report “{draft.title}” "
           f"({count} section{'s' if count != 1 else ''}). Build the PDF when it is complete.",
@@ -190,6 +203,32 @@ def build_page(report_id):
     db.session.delete(db.session.get(Report, draft.id))
     db.session.commit()
     return redirect(url_for("reports.detail", report_id=report.id))
+
+
+class DraftSectionIn(Schema):
+    dataset = String(required=True, validate=Length(min=1, max=32))
+    kind = String(load_default=None, metadata={"description": "The analysis (GET "
+                                                "/api/v1/analyses), unless `chart` is given"})
+    params = Dict(load_default=dict, metadata={"description": "Its parameters, as for "
+                                               "POST /api/v1/datasets/<id>/analyses/<kind>"})
+    series = String(load_default=None, metadata={"description": "The exuberance series to draw"})
+    chart = String(load_default=None, metadata={"description": "A saved chart's id instead"})
+
+
+@api.post("/drafts/sections")
+@api.input(DraftSectionIn)
+@api.doc(responses={200: "The draft report with its sections (`added`: false when the "
+                         "section was in it already)",
+                    400: "Bad parameters (named)", 401: "", 404: "No such dataset, sheet, "
+                    "analysis or chart", 422: "The data cannot be analysed this way"})
+def add_api(json_data):
+    """Add a result (or a saved chart) to your draft report on its dataset, made if needed;
+    build it with POST /api/v1/reports and its `sections`, or from its page."""
+    from web.reports import report_dict
+
+    draft, added = add_result(json_data["dataset"], json_data["kind"], json_data["params"],
+                              json_data["series"], json_data["chart"])
+    return {**report_dict(draft), "sections": draft.spec["sections"], "added": added}
 
 
 @bp.app_context_processor
