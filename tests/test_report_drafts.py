@@ -154,3 +154,14 @@ def test_the_api_adds_to_the_same_draft_and_says_what_it_did(client, housing):
         "b": "no"}}).get_json()
     assert test["sections"][-1] == {"type": "ttest", "sheet": "HousingPreferences",
                                     "value": "Price", "group": "Mainroad", "a": "yes", "b": "no"}
+
+
+def test_a_draft_goes_to_the_trash_like_a_report(client, housing):
+    draft = draft_id(add(client, housing, "describe", sheet="HousingPreferences"))
+    response = client.post(f"/reports/{draft}/delete")
+    assert response.status_code == 302
+    assert client.get(f"/reports/{draft}").status_code == 404
+    trash = client.get("/api/v1/trash").get_json()
+    assert draft in str(trash)
+    fresh = draft_id(add(client, housing, "describe", sheet="HousingPreferences"))
+    assert fresh != draft  # a trashed draft is not added to

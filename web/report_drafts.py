@@ -200,7 +200,7 @@ def build_page(report_id):
     dataset = dataset_for_read(draft.dataset_id)
     report, _ = create_report(dataset, request.form.get("title") or draft.title,
                               draft.spec.get("author", ""), sections)
-    db.session.delete(db.session.get(Report, draft.id))
+    db.session.delete(draft)
     db.session.commit()
     return redirect(url_for("reports.detail", report_id=report.id))
 
