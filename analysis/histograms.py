@@ -20,10 +20,11 @@ def histogram(values: np.ndarray) -> dict | None:
     if finite.size == 0:
         return None
     edges = np.histogram_bin_edges(finite, bins="auto")
-    rule = "auto"
-    if len(edges) - 1 > MAX_BINS:
-        edges, rule = np.histogram_bin_edges(finite, bins=MAX_BINS), "equal"
-    counts, _ = np.histogram(finite, bins=edges)
+    bins, rule = len(edges) - 1, "auto"
+    if bins > MAX_BINS:
+        bins, rule = MAX_BINS, "equal"
+    # equal bins over the same range: numpy's fast path, the same edges and counts
+    counts, edges = np.histogram(finite, bins=bins, range=(edges[0], edges[-1]))
     return {"edges": edges.tolist(), "counts": counts.tolist(), "rule": rule}
 
 
