@@ -72,6 +72,12 @@ def test_a_dedicated_section_for_ols_and_growth(client, app):
     assert sections == [
         {"type": "ols", "sheet": "HPI", "formula": "US ~ Canada", "cov_type": "HC3"},
         {"type": "growth", "sheet": "HPI", "columns": ["US"], "periods": 4}]
+    every = client.post("/api/v1/reports/drafts/sections", json={
+        "dataset": hpi["id"], "kind": "growth", "params": {"sheet": "RHPI", "periods": 4}})
+    assert every.status_code == 200, every.get_data(as_text=True)
+    rhpi = pd.read_excel(DATA / "2020Q1.xlsx", sheet_name="RHPI", engine="calamine")
+    numeric = [c for c in rhpi.columns[1:] if pd.to_numeric(rhpi[c], errors="coerce").notna().any()]
+    assert every.get_json()["sections"][-1]["columns"] == numeric
 
 
 @pytest.mark.parametrize(("params", "status", "phrase"), [

@@ -159,6 +159,11 @@ def add_result(dataset_id: str, kind: str | None, params: dict, series: str | No
     if not kind:
         raise BadInput("Say which result to add: the analysis `kind` (with its `params`) or "
                        "a saved `chart`.", code="missing_kind")
+    if kind == "growth" and not params.get("columns"):  # "every numeric column", named
+        from web.analyses import run_analysis
+
+        series = run_analysis(dataset, kind, params).to_dict()["series"]
+        params = {**params, "columns": list(series)}
     return add_section(dataset, section_for(kind or "", params, series or None))
 
 
