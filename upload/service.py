@@ -20,11 +20,10 @@ from sqlalchemy import delete, func, select
 from errors import NotFound
 from store.db import db
 from store.models import Dataset, User
+from store.objects import ObjectStore, objects_for
 from upload.by_period import rebuild_derived
 from upload.pipeline import ingest_file, read_sheet
-from upload.store import FileStore, parse_key
-
-META_FILE = "meta.json"
+from upload.store import META_FILE, FileStore, parse_key
 
 
 def ingest_upload(
@@ -116,21 +115,21 @@ def reparse(files_dir: Path, dataset: Dataset, options: dict) -> Dataset:
 
 
 def parse_stored(store: FileStore, sha256: str, filename: str, options: dict | None) -> dict:
-    """Parse a stored blob once per (bytes, options); later calls read the saved metadata."""
+    """Parse a stored blob once per (bytes, options); later calls read the saved metadata.
+    The parse runs in a local folder and is stored whole (meta.json last) before this returns,
+    so the dataset row a caller commits next never names sheets that are not stored."""
     key = parse_key(options)
-    target = store.parse_dir(sha256, key)
-    meta_path = target / META_FILE
-    if meta_path.exists():
-        return json.loads(meta_path.read_text())
+    meta = store.read_meta(sha256, key)
+    if meta is not None:
+        return meta
     work = store.new_parse_dir()
     try:
         parsed = ingest_file(store.blob_path(sha256), filename, work, options)
         meta = parsed.to_dict()
         (work / META_FILE).write_text(json.dumps(meta))
-    except BaseException:
+        store.commit_parse(work, sha256, key)
+    finally:
         store.discard(work)
-        raise
-    store.commit_parse(work, sha256, key)
     return meta
 
 
@@ -159,23 +158,25 @@ def sheet_meta(dataset: Dataset, sheet: str) -> dict:
     raise NotFound(f"The dataset {dataset.name!r} has no sheet named {sheet!r}. Sheets: {names}.")
 
 
-def sheet_path(files_dir: Path, dataset: Dataset, sheet: str) -> Path:
+def sheet_key(files_dir: Path, dataset: Dataset, sheet: str) -> str:
     meta = sheet_meta(dataset, sheet)
-    return FileStore(files_dir).parse_dir(dataset.sha256, dataset.parse_key) / meta["parquet"]
+    return FileStore.parse_prefix(dataset.sha256, dataset.parse_key) + meta["parquet"]
 
 
 def load_sheet(files_dir: Path, dataset: Dataset, sheet: str) -> pd.DataFrame:
-    """The cleaned sheet as a DataFrame (cached: stored parses never change).
+    """The cleaned sheet as a DataFrame (cached in memory: stored parses never change, so a
+    cached sheet is served even while the object store is unreachable).
 
     A shallow copy of the cached frame: with pandas' copy-on-write, a caller that assigns a
     column changes its copy, never the cache.
     """
-    return _read_cached(str(sheet_path(files_dir, dataset, sheet))).copy(deep=False)
+    return _read_cached(objects_for(files_dir), sheet_key(files_dir, dataset, sheet)).copy(
+        deep=False)
 
 
 @lru_cache(maxsize=64)
-def _read_cached(path: str) -> pd.DataFrame:
-    return read_sheet(Path(path))
+def _read_cached(objects: ObjectStore, key: str) -> pd.DataFrame:
+    return read_sheet(objects.local_path(key))
 
 
 def display_name(filename: str) -> str:
