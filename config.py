@@ -46,7 +46,7 @@ class Config:
         self.STORAGE_URL = _env("STORAGE_URL", "") or None
         self.S3_ENDPOINT_URL = _env("S3_ENDPOINT_URL", "") or None  # a non-AWS S3 server
         # With S3: a local read cache any node may lose, least recently used dropped first.
-        self.CACHE_DIR = Path(_env("CACHE_DIR", str(files_dir / "cache"))).resolve()
+        self.CACHE_DIR = _env("CACHE_DIR", "") or None  # unset: FILES_DIR/cache
         self.CACHE_BYTES = int(_env("CACHE_MB", "2048")) * 1024 * 1024
         self.JOB_ENGINE = _env("JOB_ENGINE", "embedded")  # "embedded" | "celery"
         self.REDIS_URL = _env("REDIS_URL", "") or None

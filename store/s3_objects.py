@@ -40,7 +40,8 @@ class S3Objects(ObjectStore):
         self.bucket, self.prefix = bucket, prefix.strip("/")
         self.url = f"s3://{bucket}/{self.prefix}".rstrip("/")
         self.endpoint_url = endpoint_url or None
-        self.cache = DiskCache(Path(cache_dir), cache_bytes)
+        # One folder per bucket and prefix: a node that changes stores never reads another's.
+        self.cache = DiskCache(Path(cache_dir) / bucket / (self.prefix or "_"), cache_bytes)
         self._client = None
         self._client_pid: int | None = None
         self._lock = threading.Lock()

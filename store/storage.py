@@ -58,7 +58,8 @@ def choose_url(explicit: str | None, recorded: str | None, files_dir: Path) -> s
 
 
 def store_from_config(config, url: str) -> ObjectStore:
-    return open_store(url, cache_dir=Path(config["CACHE_DIR"]),
+    cache_dir = config.get("CACHE_DIR") or Path(config["FILES_DIR"]) / "cache"
+    return open_store(url, cache_dir=Path(cache_dir).resolve(),
                       cache_bytes=int(config["CACHE_BYTES"]),
                       endpoint_url=config.get("S3_ENDPOINT_URL"))
 

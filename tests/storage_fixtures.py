@@ -18,7 +18,7 @@ from scripts.seaweed import SeaweedServer
 from store.objects import ObjectStore, objects_for
 
 S3_MODULES = {"test_datasets_api", "test_trash", "test_datasets_by_period", "test_charts_api",
-              "test_reports_api", "test_storage_web"}
+              "test_reports_api"}
 EVERYTHING_ON_S3 = os.environ.get("QUARTILE_TEST_STORAGE", "").lower() == "s3"
 
 

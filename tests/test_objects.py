@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -72,17 +73,18 @@ def test_delete_and_delete_prefix(objects):
         objects.local_path("sheets/s1/p1/a.parquet").read_bytes()
 
 
+def folder(path, files: dict[str, bytes]):
+    path.mkdir()
+    for name, data in files.items():
+        (path / name).write_bytes(data)
+    return path
+
+
 def test_a_tree_is_stored_whole_with_its_marker_last_and_once(objects, tmp_path):
-    work = tmp_path / "parse"
-    work.mkdir()
-    (work / "one.parquet").write_bytes(b"1")
-    (work / "meta.json").write_bytes(b"{}")
+    work = folder(tmp_path / "parse", {"one.parquet": b"1", "meta.json": b"{}"})
     assert objects.put_tree("sheets/s/p/", work, last="meta.json") is True
     assert not work.exists()
-    again = tmp_path / "again"
-    again.mkdir()
-    (again / "one.parquet").write_bytes(b"other")
-    (again / "meta.json").write_bytes(b"{}")
+    again = folder(tmp_path / "again", {"one.parquet": b"other", "meta.json": b"{}"})
     assert objects.put_tree("sheets/s/p/", again, last="meta.json") is False
     assert not again.exists()
     assert objects.get_bytes("sheets/s/p/one.parquet") == b"1"
@@ -117,3 +119,41 @@ def test_wrong_credentials_are_storage_unavailable(seaweed, tmp_path, monkeypatc
         objects.put_bytes("reports/a.pdf", b"x")
     with pytest.raises(StorageUnavailable, match="cannot be read"):
         objects.get_bytes("reports/a.pdf")
+
+
+def s3_objects(seaweed, url, cache_dir, cache_bytes):
+    return open_store(url, cache_dir=cache_dir, cache_bytes=cache_bytes,
+                      endpoint_url=seaweed.endpoint_url)
+
+
+def test_the_read_cache_keeps_within_its_limit_least_recently_used_first(seaweed, s3_url,
+                                                                         tmp_path):
+    objects = s3_objects(seaweed, s3_url, tmp_path / "cache", cache_bytes=250)
+    for name in ("a", "b", "c"):
+        objects.put_bytes(f"reports/{name}.pdf", name.encode() * 100)  # cached as it goes up
+        os.utime(objects.cache.path(f"reports/{name}.pdf"), (1_000_000, 1_000_000))
+    objects.local_path("reports/a.pdf")  # used now: the newest
+    objects.put_bytes("reports/d.pdf", b"d" * 100)  # over the limit: down to 90 % (225)
+    cached = sorted(p.name for p in objects.cache.root.rglob("*.pdf"))
+    assert cached == ["a.pdf", "d.pdf"]
+    assert objects.cache.usage() <= 250
+    assert objects.get_bytes("reports/b.pdf") == b"b" * 100  # evicted, fetched again
+
+
+def test_a_deleted_cache_file_is_fetched_again(seaweed, s3_url, tmp_path):
+    objects = s3_objects(seaweed, s3_url, tmp_path / "cache", cache_bytes=10_000)
+    objects.put_bytes("blobs/ab/abc", b"original")
+    path = objects.local_path("blobs/ab/abc")
+    path.unlink()
+    assert objects.local_path("blobs/ab/abc").read_bytes() == b"original"
+    shutil.rmtree(tmp_path / "cache")  # the whole cache lost
+    assert objects.get_bytes("blobs/ab/abc") == b"original"
+
+
+def test_a_new_node_with_an_empty_cache_reads_what_another_stored(seaweed, s3_url, tmp_path):
+    first = s3_objects(seaweed, s3_url, tmp_path / "a", cache_bytes=10_000)
+    second = s3_objects(seaweed, s3_url, tmp_path / "b", cache_bytes=10_000)
+    first.put_bytes("reports/x.pdf", b"%PDF")
+    assert second.get_bytes("reports/x.pdf") == b"%PDF"
+    second.delete("reports/x.pdf")
+    assert not first.exists("reports/x.pdf")  # asked of the store, not of a's cached copy

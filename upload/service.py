@@ -8,6 +8,7 @@ original file.
 from __future__ import annotations
 
 import json
+import logging
 import unicodedata
 from collections.abc import Callable
 from functools import lru_cache
@@ -17,13 +18,15 @@ from typing import BinaryIO
 import pandas as pd
 from sqlalchemy import delete, func, select
 
-from errors import NotFound
+from errors import NotFound, StorageUnavailable
 from store.db import db
 from store.models import Dataset, User
 from store.objects import ObjectStore, objects_for
 from upload.by_period import rebuild_derived
 from upload.pipeline import ingest_file, read_sheet
 from upload.store import META_FILE, FileStore, parse_key
+
+log = logging.getLogger("quartile.upload")
 
 
 def ingest_upload(
@@ -71,9 +74,11 @@ def ingest_stored(
         meta = parse_stored(store, sha256, name, options)
         if before_saving is not None:
             before_saving()
-    except BaseException:
+    except BaseException as error:
         db.session.rollback()
         _forget_unused_blob(store, sha256)
+        if isinstance(error, StorageUnavailable):  # in an upload's words: nothing was saved
+            raise StorageUnavailable(writing=True) from None
         raise
     existing = owned_copy(owner.id, sha256)  # the same bytes finished meanwhile
     if existing is not None:
@@ -147,7 +152,11 @@ def delete_dataset(files_dir: Path, dataset: Dataset) -> bool:
 def _forget_unused_blob(store: FileStore, sha256: str) -> None:
     users = db.session.scalar(select(func.count(Dataset.id)).where(Dataset.sha256 == sha256))
     if not users:
-        store.remove_blob(sha256)
+        try:
+            store.remove_blob(sha256)
+        except StorageUnavailable:  # no row names them: `quartile storage sweep` will
+            log.warning("Unused bytes %s… left in the unreachable object store for the sweep.",
+                        sha256[:12])
 
 
 def sheet_meta(dataset: Dataset, sheet: str) -> dict:

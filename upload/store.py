@@ -19,6 +19,7 @@ import tempfile
 from pathlib import Path
 from typing import BinaryIO
 
+from errors import StorageUnavailable
 from store.objects import ObjectStore, objects_for
 
 CHUNK = 1024 * 1024
@@ -68,10 +69,11 @@ class FileStore:
                     out.write(chunk)
             sha256 = digest.hexdigest()
             key = self.blob_key(sha256)
-            if self.objects.exists(key):
-                os.unlink(temp_name)
-            else:
-                self.objects.put_file(key, Path(temp_name), move=True)
+            try:
+                if not self.objects.exists(key):
+                    self.objects.put_file(key, Path(temp_name), move=True)
+            except StorageUnavailable:
+                raise StorageUnavailable(writing=True) from None  # an upload: nothing saved
             return sha256, size
         finally:
             if os.path.exists(temp_name):
@@ -84,11 +86,14 @@ class FileStore:
         return self.objects.local_path(self.sheet_key(sha256, parse_key, file_name))
 
     def read_meta(self, sha256: str, parse_key: str) -> dict | None:
-        """A finished parse's metadata (meta.json is stored last), or None."""
+        """A finished parse's metadata (meta.json is stored last), or None. Asked of the store
+        itself, not of a cached copy: another node may have deleted the parse meanwhile."""
+        key = self.sheet_key(sha256, parse_key, META_FILE)
+        if not self.objects.exists(key):
+            return None
         try:
-            return json.loads(self.objects.get_bytes(self.sheet_key(sha256, parse_key,
-                                                                    META_FILE)))
-        except FileNotFoundError:
+            return json.loads(self.objects.get_bytes(key))
+        except FileNotFoundError:  # deleted between the two calls
             return None
 
     def new_parse_dir(self) -> Path:
