@@ -18,6 +18,7 @@ Flask-free: upload/, jobs/, the CLI and the pages all go through `objects_for(fi
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import tempfile
@@ -89,6 +90,10 @@ class ObjectStore:
     def local_path(self, key: str) -> Path:
         raise NotImplementedError
 
+    def digest(self, key: str) -> str:
+        """The sha256 of the object as the store holds it (never a cached copy)."""
+        raise NotImplementedError
+
     def exists(self, key: str) -> bool:
         raise NotImplementedError
 
@@ -158,6 +163,13 @@ class LocalObjects(ObjectStore):
 
     def get_bytes(self, key: str) -> bytes:
         return self.path(key).read_bytes()
+
+    def digest(self, key: str) -> str:
+        digest = hashlib.sha256()
+        with open(self.path(key), "rb") as handle:
+            while chunk := handle.read(CHUNK):
+                digest.update(chunk)
+        return digest.hexdigest()
 
     def exists(self, key: str) -> bool:
         return self.path(key).is_file()

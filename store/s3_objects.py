@@ -11,6 +11,7 @@ no request at all, and an upload this node stored is cached as it goes up.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import shutil
@@ -102,6 +103,15 @@ class S3Objects(ObjectStore):
                     out.write(chunk)
 
         return self.cache.fill(key, download)
+
+    def digest(self, key: str) -> str:
+        check_key(key)
+        digest = hashlib.sha256()
+        with self.translated(key, writing=False):
+            body = self.client.get_object(Bucket=self.bucket, Key=self.name(key))["Body"]
+            for chunk in body.iter_chunks(CHUNK):
+                digest.update(chunk)
+        return digest.hexdigest()
 
     def exists(self, key: str) -> bool:
         check_key(key)

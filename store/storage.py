@@ -49,7 +49,7 @@ def record_url(url: str) -> None:
 
 def choose_url(explicit: str | None, recorded: str | None, files_dir: Path) -> str:
     if explicit:
-        if recorded and recorded != explicit:
+        if recorded and recorded != explicit.rstrip("/"):
             log.warning("QUARTILE_STORAGE_URL=%s differs from the storage %s that `quartile "
                         "storage migrate` recorded; using QUARTILE_STORAGE_URL.", explicit,
                         recorded)
