@@ -122,3 +122,10 @@ def test_sweep_deletes_old_orphans_and_keeps_what_rows_need(make_app, backend, r
     assert f"Swept {len(orphans)} unreferenced object(s)" in result.output
     assert stored_keys(app, "") == sorted(needed + kept)
     assert UploadActions(client).rows(dataset["id"], HOUSING).status_code == 200
+
+
+def test_backup_refuses_a_store_it_does_not_cover(make_app, s3_url, tmp_path):
+    result = quartile(make_app(STORAGE_URL=s3_url), "backup", str(tmp_path / "out.tar"))
+    assert result.exit_code == 1
+    assert f"stores its files in {s3_url}" in result.output
+    assert not (tmp_path / "out.tar").exists()

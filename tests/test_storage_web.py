@@ -134,3 +134,47 @@ def test_two_nodes_share_only_the_database_and_the_bucket(make_app, s3_url, tmp_
     assert b.post("/api/v1/trash/empty").get_json() == {"purged": 1}
     assert a.get(f"/api/v1/datasets/{dataset['id']}").status_code == 404
     assert stored_keys(node_a, "") == []
+
+
+NODE_B = """
+import hashlib, json, sys
+from app import create_app
+from store.db import db
+from store.models import Dataset
+from upload.service import load_sheet
+from upload.store import FileStore
+
+app = create_app()
+with app.app_context():
+    dataset = db.session.get(Dataset, sys.argv[1])
+    frame = load_sheet(app.config["FILES_DIR"], dataset, sys.argv[2])
+    original = FileStore(app.config["FILES_DIR"]).blob_path(dataset.sha256).read_bytes()
+    print(json.dumps({"shape": list(frame.shape), "sum": float(frame.sum(numeric_only=True).sum()),
+                      "original": hashlib.sha256(original).hexdigest(),
+                      "store": app.extensions["quartile_objects"].url}))
+"""
+
+
+def test_another_process_with_its_own_directory_reads_the_same_dataset(make_app, s3_url,
+                                                                       database_url, tmp_path):
+    import json
+    import os
+    import subprocess
+    import sys
+
+    app = make_app(STORAGE_URL=s3_url)
+    dataset = UploadActions(app.test_client()).dataset("2020Q1.xlsx")
+    with app.app_context():
+        expected = service.load_sheet(app.config["FILES_DIR"], db.session.get(Dataset,
+                                      dataset["id"]), "HPI")
+    env = {**os.environ, "QUARTILE_FILES_DIR": str(tmp_path / "node-b"),
+           "QUARTILE_DATABASE_URL": database_url, "QUARTILE_STORAGE_URL": s3_url,
+           "QUARTILE_SECRET_KEY": "test", "QUARTILE_AUTO_MIGRATE": "0"}
+    done = subprocess.run([sys.executable, "-c", NODE_B, dataset["id"], "HPI"], env=env,
+                          capture_output=True, text=True, timeout=120, check=True,
+                          cwd=DATA.parent.parent)
+    seen = json.loads(done.stdout.strip().splitlines()[-1])
+    assert seen == {"shape": list(expected.shape),
+                    "sum": pytest.approx(float(expected.sum(numeric_only=True).sum())),
+                    "original": dataset["sha256"], "store": s3_url}
+    assert list((tmp_path / "node-b" / "cache").rglob("*.parquet"))  # read through its cache

@@ -11,6 +11,7 @@ author, sections and Quartile version) share one, typeset once.
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import Callable
 from pathlib import Path
 
@@ -18,11 +19,13 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm.exc import StaleDataError
 
 import jobs
-from errors import Conflict
+from errors import Conflict, StorageUnavailable
 from jobs import Cancelled, lifecycle
 from store.db import db
 from store.models import Job, Report
 from store.objects import objects_for
+
+log = logging.getLogger("quartile.reports")
 
 
 def pdf_key(name: str) -> str:
@@ -64,7 +67,11 @@ def drop_unused_pdf(files_dir: Path, name: str) -> None:
     """Delete a PDF no report row names (identical reports share one file; a report in the
     trash still names its own)."""
     if not db.session.scalar(select(Report.id).where(Report.pdf_path == name).limit(1)):
-        objects_for(files_dir).delete(pdf_key(name))
+        try:
+            objects_for(files_dir).delete(pdf_key(name))
+        except StorageUnavailable:  # no row names it: `quartile storage sweep` will
+            log.warning("Unused PDF %s left in the unreachable object store for the sweep.",
+                        name)
 
 
 def mark_failed(report: Report, error: str) -> None:

@@ -82,9 +82,6 @@ class FileStore:
     def sheet_key(self, sha256: str, parse_key: str, file_name: str) -> str:
         return self.parse_prefix(sha256, parse_key) + file_name
 
-    def sheet_path(self, sha256: str, parse_key: str, file_name: str) -> Path:
-        return self.objects.local_path(self.sheet_key(sha256, parse_key, file_name))
-
     def read_meta(self, sha256: str, parse_key: str) -> dict | None:
         """A finished parse's metadata (meta.json is stored last), or None. Asked of the store
         itself, not of a cached copy: another node may have deleted the parse meanwhile."""

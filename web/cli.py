@@ -124,7 +124,14 @@ def backup_command(out: str) -> None:
     from flask import current_app
 
     from store import backup
+    from store.storage import default_url
 
+    stored_in = current_app.extensions["quartile_objects"].url
+    if stored_in != default_url(current_app.config["FILES_DIR"]):
+        raise click.ClickException(
+            f"backup covers the embedded default (SQLite and the files under "
+            f"QUARTILE_FILES_DIR); this Quartile stores its files in {stored_in}: back up that "
+            "store with its own tools (versioning, replication) and the database with its own.")
     try:
         summary = backup.backup(current_app.config["SQLALCHEMY_DATABASE_URI"],
                                 Path(current_app.config["FILES_DIR"]), Path(out))
