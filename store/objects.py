@@ -212,6 +212,7 @@ class LocalObjects(ObjectStore):
 
 # -- which store serves which node directory ---------------------------------------------------
 _STORES: dict[Path, ObjectStore] = {}
+_BY_NAME: dict[str, ObjectStore] = {}  # the same, by the path as callers spell it
 _LOCK = threading.Lock()
 
 
@@ -219,17 +220,19 @@ def register(files_dir: Path | str, store: ObjectStore) -> None:
     """Make `store` the one `objects_for(files_dir)` returns (create_app does, at start-up)."""
     with _LOCK:
         _STORES[Path(files_dir).resolve()] = store
+        _BY_NAME.clear()
 
 
 def objects_for(files_dir: Path | str) -> ObjectStore:
     """The object store of the node whose local directory is `files_dir`: the one registered at
     start-up, else local files under it (the embedded default, and scripts that never made an
     app)."""
-    path = Path(files_dir).resolve()
-    store = _STORES.get(path)
+    store = _BY_NAME.get(str(files_dir))  # the hot path: no resolve() per sheet read
     if store is None:
+        path = Path(files_dir).resolve()
         with _LOCK:
             store = _STORES.setdefault(path, LocalObjects(path))
+            _BY_NAME[str(files_dir)] = store
     return store
 
 
