@@ -184,10 +184,12 @@ class LocalObjects(ObjectStore):
         return count
 
     def keys(self, prefix: str = "") -> Iterator[ObjectInfo]:
-        for top in ROOTS:
-            if not (top.startswith(prefix) or prefix.startswith(top + "/") or prefix == top):
-                continue
-            base = self.root / top
+        """Walks only the folder the prefix names (a dataset's delete must not walk them all)."""
+        if "/" in prefix:
+            bases = [self.path(prefix.rsplit("/", 1)[0])]
+        else:
+            bases = [self.root / top for top in ROOTS if top.startswith(prefix)]
+        for base in bases:
             for folder, _, names in os.walk(base):
                 for name in sorted(names):
                     if name.startswith("."):  # a file being written
