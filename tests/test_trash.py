@@ -9,6 +9,7 @@ import pytest
 
 from store.db import db
 from tests.auth_actions import AuthActions
+from tests.storage_fixtures import stored
 from tests.test_reports_api import built
 from tests.upload_actions import DATA, UploadActions
 from upload import trash
@@ -23,7 +24,7 @@ def sha(client, url: str) -> str:
 
 
 def blob(app, dataset: dict):
-    return app.config["FILES_DIR"] / "blobs" / dataset["sha256"][:2] / dataset["sha256"]
+    return stored(app, f"blobs/{dataset['sha256'][:2]}/{dataset['sha256']}")
 
 
 @pytest.fixture
@@ -144,11 +145,12 @@ def test_a_purge_racing_another_skips_what_the_other_purged(app, client, housing
 def test_the_purge_command_for_cron(app, client, housing):
     assert client.delete(f"/api/v1/datasets/{housing['id']}").status_code == 204
     runner = app.test_cli_runner()
+    swept = "Swept 0 unreferenced object(s) older than 60 minutes.\n"
     assert runner.invoke(args=["quartile", "purge-trash"]).output == (
-        "Purged 0 item(s) from the trash.\n")
+        "Purged 0 item(s) from the trash.\n" + swept)
     assert blob(app, housing).exists()
     assert runner.invoke(args=["quartile", "purge-trash", "--all"]).output == (
-        "Purged 1 item(s) from the trash.\n")
+        "Purged 1 item(s) from the trash.\n" + swept)
     assert not blob(app, housing).exists()
 
 
