@@ -104,14 +104,15 @@ class RedisServer:
 
 
 def start_gunicorn(env: dict, port: int, log: Path, workers: int = 2, threads: int = 16,
-                   timeout: float = 60) -> subprocess.Popen:
+                   timeout: float | None = 60) -> subprocess.Popen:
     """`make run`'s gunicorn (gunicorn.conf.py) on 127.0.0.1:`port`; returns once it listens
-    (its workers may still be booting: poll /healthz)."""
+    (its workers may still be booting: poll /healthz), or at once when `timeout` is None."""
     process = logged(
         [venv_tool("gunicorn"), "-c", "gunicorn.conf.py", "app:create_app()"],
         {**env, "QUARTILE_BIND": f"127.0.0.1:{port}", "QUARTILE_WORKERS": str(workers),
          "QUARTILE_THREADS": str(threads)}, log)
-    wait_for_port(port, timeout, process)
+    if timeout is not None:
+        wait_for_port(port, timeout, process)
     return process
 
 

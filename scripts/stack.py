@@ -115,9 +115,9 @@ class DistributedStack:
                 self.redis = RedisServer(self.workdir / "redis").start()
                 self.redis_url = self.redis.url
             self.migrate()
-            self.start_worker()
-            for node in self.nodes:
+            for node in self.nodes:  # the nodes boot while the worker starts
                 self.start_node(node, wait=False)
+            self.start_worker()
             for node in self.nodes:
                 self.wait_healthy(node)
         except BaseException:
@@ -177,8 +177,9 @@ class DistributedStack:
         self.worker = None
 
     def start_node(self, node: Node, wait: bool = True) -> Node:
+        """Start a node's gunicorn; with `wait`, return once all its workers are ready."""
         node.process = start_gunicorn(self.env(node.home), node.port, node.log,
-                                      self.app_workers, self.threads)
+                                      self.app_workers, self.threads, timeout=None)
         if wait:
             self.wait_healthy(node)
         return node
