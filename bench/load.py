@@ -12,6 +12,7 @@ from __future__ import annotations
 import statistics
 import threading
 import time
+from collections import Counter
 from pathlib import Path
 
 import psutil
@@ -52,7 +53,7 @@ def cached_urls(session, base: str) -> list[tuple[str, str, dict | None]]:
     the load is cached work on that node; other nodes fill their caches in the first round)."""
     def upload(content: bytes, name: str) -> str:
         answer = session.post(f"{base}/api/v1/datasets", files={"file": (name, content)})
-        return ok(answer, 201).json()["id"]
+        return ok(answer, 200, 201).json()["id"]  # 200: these bytes were uploaded before
 
     dataset = upload(HOUSING, "HousingPreferences.csv")
     workbook = upload(WORKBOOK, "2020Q1.xlsx")
@@ -73,7 +74,7 @@ def load(bases: list[str], urls, seconds: float, pids: list[int], users: int = 5
     """`users` threads for `seconds`: requests, errors (not 200, or no answer), throughput,
     p50 and p95 latency in ms, and the peak memory of `pids` and their children."""
     latencies: list[float] = []
-    errors = [0]
+    errors: Counter[str] = Counter()  # "<method> <url>: <status or exception>" → how many
     peak = [0.0, 0.0]
     stop = time.perf_counter() + seconds
     lock = threading.Lock()
@@ -86,14 +87,13 @@ def load(bases: list[str], urls, seconds: float, pids: list[int], users: int = 5
             n += 1
             began = time.perf_counter()
             try:
-                bad = session.request(method, base + url, json=body, timeout=30).status_code \
-                    != 200
-            except requests.RequestException:
-                bad = True
+                status = session.request(method, base + url, json=body, timeout=30).status_code
+            except requests.RequestException as exc:
+                status = type(exc).__name__
             mine.append((time.perf_counter() - began) * 1000)
-            if bad:
+            if status != 200:
                 with lock:
-                    errors[0] += 1
+                    errors[f"{method} {base}{url}: {status}"] += 1
         with lock:
             latencies.extend(mine)
 
@@ -112,6 +112,7 @@ def load(bases: list[str], urls, seconds: float, pids: list[int], users: int = 5
         thread.join()
     elapsed = time.perf_counter() - began
     ordered = sorted(latencies)
-    return {"requests": len(ordered), "errors": errors[0], "rps": len(ordered) / elapsed,
+    return {"requests": len(ordered), "errors": sum(errors.values()),
+            "error_kinds": dict(errors), "rps": len(ordered) / elapsed,
             "p50": statistics.median(ordered), "p95": ordered[int(0.95 * (len(ordered) - 1))],
             "peak_rss": peak[0], "peak_pss": peak[1]}
