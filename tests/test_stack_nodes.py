@@ -150,7 +150,8 @@ def test_upload_on_a_is_read_on_b_reported_by_the_worker_and_deleted_everywhere(
     assert done["status"] == "done", done["error"]
     pdf = requests.get(a + done["pdf"], timeout=30)
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
-    assert "2020Q1" in pdf_text(pdf.content, tmp_path) and title in pdf_text(pdf.content, tmp_path)
+    text_of_pdf = pdf_text(pdf.content, tmp_path)
+    assert "2020Q1" in text_of_pdf and title in text_of_pdf
 
     deleted = requests.delete(f"{b}/api/v1/datasets/{dataset}", timeout=30)
     assert deleted.status_code in (200, 204), deleted.text
