@@ -37,9 +37,11 @@ def create_app(config: Config | dict | None = None) -> APIFlask:
     Path(app.config["FILES_DIR"]).mkdir(parents=True, exist_ok=True)
 
     from store import db as store_db
+    from store import storage
     from web import errors, http
 
     store_db.init_app(app)
+    storage.init_app(app)  # after the database: a migrated store is recorded there
     csrf.init_app(app)
     bootstrap.init_app(app)
     http.init_app(app)

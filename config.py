@@ -41,6 +41,13 @@ class Config:
         self.BACKGROUND_UPLOAD_BYTES = int(_env("BACKGROUND_UPLOAD_MB", "10")) * 1024 * 1024
         # Rendered charts kept on disk (files/charts/); the least recently used go first.
         self.CHART_CACHE_BYTES = int(_env("CHART_CACHE_MB", "512")) * 1024 * 1024
+        # Where durable bytes live (store/storage.py): file:///path (default: FILES_DIR) or
+        # s3://bucket/prefix; unset, the URL `quartile storage migrate` recorded is used.
+        self.STORAGE_URL = _env("STORAGE_URL", "") or None
+        self.S3_ENDPOINT_URL = _env("S3_ENDPOINT_URL", "") or None  # a non-AWS S3 server
+        # With S3: a local read cache any node may lose, least recently used dropped first.
+        self.CACHE_DIR = _env("CACHE_DIR", "") or None  # unset: FILES_DIR/cache
+        self.CACHE_BYTES = int(_env("CACHE_MB", "2048")) * 1024 * 1024
         self.JOB_ENGINE = _env("JOB_ENGINE", "embedded")  # "embedded" | "celery"
         self.REDIS_URL = _env("REDIS_URL", "") or None
         self.AUTH = _env("AUTH", "on").lower()  # "on" | "off"

@@ -68,3 +68,15 @@ class Unavailable(QuartileError):
     """A backing service (Redis, the job engine, pdflatex) is down (503)."""
 
     status, code = 503, "unavailable"
+
+
+class StorageUnavailable(Unavailable):
+    """The object store (S3) does not answer: nothing was saved, or the file cannot be read."""
+
+    code = "storage_unavailable"
+    WRITE = "File storage is not reachable right now; nothing was saved. Try again in a minute."
+    READ = ("File storage is not reachable right now, so this file cannot be read. Try again in "
+            "a minute.")
+
+    def __init__(self, message: str | None = None, *, writing: bool = True):
+        super().__init__(message or (self.WRITE if writing else self.READ))

@@ -52,7 +52,7 @@ def ingest_task(ctx: TaskContext, params: dict) -> dict:
     params: {"sha256", "size", "filename", "options"}. Parsing runs in the limited worker pool
     and cannot be interrupted; a cancel that lands meanwhile is honoured before the row exists.
     """
-    if not FileStore(ctx.files_dir).blob_path(params["sha256"]).exists():
+    if not FileStore(ctx.files_dir).has_blob(params["sha256"]):
         raise NotFound("The uploaded file is no longer stored; upload it again.")
     owner = ctx.owner()
     if owner is None:

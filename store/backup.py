@@ -36,7 +36,7 @@ FORMAT = "quartile-backup/1"
 MANIFEST = "quartile-backup.json"
 DATABASE = "database.sqlite3"
 FILES = "files"
-SKIPPED_DIRS = {"tmp"}  # partial uploads: never part of a dataset
+SKIPPED_DIRS = {"tmp", "cache"}  # partial uploads, the S3 read cache: never part of a dataset
 CHUNK = 1024 * 1024
 
 

@@ -24,6 +24,7 @@ from config import Config
 from store.db import db
 
 DATA = Path(__file__).parent / "data"
+pytest_plugins = ["tests.storage_fixtures"]
 POSTGRES_URL = os.environ.get("QUARTILE_TEST_POSTGRES_URL")
 BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
 
@@ -175,15 +176,22 @@ def database_url(request, tmp_path) -> str:
     return url
 
 
+def pytest_generate_tests(metafunc):
+    from tests.storage_fixtures import parametrize_storage
+
+    parametrize_storage(metafunc)
+
+
 @pytest.fixture
-def make_app(tmp_path, database_url):
-    """Build an app on this test's files dir and database, with overrides (e.g. AUTH="on")."""
+def make_app(tmp_path, database_url, storage_overrides):
+    """Build an app on this test's files dir, database and object store, with overrides (e.g.
+    AUTH="on")."""
     created = []
 
     def factory(**overrides):
         files = tmp_path / "files"
         _forget_cached_results()
-        app = create_app(_settings(files, database_url, **overrides))
+        app = create_app(_settings(files, database_url, **{**storage_overrides, **overrides}))
         created.append(app)
         return app
 

@@ -18,6 +18,7 @@ from PIL import Image
 from rendition.charts import OPTION_NAMES, chart_assets
 from tests.auth_actions import AuthActions
 from tests.charts_fixtures import KIND_CASES, case_id
+from tests.storage_fixtures import stored, stored_keys
 from tests.upload_actions import DATA, UploadActions
 from web.chart_render import CACHE
 from web.chart_schemas import ChartOptionsIn
@@ -231,10 +232,10 @@ def test_rendered_charts_are_cached_in_memory_and_on_disk(app, client, uploads):
     cid = chart_id(client, {"dataset": dataset_id, "sheet": HOUSING, "kind": "box",
                             "group": "FurnishingStatus", "y": ["Price"]})
     first = client.get(f"/api/v1/charts/{cid}.svg")
-    files = list((app.config["FILES_DIR"] / "charts").rglob("*.svg"))
+    files = [stored(app, key) for key in stored_keys(app, "charts/") if key.endswith(".svg")]
     assert len(files) == 1 and files[0].read_bytes() == first.data
     CACHE.clear()
-    files[0].write_bytes(b"<svg xmlns='http://www.w3.org/2000/svg'/>")  # proves the disk read
+    files[0].write_bytes(b"<svg xmlns='http://www.w3.org/2000/svg'/>")  # proves the store read
     assert client.get(f"/api/v1/charts/{cid}.svg").data == files[0].read_bytes()
     etag = first.headers["ETag"]
     assert first.headers["Cache-Control"] == "private, no-cache"
@@ -408,29 +409,30 @@ def test_another_users_chart_is_404_on_the_api_and_the_page(make_app):
 
 
 def test_the_disk_cache_gives_up_the_least_recently_used_files(tmp_path):
+    from store.objects import LocalObjects
     from web.chart_render import prune_disk
 
     for n, name in enumerate(["old", "middle", "new"]):
-        path = tmp_path / "ab" / f"{name}.png"
-        path.parent.mkdir(exist_ok=True)
+        path = tmp_path / "charts" / "ab" / f"{name}.png"
+        path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(b"x" * 100)
         os.utime(path, (1_000_000 + n, 1_000_000 + n))
-    writing = tmp_path / "ab" / ".tmp-being-written"
+    writing = tmp_path / "charts" / "ab" / ".tmp-being-written"
     writing.write_bytes(b"y" * 500)
-    assert prune_disk(tmp_path, 250) == 1
-    assert sorted(p.name for p in (tmp_path / "ab").iterdir()) == [
+    assert prune_disk(LocalObjects(tmp_path), 250) == 1
+    assert sorted(p.name for p in (tmp_path / "charts" / "ab").iterdir()) == [
         ".tmp-being-written", "middle.png", "new.png"]
-    assert prune_disk(tmp_path, 250) == 0
+    assert prune_disk(LocalObjects(tmp_path), 250) == 0
 
 
-def test_rendering_keeps_the_chart_folder_within_its_budget(make_app):
+def test_rendering_keeps_the_chart_folder_within_its_budget(make_app, storage_backend):
     app = make_app(CHART_CACHE_BYTES=1)
     client = app.test_client()
     dataset_id = UploadActions(client).dataset("HousingPreferences.csv")["id"]
-    stale = app.config["FILES_DIR"] / "charts" / "00" / "stale.png"
-    stale.parent.mkdir(parents=True)
+    stale = stored(app, "charts/00/stale.png")
     stale.write_bytes(b"old chart")
-    os.utime(stale, (1_000_000, 1_000_000))
+    if storage_backend == "local":  # S3 knows when it was written, which is long enough ago
+        os.utime(stale.objects.local_path(stale.key), (1_000_000, 1_000_000))
     CACHE._writes = 0  # the next write checks the budget
     cid = chart_id(client, {"dataset": dataset_id, "sheet": HOUSING, "kind": "scatter",
                             "x": "Area", "y": ["Price"]})

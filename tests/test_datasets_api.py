@@ -6,6 +6,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
+from tests.storage_fixtures import stored, stored_keys
 from tests.upload_actions import DATA, UploadActions
 
 
@@ -41,8 +42,7 @@ def test_the_same_bytes_again_answer_200_with_the_same_dataset(uploads, app):
     again = uploads.upload("2020Q1.xlsx", as_name="copy.xlsx")
     assert again.status_code == 200
     assert again.get_json()["id"] == first["id"]
-    blobs = list((app.config["FILES_DIR"] / "blobs").rglob("*"))
-    assert len([b for b in blobs if b.is_file()]) == 1
+    assert len(stored_keys(app, "blobs/")) == 1
 
 
 def test_rows_are_paged_and_equal_the_workbook_cells(uploads):
@@ -121,7 +121,7 @@ def test_delete_removes_the_dataset_and_emptying_the_trash_its_unused_bytes(uplo
     response = client.delete(f"/api/v1/datasets/{dataset['id']}")
     assert response.status_code == 204
     assert client.get(f"/api/v1/datasets/{dataset['id']}").status_code == 404
-    blob = app.config["FILES_DIR"] / "blobs" / dataset["sha256"][:2] / dataset["sha256"]
+    blob = stored(app, f"blobs/{dataset['sha256'][:2]}/{dataset['sha256']}")
     assert blob.exists()  # in the trash, restorable
     assert client.post("/api/v1/trash/empty").get_json() == {"purged": 1}
     assert not blob.exists()

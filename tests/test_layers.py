@@ -32,9 +32,12 @@ def test_pure_layers_do_not_import_the_web_framework(layer):
     assert offenders == {}
 
 
-@pytest.mark.parametrize("module", ["upload/trash.py", "store/audit.py", "upload/writers.py"])
+@pytest.mark.parametrize("module", [
+    "upload/trash.py", "store/audit.py", "upload/writers.py", "upload/report_life.py",
+    "store/objects.py", "store/s3_objects.py", "store/disk_cache.py", "store/storage.py"])
 def test_life_cycle_modules_do_not_import_the_web_framework(module):
-    """The trash, the audit log and the table writers serve pages, API and CLI alike."""
+    """The trash, the audit log, the table writers, the reports' life cycle and the object
+    store serve pages, API, CLI and workers alike."""
     assert imported_modules(ROOT / module) & WEB_MODULES == set()
 
 

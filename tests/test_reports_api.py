@@ -17,6 +17,7 @@ from store.db import db
 from store.models import Job, Report
 from tests.auth_actions import bearer_headers
 from tests.stack_fixtures import GATES, make_app_stopping_jobs, wait_for  # noqa: F401
+from tests.storage_fixtures import stored
 from tests.upload_actions import DATA, UploadActions
 
 
@@ -261,7 +262,7 @@ def test_deleting_a_dataset_deletes_its_reports_and_charts(client, app):
     assert chart.status_code == 201, chart.get_data(as_text=True)
     report = built(client, housing, [{"type": "summary"}])
     with app.app_context():
-        pdf = app.config["FILES_DIR"] / "reports" / db.session.get(Report, report["id"]).pdf_path
+        pdf = stored(app, f"reports/{db.session.get(Report, report['id']).pdf_path}")
     assert pdf.exists()
     assert client.delete(f"/api/v1/datasets/{housing['id']}").status_code == 204
     assert client.get(f"/api/v1/reports/{report['id']}").status_code == 404
@@ -297,7 +298,7 @@ def test_deleting_a_report_removes_its_pdf_unless_a_twin_uses_it(make_app):
     with app.app_context():
         paths = {db.session.get(Report, made[n]["id"]).pdf_path for n in made}
     assert len(paths) == 1
-    pdf = app.config["FILES_DIR"] / "reports" / paths.pop()
+    pdf = stored(app, f"reports/{paths.pop()}")
     response = client.delete(f"/api/v1/reports/{made['alice']['id']}", headers=headers["alice"])
     assert response.status_code == 204
     assert client.get(f"/api/v1/reports/{made['alice']['id']}",
@@ -403,8 +404,9 @@ def test_a_build_stopped_while_running_marks_its_report_even_if_it_was_deleted(a
 
 def test_a_report_deleted_while_pdflatex_runs_leaves_no_pdf(app, hpi):
     from jobs import Cancelled
+    from store.objects import objects_for
     from web.auth import local_user
-    from web.report_build import build_for_job, reports_dir
+    from web.report_build import build_for_job
 
     with app.test_request_context():
         report = Report(owner_id=local_user().id, dataset_id=hpi["id"], title="Gone",
@@ -421,4 +423,4 @@ def test_a_report_deleted_while_pdflatex_runs_leaves_no_pdf(app, hpi):
 
         with pytest.raises(Cancelled):
             build_for_job(report_id, delete_at_typesetting)
-        assert not (reports_dir() / f"{'2' * 64}.pdf").exists()
+        assert not objects_for(app.config["FILES_DIR"]).exists(f"reports/{'2' * 64}.pdf")

@@ -9,6 +9,7 @@ import pytest
 
 from store.db import db
 from tests.auth_actions import AuthActions
+from tests.storage_fixtures import stored
 from tests.test_reports_api import built
 from tests.upload_actions import DATA, UploadActions
 from upload import trash
@@ -23,7 +24,7 @@ def sha(client, url: str) -> str:
 
 
 def blob(app, dataset: dict):
-    return app.config["FILES_DIR"] / "blobs" / dataset["sha256"][:2] / dataset["sha256"]
+    return stored(app, f"blobs/{dataset['sha256'][:2]}/{dataset['sha256']}")
 
 
 @pytest.fixture

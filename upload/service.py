@@ -8,6 +8,7 @@ original file.
 from __future__ import annotations
 
 import json
+import logging
 import unicodedata
 from collections.abc import Callable
 from functools import lru_cache
@@ -17,14 +18,15 @@ from typing import BinaryIO
 import pandas as pd
 from sqlalchemy import delete, func, select
 
-from errors import NotFound
+from errors import NotFound, StorageUnavailable
 from store.db import db
 from store.models import Dataset, User
+from store.objects import ObjectStore, objects_for
 from upload.by_period import rebuild_derived
 from upload.pipeline import ingest_file, read_sheet
-from upload.store import FileStore, parse_key
+from upload.store import META_FILE, FileStore, parse_key
 
-META_FILE = "meta.json"
+log = logging.getLogger("quartile.upload")
 
 
 def ingest_upload(
@@ -72,9 +74,11 @@ def ingest_stored(
         meta = parse_stored(store, sha256, name, options)
         if before_saving is not None:
             before_saving()
-    except BaseException:
+    except BaseException as error:
         db.session.rollback()
         _forget_unused_blob(store, sha256)
+        if isinstance(error, StorageUnavailable):  # in an upload's words: nothing was saved
+            raise StorageUnavailable(writing=True) from None
         raise
     existing = owned_copy(owner.id, sha256)  # the same bytes finished meanwhile
     if existing is not None:
@@ -116,21 +120,21 @@ def reparse(files_dir: Path, dataset: Dataset, options: dict) -> Dataset:
 
 
 def parse_stored(store: FileStore, sha256: str, filename: str, options: dict | None) -> dict:
-    """Parse a stored blob once per (bytes, options); later calls read the saved metadata."""
+    """Parse a stored blob once per (bytes, options); later calls read the saved metadata.
+    The parse runs in a local folder and is stored whole (meta.json last) before this returns,
+    so the dataset row a caller commits next never names sheets that are not stored."""
     key = parse_key(options)
-    target = store.parse_dir(sha256, key)
-    meta_path = target / META_FILE
-    if meta_path.exists():
-        return json.loads(meta_path.read_text())
+    meta = store.read_meta(sha256, key)
+    if meta is not None:
+        return meta
     work = store.new_parse_dir()
     try:
         parsed = ingest_file(store.blob_path(sha256), filename, work, options)
         meta = parsed.to_dict()
         (work / META_FILE).write_text(json.dumps(meta))
-    except BaseException:
+        store.commit_parse(work, sha256, key)
+    finally:
         store.discard(work)
-        raise
-    store.commit_parse(work, sha256, key)
     return meta
 
 
@@ -148,7 +152,11 @@ def delete_dataset(files_dir: Path, dataset: Dataset) -> bool:
 def _forget_unused_blob(store: FileStore, sha256: str) -> None:
     users = db.session.scalar(select(func.count(Dataset.id)).where(Dataset.sha256 == sha256))
     if not users:
-        store.remove_blob(sha256)
+        try:
+            store.remove_blob(sha256)
+        except StorageUnavailable:  # no row names them: `quartile storage sweep` will
+            log.warning("Unused bytes %s… left in the unreachable object store for the sweep.",
+                        sha256[:12])
 
 
 def sheet_meta(dataset: Dataset, sheet: str) -> dict:
@@ -159,23 +167,25 @@ def sheet_meta(dataset: Dataset, sheet: str) -> dict:
     raise NotFound(f"The dataset {dataset.name!r} has no sheet named {sheet!r}. Sheets: {names}.")
 
 
-def sheet_path(files_dir: Path, dataset: Dataset, sheet: str) -> Path:
+def sheet_key(files_dir: Path, dataset: Dataset, sheet: str) -> str:
     meta = sheet_meta(dataset, sheet)
-    return FileStore(files_dir).parse_dir(dataset.sha256, dataset.parse_key) / meta["parquet"]
+    return FileStore.parse_prefix(dataset.sha256, dataset.parse_key) + meta["parquet"]
 
 
 def load_sheet(files_dir: Path, dataset: Dataset, sheet: str) -> pd.DataFrame:
-    """The cleaned sheet as a DataFrame (cached: stored parses never change).
+    """The cleaned sheet as a DataFrame (cached in memory: stored parses never change, so a
+    cached sheet is served even while the object store is unreachable).
 
     A shallow copy of the cached frame: with pandas' copy-on-write, a caller that assigns a
     column changes its copy, never the cache.
     """
-    return _read_cached(str(sheet_path(files_dir, dataset, sheet))).copy(deep=False)
+    return _read_cached(objects_for(files_dir), sheet_key(files_dir, dataset, sheet)).copy(
+        deep=False)
 
 
 @lru_cache(maxsize=64)
-def _read_cached(path: str) -> pd.DataFrame:
-    return read_sheet(Path(path))
+def _read_cached(objects: ObjectStore, key: str) -> pd.DataFrame:
+    return read_sheet(objects.local_path(key))
 
 
 def display_name(filename: str) -> str:

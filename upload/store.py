@@ -1,7 +1,8 @@
-"""The content-addressed file store under `files/`: originals by sha256, Parquet sheets by parse.
+"""The content-addressed dataset store: originals by sha256, Parquet sheets by parse, kept in
+the object store (store/objects.py: local `files/` or S3) under these keys:
 
-    files/blobs/ab/abcdef…            the uploaded bytes, once, whoever uploaded them
-    files/sheets/abcdef…/<parse_key>/ one Parquet file per cleaned sheet of that parse
+    blobs/ab/abcdef…            the uploaded bytes, once, whoever uploaded them
+    sheets/abcdef…/<parse_key>/ one Parquet file per cleaned sheet of that parse, and meta.json
 
 A parse is identified by the blob's hash and the options it ran with, so two users who upload
 the same bytes share the blob and its sheets; a user who overrides a header row gets a new
@@ -18,24 +19,43 @@ import tempfile
 from pathlib import Path
 from typing import BinaryIO
 
+from errors import StorageUnavailable
+from store.objects import ObjectStore, objects_for
+
 CHUNK = 1024 * 1024
+META_FILE = "meta.json"  # a parse's metadata, stored after its sheets
 # Bump when the cleaner's output changes, so stored parses are rebuilt rather than reused.
 PARSER_VERSION = "4"  # 2: wide time series get a turned copy (upload/wide.py); 3: long ones
 # too (upload/long.py); 4: dates and numbers typed in every column (upload/dates.py)
 
 
 class FileStore:
-    def __init__(self, files_dir: Path | str):
+    """The datasets' bytes in the node's object store (store/objects.py), with a private `tmp/`
+    under the node's own directory for uploads and parses in progress."""
+
+    def __init__(self, files_dir: Path | str, objects: ObjectStore | None = None):
         self.root = Path(files_dir)
-        self.blobs = self.root / "blobs"
-        self.sheets = self.root / "sheets"
+        self.objects = objects or objects_for(self.root)
         self.tmp = self.root / "tmp"
-        for path in (self.blobs, self.sheets, self.tmp):
-            path.mkdir(parents=True, exist_ok=True)
+        self.tmp.mkdir(parents=True, exist_ok=True)
+
+    @staticmethod
+    def blob_key(sha256: str) -> str:
+        _check_hex(sha256)
+        return f"blobs/{sha256[:2]}/{sha256}"
+
+    @staticmethod
+    def parse_prefix(sha256: str, parse_key: str) -> str:
+        _check_hex(sha256)
+        _check_hex(parse_key)
+        return f"sheets/{sha256}/{parse_key}/"
 
     def blob_path(self, sha256: str) -> Path:
-        _check_hex(sha256)
-        return self.blobs / sha256[:2] / sha256
+        """A readable local copy of the original (the file itself when storage is local)."""
+        return self.objects.local_path(self.blob_key(sha256))
+
+    def has_blob(self, sha256: str) -> bool:
+        return self.objects.exists(self.blob_key(sha256))
 
     def put_stream(self, stream: BinaryIO) -> tuple[str, int]:
         """Copy a stream into the store; return (sha256, size). The same bytes are kept once."""
@@ -48,60 +68,62 @@ class FileStore:
                     size += len(chunk)
                     out.write(chunk)
             sha256 = digest.hexdigest()
-            target = self.blob_path(sha256)
-            if target.exists():
-                os.unlink(temp_name)
-            else:
-                target.parent.mkdir(exist_ok=True)
-                os.replace(temp_name, target)
+            key = self.blob_key(sha256)
+            try:
+                if not self.objects.exists(key):
+                    self.objects.put_file(key, Path(temp_name), move=True)
+            except StorageUnavailable:
+                raise StorageUnavailable(writing=True) from None  # an upload: nothing saved
             return sha256, size
-        except BaseException:
+        finally:
             if os.path.exists(temp_name):
                 os.unlink(temp_name)
-            raise
 
-    def parse_dir(self, sha256: str, parse_key: str) -> Path:
-        _check_hex(sha256)
-        _check_hex(parse_key)
-        return self.sheets / sha256 / parse_key
+    def sheet_key(self, sha256: str, parse_key: str, file_name: str) -> str:
+        return self.parse_prefix(sha256, parse_key) + file_name
+
+    def read_meta(self, sha256: str, parse_key: str) -> dict | None:
+        """A finished parse's metadata (meta.json is stored last), or None. Asked of the store
+        itself, not of a cached copy: another node may have deleted the parse meanwhile."""
+        key = self.sheet_key(sha256, parse_key, META_FILE)
+        if not self.objects.exists(key):
+            return None
+        try:
+            return json.loads(self.objects.get_bytes(key))
+        except FileNotFoundError:  # deleted between the two calls
+            return None
 
     def new_parse_dir(self) -> Path:
-        """A private directory for a parse in progress; `commit_parse` moves it into place."""
+        """A private local directory for a parse in progress; `commit_parse` stores it."""
         return Path(tempfile.mkdtemp(dir=self.tmp, prefix="parse-"))
 
-    def commit_parse(self, work_dir: Path, sha256: str, parse_key: str) -> Path:
-        target = self.parse_dir(sha256, parse_key)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            os.replace(work_dir, target)
-        except OSError:  # another request stored the same parse first: keep theirs
-            shutil.rmtree(work_dir, ignore_errors=True)
-        return target
+    def commit_parse(self, work_dir: Path, sha256: str, parse_key: str) -> None:
+        """Store every file of the parse, meta.json last; another request's finished copy of
+        the same parse is kept instead."""
+        self.objects.put_tree(self.parse_prefix(sha256, parse_key), work_dir, last=META_FILE)
 
-    def put_sheet(self, sha256: str, parse_key: str, file_name: str, frame) -> Path:
+    def put_sheet(self, sha256: str, parse_key: str, file_name: str, frame) -> None:
         """Add a derived sheet (upload/by_period) to a stored parse, written whole or not at
         all. `file_name` is generated ("derived-<hex>.parquet"), never user text."""
         if not file_name.startswith("derived-") or "/" in file_name or "\\" in file_name:
             raise ValueError(f"not a derived sheet's file name: {file_name!r}")
-        target = self.parse_dir(sha256, parse_key) / file_name
         handle, temp_name = tempfile.mkstemp(dir=self.tmp, prefix="sheet-", suffix=".parquet")
         os.close(handle)
         try:
             frame.to_parquet(temp_name, engine="pyarrow")
-            os.replace(temp_name, target)
-        except BaseException:
+            self.objects.put_file(self.sheet_key(sha256, parse_key, file_name), Path(temp_name),
+                                  move=True)
+        finally:
             if os.path.exists(temp_name):
                 os.unlink(temp_name)
-            raise
-        return target
 
     def discard(self, path: Path) -> None:
         shutil.rmtree(path, ignore_errors=True)
 
     def remove_blob(self, sha256: str) -> None:
         """Remove the bytes and every parse of them (callers check no dataset still uses them)."""
-        self.blob_path(sha256).unlink(missing_ok=True)
-        shutil.rmtree(self.sheets / sha256, ignore_errors=True)
+        self.objects.delete_prefix(f"sheets/{sha256}/")
+        self.objects.delete(self.blob_key(sha256))
 
 
 def parse_key(options: dict | None) -> str:

@@ -10,7 +10,6 @@ Flask-free: the pages, the API and the CLI all call these functions.
 
 from __future__ import annotations
 
-import contextlib
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -18,9 +17,9 @@ from sqlalchemy import delete, select
 
 import jobs
 from errors import Conflict, NotFound
-from jobs import lifecycle
 from store.db import as_utc, db, utcnow
-from store.models import Chart, Dataset, Job, Report
+from store.models import Chart, Dataset, Report
+from upload.report_life import delete_report, stop_build
 from upload.service import delete_dataset
 
 KINDS: dict[str, type] = {"dataset": Dataset, "chart": Chart, "report": Report}
@@ -112,31 +111,3 @@ def _purge_row(files_dir: Path, kind: str, row: Dataset | Chart | Report) -> boo
     gone = db.session.execute(delete(Chart).where(Chart.id == row.id)).rowcount
     db.session.commit()
     return gone == 1
-
-
-def stop_build(report: Report) -> None:
-    if report.status in ("queued", "running") and report.job_id:
-        job = db.session.get(Job, report.job_id)
-        if job is not None and job.state in lifecycle.ACTIVE:
-            with contextlib.suppress(Conflict):  # it finished meanwhile
-                jobs.cancel(job.id)
-
-
-def delete_report(files_dir: Path, report: Report) -> bool:
-    """Delete a report for good: stop its build, drop the row, and the PDF unless another
-    report (an identical one, typeset once) still uses it. False if it was gone already."""
-    stop_build(report)
-    owner_id, report_id, pdf_name = report.owner_id, report.id, report.pdf_path
-    gone = db.session.execute(delete(Report).where(Report.id == report_id)).rowcount
-    db.session.commit()
-    if pdf_name:
-        drop_unused_pdf(files_dir / "reports", pdf_name)
-    jobs.publish_change(owner_id, "reports", report_id)
-    return gone == 1
-
-
-def drop_unused_pdf(reports_dir: Path, name: str) -> None:
-    """Delete a PDF no report row names (identical reports share one file; a report in the
-    trash still names its own)."""
-    if not db.session.scalar(select(Report.id).where(Report.pdf_path == name).limit(1)):
-        (reports_dir / name).unlink(missing_ok=True)

@@ -1,7 +1,7 @@
 """Render a chart spec for a stored dataset, once: sheets → rendition → bytes, cached.
 
 Rendered charts are cached by (spec hash, dataset bytes and parse, format, size, library
-versions) in memory (an LRU bounded in bytes) and on disk under FILES_DIR/charts/, so a chart
+versions) in memory (an LRU bounded in bytes) and in the object store under charts/, so a chart
 asked for again — by the page, a report or another worker process — is not drawn again. The
 key names the data by content (sha256 + parse key), so a re-parsed dataset gets fresh charts.
 """
@@ -11,9 +11,8 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import os
+import logging
 import re
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +24,7 @@ import plotly
 from flask import current_app
 from markupsafe import escape as html_escape
 
-from errors import BadInput
+from errors import BadInput, StorageUnavailable
 from rendition import charts as charts_package
 from rendition.charts import (
     ChartSpec,
@@ -37,6 +36,7 @@ from rendition.charts import (
     validate,
 )
 from store.models import Dataset
+from store.objects import ObjectStore, objects_for
 from upload.service import load_sheet
 from web.lru_cache import LruCache
 
@@ -46,6 +46,7 @@ PRUNE_EVERY = 50  # disk writes between two checks of the disk budget (QUARTILE_
 # SVG sizes are in points (1/72 in) and browsers show 96 CSS pixels per inch: at 96 dpi a
 # 900-pixel chart is 675pt wide and shows as 900 pixels, like the PNG.
 SVG_DPI = 96
+log = logging.getLogger("quartile.charts")
 
 
 def drawing_version(code_dir: Path | None = None) -> str:
@@ -87,73 +88,60 @@ FORMATS: dict[str, Format] = {
 
 
 class RenderCache:
-    """Memory LRU (bounded in bytes) in front of content-addressed files on disk (bounded by
-    `prune_disk`, which drops the files read or written longest ago)."""
+    """Memory LRU (bounded in bytes) in front of the object store's `charts/` (bounded by
+    `prune_disk`, which drops the charts read or written longest ago). The stored copies are
+    a cache too: with the object store unreachable a chart is drawn again and not kept."""
 
     def __init__(self, budget: int = MEMORY_BYTES):
         self.memory = LruCache(max_bytes=budget)
         self._writes = 0
 
-    def get(self, key: str, path: Path) -> bytes | None:
+    def get(self, key: str, objects: ObjectStore, object_key: str) -> bytes | None:
         body = self.memory.get(key)
         if body is not None:
             return body
         try:
-            body = path.read_bytes()
-        except FileNotFoundError:
+            body = objects.get_bytes(object_key)
+        except (FileNotFoundError, StorageUnavailable):
             return None
-        with contextlib.suppress(OSError):  # pruned meanwhile by another process: still ours
-            os.utime(path)  # recently used: the last file the disk budget gives up
+        objects.touch(object_key)  # recently used: the last chart the budget gives up
         self._remember(key, body)
         return body
 
-    def put(self, key: str, path: Path, body: bytes) -> None:
+    def put(self, key: str, objects: ObjectStore, object_key: str, body: bytes) -> None:
         self._remember(key, body)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        # Write then rename: a reader in another process never sees half a file.
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
         try:
-            with os.fdopen(fd, "wb") as out:
-                out.write(body)
-            os.replace(tmp, path)
-        except OSError:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+            objects.put_bytes(object_key, body)  # whole or not at all, for every process
+        except StorageUnavailable:
+            log.warning("Chart %s not kept: the object store is unreachable.", key[:12])
 
     def clear(self) -> None:
-        """Forget the in-memory copies (the files stay); benchmarks use it."""
+        """Forget the in-memory copies (the stored ones stay); benchmarks use it."""
         self.memory.clear()
 
     def _remember(self, key: str, body: bytes) -> None:
         if len(body) <= MEMORY_ITEM_MAX:
             self.memory.put(key, body)
 
-    def prune_now_and_then(self, root: Path, budget: int) -> None:
-        """Keep the folder within `budget` bytes, checked every PRUNE_EVERY writes (a scan of
-        the folder costs milliseconds; a chart costs tens)."""
+    def prune_now_and_then(self, objects: ObjectStore, budget: int) -> None:
+        """Keep the stored charts within `budget` bytes, checked every PRUNE_EVERY writes (a
+        listing costs milliseconds; a chart costs tens)."""
         self._writes += 1
         if self._writes % PRUNE_EVERY == 1:
-            prune_disk(root, budget)
+            with contextlib.suppress(StorageUnavailable):  # next time, then
+                prune_disk(objects, budget)
 
 
-def prune_disk(root: Path, budget: int) -> int:
-    """Delete the least recently used files under `root` until the rest fit in `budget`
-    bytes. Returns how many were deleted. Safe against other processes doing the same."""
-    entries = []
-    for path in root.glob("*/*"):
-        if path.name.startswith("."):  # a file being written (see put)
-            continue
-        try:
-            stat = path.stat()
-        except FileNotFoundError:
-            continue
-        entries.append((stat.st_mtime, stat.st_size, path))
+def prune_disk(objects: ObjectStore, budget: int) -> int:
+    """Delete the least recently used charts until the rest fit in `budget` bytes. Returns how
+    many were deleted. Safe against other processes doing the same."""
+    entries = sorted((info.modified, info.size, info.key) for info in objects.keys("charts/"))
     total = sum(size for _, size, _ in entries)
     deleted = 0
-    for _, size, path in sorted(entries):
+    for _, size, key in entries:
         if total <= budget:
             break
-        path.unlink(missing_ok=True)
+        objects.delete(key)
         total -= size
         deleted += 1
     return deleted
@@ -201,12 +189,13 @@ def render_chart(dataset: Dataset, spec: ChartSpec, fmt: str, width: int | None 
     if fmt not in ("png", "svg"):
         width = height = None
     key = cache_key(dataset, spec, fmt, width, height)
-    path = files_dir() / "charts" / key[:2] / f"{key}.{form.extension}"
-    body = CACHE.get(key, path)
+    objects = objects_for(files_dir())
+    object_key = f"charts/{key[:2]}/{key}.{form.extension}"
+    body = CACHE.get(key, objects, object_key)
     if body is None:
         body = form.draw(spec, load_frames(dataset, spec), width, height)
-        CACHE.put(key, path, body)
-        CACHE.prune_now_and_then(path.parent.parent, current_app.config["CHART_CACHE_BYTES"])
+        CACHE.put(key, objects, object_key, body)
+        CACHE.prune_now_and_then(objects, current_app.config["CHART_CACHE_BYTES"])
     return body
 
 

@@ -61,6 +61,7 @@ def purge_trash_command(everything: bool) -> None:
     purged = (trash.empty(files) if everything
               else trash.purge_expired(files, current_app.config["TRASH_DAYS"]))
     click.echo(f"Purged {purged} item(s) from the trash.")
+    _sweep(SWEEP_GRACE_MINUTES)  # and what interrupted uploads left behind
 
 
 def owner_for_cli(owner: str | None):
@@ -123,7 +124,14 @@ def backup_command(out: str) -> None:
     from flask import current_app
 
     from store import backup
+    from store.storage import default_url
 
+    stored_in = current_app.extensions["quartile_objects"].url
+    if stored_in != default_url(current_app.config["FILES_DIR"]):
+        raise click.ClickException(
+            f"backup covers the embedded default (SQLite and the files under "
+            f"QUARTILE_FILES_DIR); this Quartile stores its files in {stored_in}: back up that "
+            "store with its own tools (versioning, replication) and the database with its own.")
     try:
         summary = backup.backup(current_app.config["SQLALCHEMY_DATABASE_URI"],
                                 Path(current_app.config["FILES_DIR"]), Path(out))
@@ -150,3 +158,70 @@ def restore_command(archive: str, target: str) -> None:
     click.echo(f"Restored the database and {restored['files']} file(s) into {target}. Start "
                f"Quartile on them with QUARTILE_FILES_DIR={Path(target).resolve()} and "
                f"QUARTILE_DATABASE_URL=sqlite:///{restored['database']}.")
+
+
+# -- the object store ----------------------------------------------------------------------------
+storage_group = AppGroup("storage", help="The object store: migrate to another one, sweep orphans.")
+quartile.add_command(storage_group)
+SWEEP_GRACE_MINUTES = 60.0
+
+
+@storage_group.command("migrate")
+@click.option("--to", "target_url", required=True, metavar="URL",
+              help="file:///path or s3://bucket/prefix (S3 credentials the standard AWS way).")
+def storage_migrate_command(target_url: str) -> None:
+    """Copy every stored object to URL, verify each by its sha256, and only then switch to it.
+
+    Re-runnable: objects already there with the same bytes are skipped. Run it last with the
+    app stopped, so nothing uploaded meanwhile is left behind; then restart every node."""
+    from flask import current_app
+
+    from store import storage, storage_admin
+
+    source = current_app.extensions["quartile_objects"]
+    try:
+        target = storage.store_from_config(current_app.config, target_url)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    if target.url == source.url:
+        raise click.ClickException(f"Quartile already stores its files in {source.url}.")
+    try:
+        result = storage_admin.migrate(source, target, click.echo)
+    except QuartileError as exc:
+        fail(exc)
+    if not result.complete:
+        raise click.ClickException(
+            f"{len(result.mismatched)} object(s) read back differently from {target.url}; "
+            "nothing was switched. Run the command again.")
+    storage.record_url(target.url)
+    click.echo(f"Copied {result.copied} object(s), {result.already_there} already there; every "
+               f"one verified by its sha256. Quartile now stores its files in {target.url}: "
+               "restart the app and the workers.")
+    explicit = current_app.config.get("STORAGE_URL")
+    if explicit and explicit.rstrip("/") != target.url:
+        click.echo(f"Warning: QUARTILE_STORAGE_URL={explicit} is set and wins over the "
+                   "recorded storage; change or unset it.", err=True)
+
+
+@storage_group.command("sweep")
+@click.option("--grace-minutes", type=float, default=SWEEP_GRACE_MINUTES, show_default=True,
+              help="Keep unreferenced objects younger than this (uploads in progress).")
+def storage_sweep_command(grace_minutes: float) -> None:
+    """Delete stored originals, parses and PDFs that no row needs (interrupted uploads)."""
+    _sweep(grace_minutes)
+
+
+def _sweep(grace_minutes: float) -> None:
+    from datetime import timedelta
+
+    from flask import current_app
+
+    from store import storage_admin
+
+    try:
+        deleted = storage_admin.sweep(current_app.extensions["quartile_objects"],
+                                      timedelta(minutes=grace_minutes))
+    except QuartileError as exc:
+        fail(exc)
+    click.echo(f"Swept {len(deleted)} unreferenced object(s) older than {grace_minutes:g} "
+               "minutes.")

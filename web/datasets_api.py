@@ -10,7 +10,7 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 import jobs
-from errors import BadInput, QuartileError, Unprocessable
+from errors import BadInput, NotFound, QuartileError, Unprocessable
 from store.db import db
 from store.models import Dataset, DatasetShare, Job, User
 from upload import exports, families, schemas
@@ -201,7 +201,10 @@ def sheet_rows(dataset_id, sheet, query_data):
 def download_original(dataset_id):
     """The original upload, byte for byte."""
     dataset = dataset_for_read(dataset_id)
-    path = FileStore(files_dir()).blob_path(dataset.sha256)
+    try:
+        path = FileStore(files_dir()).blob_path(dataset.sha256)
+    except FileNotFoundError:
+        raise NotFound(f"The original file of {dataset.name!r} is no longer stored.") from None
     return send_file(
         path, as_attachment=True, download_name=dataset.name, mimetype="application/octet-stream"
     )

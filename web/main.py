@@ -8,6 +8,7 @@ from flask import Blueprint, current_app, jsonify, render_template
 from flask_login import current_user
 
 import warmup
+from errors import StorageUnavailable
 from store.db import database_reachable
 from web.version import VERSION
 
@@ -36,10 +37,21 @@ def healthz():
         "pdflatex": shutil.which("pdflatex") is not None,
         "job_engine": engine,
         "redis": redis_reachable(current_app.config.get("REDIS_URL")),
+        "storage": storage_reachable(),
     }
     if not body["database"]:
         body["status"] = "error"
     return jsonify(body), 200 if body["database"] else 503
+
+
+def storage_reachable() -> bool:
+    """Whether the object store answers now (always, for local files). The app stays up
+    without it: what needs a file answers 503, the rest works."""
+    try:
+        current_app.extensions["quartile_objects"].ping()
+    except StorageUnavailable:
+        return False
+    return True
 
 
 def redis_reachable(url: str | None) -> bool | None:

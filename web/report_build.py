@@ -1,7 +1,8 @@
 """Building a report: check its sections, compute the numbers, typeset, keep the PDF.
 
 A report's inputs (dataset bytes and parse, title, author, sections, Quartile version) hash to
-a key: an unchanged report is served from `files/reports/<key>.pdf`, never typeset twice.
+a key: an unchanged report is served from the stored `reports/<key>.pdf`, never typeset twice
+(upload/report_life.py keeps the PDF and the report's status).
 
 The request checks everything a person can get wrong (sections, sheets, columns, formulas,
 charts) by computing the numbers, so a mistake is its 4xx before any row exists; the `report`
@@ -18,17 +19,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy import select
-from sqlalchemy.orm.exc import StaleDataError
 
 from errors import BadInput, Conflict, NotFound, QuartileError
-from jobs import Cancelled, lifecycle, publish_change
+from jobs import Cancelled, publish_change
 from jobs.registry import TaskContext, task
 from rendition import latex
 from rendition.charts.analysis_charts import has_chart, render_analysis_chart
 from store.db import db
-from store.models import Chart, Dataset, Job, Report
-from upload import trash
+from store.models import Chart, Dataset, Report
+from upload import report_life
 from upload.resources import dataset_dict
 from upload.service import load_sheet
 from web.analyses import run_analysis
@@ -185,8 +184,7 @@ def _chart_section(dataset: Dataset, owner_id: int, chart_id: str, draw: bool):
     if chart.dataset_id != dataset.id:
         raise BadInput(f"Chart {chart_id!r} belongs to another dataset.", code="wrong_dataset")
     spec = ChartSpec.from_dict(chart.spec)
-    files = Path(current_app.config["FILES_DIR"])
-    frames = {name: load_sheet(files, dataset, name) for name in spec.sheet_names()}
+    frames = {name: load_sheet(files_dir(), dataset, name) for name in spec.sheet_names()}
     if not draw:
         validate(spec, frames)
         return None
@@ -196,23 +194,9 @@ def _chart_section(dataset: Dataset, owner_id: int, chart_id: str, draw: bool):
 
 
 def typeset(report: Report, document: latex.ReportDocument) -> None:
-    """Run pdflatex into `files/reports/<key>.pdf` (unless it is there) and mark the report
-    done. A LaTeX failure raises its QuartileError; the caller records it."""
-    target = reports_dir() / f"{report.inputs_hash}.pdf"
-    if not target.exists():
-        pdf = latex.render_report_pdf(document)
-        temp = target.with_suffix(f".{report.id}.part")
-        temp.write_bytes(pdf)
-        temp.replace(target)
-    report_id = report.id
-    report.pdf_path = target.name
-    report.status, report.error = "done", None
-    try:
-        db.session.commit()
-    except StaleDataError:  # the report was deleted while pdflatex ran
-        db.session.rollback()
-        _drop_unused_pdf(target.name)
-        raise Cancelled(report_id) from None
+    """Run pdflatex into the object store's `reports/<key>.pdf` (unless it is there) and mark
+    the report done. A LaTeX failure raises its QuartileError; the caller records it."""
+    report_life.save_pdf(files_dir(), report, lambda: latex.render_report_pdf(document))
 
 
 def build_inline(report: Report, dataset: Dataset) -> None:
@@ -223,7 +207,7 @@ def build_inline(report: Report, dataset: Dataset) -> None:
                                   spec.get("author", ""), spec.get("sections", []))
         typeset(report, document)
     except QuartileError as exc:
-        mark_failed(report, exc.message)
+        report_life.mark_failed(report, exc.message)
 
 
 def build_for_job(report_id: str, progress: Progress) -> Report:
@@ -246,8 +230,8 @@ def build_for_job(report_id: str, progress: Progress) -> Report:
         db.session.rollback()
         still_there = db.session.get(Report, report_id, populate_existing=True)
         if still_there is not None:  # deleted meanwhile: nothing left to mark
-            mark_failed(still_there, "The build was cancelled." if isinstance(exc, Cancelled)
-                        else exc.message)
+            report_life.mark_failed(still_there, "The build was cancelled."
+                                    if isinstance(exc, Cancelled) else exc.message)
         raise
     publish_change(report.owner_id, "reports", report.id)
     return report
@@ -263,45 +247,8 @@ def report_task(ctx: TaskContext, params: dict) -> dict:
     return {"report": report.id, "title": report.title, "dataset": report.dataset_id}
 
 
-def mark_failed(report: Report, error: str) -> None:
-    report.status, report.error = "failed", error
-    db.session.commit()
-    publish_change(report.owner_id, "reports", report.id)
-
-
-def follow_job(report: Report) -> Report:
-    """A report whose job ended without it (cancelled, worker lost) takes the job's outcome."""
-    if report.status not in ("queued", "running") or not report.job_id:
-        return report
-    job = db.session.get(Job, report.job_id)
-    if job is not None and job.state in (lifecycle.FAILED, lifecycle.CANCELLED):
-        error = job.error if job.state == lifecycle.FAILED else "The build was cancelled."
-        report.status, report.error = "failed", error or "The build failed."
-        db.session.commit()
-    elif job is not None and job.state == lifecycle.RUNNING and report.status == "queued":
-        report.status = "running"  # the task marks it too; this covers a read in between
-    return report
-
-
-def _drop_unused_pdf(name: str) -> None:
-    trash.drop_unused_pdf(reports_dir(), name)
-
-
-def in_flight(owner_id: int, key: str) -> Report | None:
-    """The same report being built right now (a second click, a retrying client)."""
-    return db.session.scalar(select(Report).where(
-        Report.owner_id == owner_id, Report.inputs_hash == key, Report.deleted_at.is_(None),
-        Report.status.in_(("queued", "running"))).order_by(Report.created_at.desc()).limit(1))
-
-
-def reports_dir() -> Path:
-    path = Path(current_app.config["FILES_DIR"]) / "reports"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-def pdf_path(report: Report) -> Path:
-    return reports_dir() / (report.pdf_path or "")
+def files_dir() -> Path:
+    return Path(current_app.config["FILES_DIR"])
 
 
 def year_periods(sheet: dict) -> int:

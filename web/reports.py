@@ -32,6 +32,7 @@ from rendition.charts import ChartSpec
 from store.db import db
 from store.models import Chart, Dataset, Job, Report
 from store.recipes import recipe_for, record_recipe
+from upload import report_life
 from upload.resources import default_sheet
 from web import report_build, report_form
 from web.access import (
@@ -41,6 +42,7 @@ from web.access import (
     readable_datasets_query,
 )
 from web.charts import chart_title
+from web.report_build import files_dir
 from web.trash import move_to_trash
 from web.version import VERSION
 
@@ -60,10 +62,10 @@ def create_report(dataset: Dataset, title: str, author: str, sections: list, *,
     existing = db.session.scalar(select(Report).where(
         Report.owner_id == current_user.id, Report.inputs_hash == key, Report.status == "done",
         Report.deleted_at.is_(None)))
-    if existing is not None and existing.pdf_path and report_build.pdf_path(existing).exists():
+    if existing is not None and report_life.has_pdf(files_dir(), existing):
         return existing, 200
-    building = report_build.in_flight(current_user.id, key)
-    if building is not None and report_build.follow_job(building).status != "failed":
+    building = report_life.in_flight(current_user.id, key)
+    if building is not None and report_life.follow_job(building).status != "failed":
         return building, 200
     # Numbers first: a wrong sheet, column or chart is the request's 4xx, before any row.
     report_build.check_sections(dataset, current_user.id, sections)
@@ -84,7 +86,7 @@ def create_report(dataset: Dataset, title: str, author: str, sections: list, *,
     try:
         job = jobs.submit("report", {"report": report.id}, current_user)
     except QuartileError as exc:
-        report_build.mark_failed(report, exc.message)
+        report_life.mark_failed(report, exc.message)
         raise
     report.job_id = job.id
     db.session.commit()
@@ -148,7 +150,7 @@ _EXTENSIONS = {".xlsx", ".xlsm", ".xls", ".ods", ".csv", ".tsv", ".txt", ".json"
 
 def report_dict(report: Report) -> dict:
     """The report as the API returns it and its page renders it."""
-    report_build.follow_job(report)
+    report_life.follow_job(report)
     return {
         "id": report.id,
         "status": report.status,
@@ -241,10 +243,15 @@ def delete(report_id):
 def report_pdf(report_id):
     """The PDF once it is built (409 before that); `?view=1` opens it in the browser."""
     report = owned_or_404(Report, report_id)
-    if report.status != "done" or not report_build.pdf_path(report).exists():
+    try:
+        if report.status != "done":
+            raise FileNotFoundError(report.id)
+        path = report_life.pdf_file(files_dir(), report)
+    except FileNotFoundError:
         raise Conflict(f"The report is {report.status}; the PDF is not ready"
-                       + (f": {report.error}" if report.error else "."), code="not_ready")
-    return send_file(report_build.pdf_path(report), mimetype="application/pdf",
+                       + (f": {report.error}" if report.error else "."),
+                       code="not_ready") from None
+    return send_file(path, mimetype="application/pdf",
                      as_attachment=not request.args.get("view"),
                      download_name=f"{_safe_stem(report.title)}.pdf")
 
@@ -272,7 +279,7 @@ def library():
             return redirect(url_for("reports.detail", report_id=report.id))
         except QuartileError as exc:
             error, status = exc.message, exc.status
-    reports = [report_build.follow_job(r) for r in db.session.scalars(
+    reports = [report_life.follow_job(r) for r in db.session.scalars(
         owned_reports_query().order_by(Report.created_at.desc()).limit(100))]
     charts = [] if dataset is None else [
         {"id": c.id, "title": chart_title(ChartSpec.from_dict(c.spec)), "kind": c.spec["kind"]}
@@ -380,7 +387,8 @@ def init_cli(group) -> None:
                 login_user(user)
                 report, _ = create_report(dataset, title, "",
                                           report_build.default_sections(dataset), inline=True)
-                pdf = report_build.pdf_path(report) if report.status == "done" else None
+                pdf = report_life.pdf_file(files_dir(), report) \
+                    if report.status == "done" else None
         except QuartileError as exc:
             fail(exc)
         if pdf is None:
