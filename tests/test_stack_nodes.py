@@ -26,6 +26,7 @@ import pytest
 import requests
 from sqlalchemy import create_engine, text
 
+from errors import StorageUnavailable
 from jobs.celery_engine import LOST
 from scripts.launch import ROOT, venv_tool
 from scripts.stack import DistributedStack
@@ -171,9 +172,8 @@ def test_with_the_object_store_stopped_uploads_answer_503_and_the_rest_works(sta
     try:
         refused = upload(a, b"year,price\n2020,1\n2021,2\n", "during-outage.csv")
         assert refused.status_code == 503, refused.text
-        error = refused.json()["error"]
-        assert error["code"] == "storage_unavailable"
-        assert error["message"].startswith("File storage is not reachable right now")
+        assert refused.json()["error"] == {"status": 503, "code": "storage_unavailable",
+                                           "message": StorageUnavailable.WRITE}
         assert dataset_rows(stack) == rows
         listed = requests.get(f"{b}/api/v1/datasets", timeout=10)
         assert listed.status_code == 200
@@ -252,7 +252,7 @@ def test_a_node_killed_mid_upload_leaves_no_dataset_and_the_sweep_removes_its_or
         assert sha_keys(bucket_keys(stack), sha)  # the orphan the sweep is for
         swept = subprocess.run(
             [venv_tool("flask"), "--app", "app", "quartile", "storage", "sweep",
-             "--older-than", "0"], env=stack.env(stack.workdir / "sweep"), cwd=ROOT,
+             "--grace-minutes", "0"], env=stack.env(stack.workdir / "sweep"), cwd=ROOT,
             capture_output=True, text=True, timeout=120)
         assert swept.returncode == 0, swept.stdout + swept.stderr
         keys = bucket_keys(stack)
