@@ -1,9 +1,9 @@
 """The load generator of the HTTP benches: concurrent users of mixed cached work.
 
-Each user is a thread with its own keep-alive session, cycling through the same request mix
-(dataset JSON, a cached analysis, a saved chart's PNG, an equation, a dataset page, /healthz)
-as fast as the answers come. With several base URLs, each user sends a round of the mix to one
-node, the next round to the next: what a round-robin load balancer does. Used by
+Each user is a thread with its own keep-alive session to each node, cycling through the same
+request mix (dataset JSON, a cached analysis, a saved chart's PNG, an equation, a dataset page,
+/healthz) as fast as the answers come. With several base URLs, each user sends a round of the
+mix to one node, the next round to the next: what a round-robin load balancer does. Used by
 bench_first_contact (one server) and bench_nodes (two app nodes).
 """
 
@@ -80,20 +80,21 @@ def load(bases: list[str], urls, seconds: float, pids: list[int], users: int = 5
     lock = threading.Lock()
 
     def user(k: int) -> None:
-        session, mine, n = requests.Session(), [], k
+        sessions, mine, n = [requests.Session() for _ in bases], [], k
         while time.perf_counter() < stop:
             method, url, body = urls[n % len(urls)]
-            base = bases[(k + n // len(urls)) % len(bases)]
+            node = (k + n // len(urls)) % len(bases)
             n += 1
             began = time.perf_counter()
             try:
-                status = session.request(method, base + url, json=body, timeout=30).status_code
+                status = sessions[node].request(method, bases[node] + url, json=body,
+                                                timeout=30).status_code
             except requests.RequestException as exc:
                 status = type(exc).__name__
             mine.append((time.perf_counter() - began) * 1000)
             if status != 200:
                 with lock:
-                    errors[f"{method} {base}{url}: {status}"] += 1
+                    errors[f"{method} {bases[node]}{url}: {status}"] += 1
         with lock:
             latencies.extend(mine)
 
