@@ -207,7 +207,8 @@ class DistributedStack:
 
     def processes(self) -> dict[str, subprocess.Popen | None]:
         return {**{node.name: node.process for node in self.nodes}, "worker": self.worker,
-                "redis": self.redis.process if self.redis else None}
+                "redis": self.redis.process if self.redis else None,
+                "object store": self.object_store.process}
 
     def describe(self) -> str:
         database = make_url(self.database_url).render_as_string(hide_password=True)
