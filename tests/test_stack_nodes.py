@@ -2,10 +2,12 @@
 Celery worker, each with its own empty directory, sharing only PostgreSQL, Redis and a real
 SeaweedFS S3 server.
 
-The scenario crosses nodes at every step (upload on A; page, analysis, chart on B; a report built
-by the worker, followed over SSE on B, downloaded from A; deleted on B, gone on A and in the
-bucket). Then the faults: the object store stopped, a worker killed mid-report, a node killed
-mid-upload. Tests run in file order on one module-scoped stack; each leaves it whole again.
+The scenario crosses nodes at every step (upload on A; page, analysis, chart on B; a report
+built by the worker, downloaded from A; deleted on B, gone on A and in the bucket). Its change
+events, published on A and by the worker, reach an event stream open on B: through Redis, which
+is why a load balancer needs no sticky sessions. Then the faults: the object store stopped, a
+worker killed mid-report, a node killed mid-upload. Tests run in file order on one module-scoped
+stack; each leaves it whole again.
 """
 
 from __future__ import annotations
@@ -106,6 +108,16 @@ def follow_job_events(url: str, job_id: str) -> list[dict]:
     return seen
 
 
+def subscribed_changes(url: str):
+    """`GET /api/v1/events` on `url`, returned once the node has subscribed (": connected"),
+    with its lines: what another node publishes from here on reaches it only through Redis."""
+    answer = requests.get(f"{url}/api/v1/events", stream=True, timeout=30)
+    assert answer.status_code == 200
+    lines = answer.iter_lines(decode_unicode=True)
+    wait_for(lambda: next(lines) == ": connected", 30, "the subscription", interval=0)
+    return answer, lines
+
+
 def sha_keys(keys: set[str], sha256: str) -> set[str]:
     return {key for key in keys if sha256 in key}
 
@@ -139,11 +151,20 @@ def test_upload_on_a_is_read_on_b_reported_by_the_worker_and_deleted_everywhere(
     assert png.status_code == 200 and png.content[:8] == b"\x89PNG\r\n\x1a\n"
 
     title = f"Built on the worker {secrets.token_hex(3)}"
-    queued = requests.post(f"{a}/api/v1/reports", json={
-        "dataset": dataset, "title": title,
-        "sections": [{"type": "summary"}, {"type": "describe", "sheets": ["HPI"]}]}, timeout=30)
-    assert queued.status_code == 202, queued.text
-    report = queued.json()
+    stream, changes = subscribed_changes(b)
+    with stream:
+        queued = requests.post(f"{a}/api/v1/reports", json={
+            "dataset": dataset, "title": title,
+            "sections": [{"type": "summary"}, {"type": "describe", "sheets": ["HPI"]}]},
+            timeout=30)
+        assert queued.status_code == 202, queued.text
+        report = queued.json()
+        heard = []  # changes made on A and by the worker, heard on B
+        while not any(c["what"] == "reports" and c["id"] == report["id"] for c in heard):
+            event, data = read_sse(changes)
+            assert event == "change", (event, heard)
+            heard.append(json.loads(data))
+        assert {"jobs", "reports"} <= {c["what"] for c in heard}
     events = follow_job_events(b, report["job"])  # submitted on A, run by the worker, seen on B
     assert events[-1]["state"] == "done", events[-1]
     done = wait_for(lambda: (r := requests.get(f"{b}/api/v1/reports/{report['id']}", timeout=10)
