@@ -159,12 +159,13 @@ def test_upload_on_a_is_read_on_b_reported_by_the_worker_and_deleted_everywhere(
             timeout=30)
         assert queued.status_code == 202, queued.text
         report = queued.json()
-        heard = []  # changes made on A and by the worker, heard on B
-        while not any(c["what"] == "reports" and c["id"] == report["id"] for c in heard):
+        heard = []  # changes made on A (queued) and by the worker (done), heard on B
+        while not any(c["what"] == "jobs" and c["id"] == report["job"]
+                      and c.get("state") == "done" for c in heard):
             event, data = read_sse(changes)
             assert event == "change", (event, heard)
             heard.append(json.loads(data))
-        assert {"jobs", "reports"} <= {c["what"] for c in heard}
+        assert {"what": "reports", "id": report["id"]} in heard
     events = follow_job_events(b, report["job"])  # submitted on A, run by the worker, seen on B
     assert events[-1]["state"] == "done", events[-1]
     done = wait_for(lambda: (r := requests.get(f"{b}/api/v1/reports/{report['id']}", timeout=10)
