@@ -222,7 +222,7 @@ def test_a_worker_killed_mid_report_leaves_a_failed_report_with_a_message(stack,
     assert queued.status_code == 202, queued.text
     report = queued.json()
     worker = psutil.Process(stack.worker.pid)
-    wait_for(lambda: any(p.name() == "pdflatex" for p in worker.children(recursive=True)), 60,
+    wait_for(lambda: "pdflatex" in names(worker.children(recursive=True)), 60,
              "pdflatex to run on the worker", interval=0.01)
     stack.stop_worker(signal.SIGKILL)
     try:
@@ -234,6 +234,17 @@ def test_a_worker_killed_mid_report_leaves_a_failed_report_with_a_message(stack,
                             timeout=10).status_code == 409
     finally:
         stack.start_worker()
+
+
+def names(processes: list[psutil.Process]) -> set[str]:
+    """The names of those of `processes` still running."""
+    found = set()
+    for process in processes:
+        try:
+            found.add(process.name())
+        except psutil.NoSuchProcess:  # ended since it was listed
+            continue
+    return found
 
 
 def big_csv(rows: int = 300_000) -> bytes:
