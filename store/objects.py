@@ -184,10 +184,12 @@ class LocalObjects(ObjectStore):
         return count
 
     def keys(self, prefix: str = "") -> Iterator[ObjectInfo]:
-        for top in ROOTS:
-            if not (top.startswith(prefix) or prefix.startswith(top + "/") or prefix == top):
-                continue
-            base = self.root / top
+        """Walks only the folder the prefix names (a dataset's delete must not walk them all)."""
+        if "/" in prefix:
+            bases = [self.path(prefix.rsplit("/", 1)[0])]
+        else:
+            bases = [self.root / top for top in ROOTS if top.startswith(prefix)]
+        for base in bases:
             for folder, _, names in os.walk(base):
                 for name in sorted(names):
                     if name.startswith("."):  # a file being written
@@ -212,6 +214,7 @@ class LocalObjects(ObjectStore):
 
 # -- which store serves which node directory ---------------------------------------------------
 _STORES: dict[Path, ObjectStore] = {}
+_BY_NAME: dict[str, ObjectStore] = {}  # the same, by the path as callers spell it
 _LOCK = threading.Lock()
 
 
@@ -219,17 +222,19 @@ def register(files_dir: Path | str, store: ObjectStore) -> None:
     """Make `store` the one `objects_for(files_dir)` returns (create_app does, at start-up)."""
     with _LOCK:
         _STORES[Path(files_dir).resolve()] = store
+        _BY_NAME.clear()
 
 
 def objects_for(files_dir: Path | str) -> ObjectStore:
     """The object store of the node whose local directory is `files_dir`: the one registered at
     start-up, else local files under it (the embedded default, and scripts that never made an
     app)."""
-    path = Path(files_dir).resolve()
-    store = _STORES.get(path)
+    store = _BY_NAME.get(str(files_dir))  # the hot path: no resolve() per sheet read
     if store is None:
+        path = Path(files_dir).resolve()
         with _LOCK:
             store = _STORES.setdefault(path, LocalObjects(path))
+            _BY_NAME[str(files_dir)] = store
     return store
 
 
