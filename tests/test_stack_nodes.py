@@ -32,7 +32,7 @@ from errors import StorageUnavailable
 from jobs.celery_engine import LOST
 from scripts.launch import ROOT, venv_tool
 from scripts.stack import DistributedStack
-from tests.conftest import POSTGRES_URL
+from tests.conftest import POSTGRES_URL, _truncate_postgres
 from tests.stack_fixtures import read_sse, wait_for
 from tests.test_reports_api import pdf_text
 from tests.upload_actions import DATA
@@ -48,6 +48,7 @@ def stack(tmp_path_factory, request):
         pytest.skip("needs PostgreSQL: set QUARTILE_TEST_POSTGRES_URL (app nodes on different "
                     "machines share one database; SQLite cannot be shared)")
     database = request.getfixturevalue("postgres_migrated")
+    _truncate_postgres(database)  # rows of earlier tests would name objects of no bucket here
     stack = DistributedStack(
         tmp_path_factory.mktemp("nodes"), database, app_workers=1, threads=8,
         worker_concurrency=2, secret_key="nodes-test-secret",
