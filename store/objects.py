@@ -157,9 +157,13 @@ class LocalObjects(ObjectStore):
         try:
             os.replace(source, target)  # one rename: the whole folder appears at once
             return True
-        except OSError:  # another request stored the same parse first: keep theirs
-            shutil.rmtree(source, ignore_errors=True)
-            return False
+        except OSError:
+            if (target / last).exists():  # another request stored the same tree: keep theirs
+                shutil.rmtree(source, ignore_errors=True)
+                return False
+        shutil.rmtree(target, ignore_errors=True)  # a partial copy (no marker): replace it
+        os.replace(source, target)
+        return True
 
     def get_bytes(self, key: str) -> bytes:
         return self.path(key).read_bytes()

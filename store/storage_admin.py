@@ -67,13 +67,14 @@ class References:
     blobs: set[str]
     parses: set[tuple[str, str]]
     pdfs: set[str]
+    pending: set[str]  # bytes an unfinished ingest job will parse (and its parse, if begun)
 
     def names(self, key: str) -> bool:
         parts = key.split("/")
         if parts[0] == "blobs" and len(parts) == 3:
-            return parts[2] in self.blobs
+            return parts[2] in self.blobs or parts[2] in self.pending
         if parts[0] == "sheets" and len(parts) >= 4:
-            return (parts[1], parts[2]) in self.parses
+            return (parts[1], parts[2]) in self.parses or parts[1] in self.pending
         if parts[0] == "reports" and len(parts) == 2:
             return parts[1] in self.pdfs
         return True  # charts, and anything we do not recognise: not ours to sweep
@@ -86,9 +87,8 @@ def references(sha256: str | None = None) -> References:
     if sha256 is not None:
         datasets = datasets.where(Dataset.sha256 == sha256)
     rows = db.session.execute(datasets).all()
-    blobs = {sha for sha, _ in rows} | _unfinished_upload_blobs()
-    return References(blobs, {(sha, key) for sha, key in rows},
-                      set(db.session.scalars(reports)))
+    return References({sha for sha, _ in rows}, {(sha, key) for sha, key in rows},
+                      set(db.session.scalars(reports)), _unfinished_upload_blobs())
 
 
 def _unfinished_upload_blobs() -> set[str]:

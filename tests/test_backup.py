@@ -58,7 +58,7 @@ def quit_app(app) -> None:
 def sqlite_app(make_app, database_url):
     if make_url(database_url).get_backend_name() != "sqlite":
         pytest.skip("backup and restore cover the embedded default, SQLite")
-    return make_app()
+    return make_app(STORAGE_URL=None)  # and local files, whatever QUARTILE_TEST_STORAGE says
 
 
 def test_backup_wipe_restore_serves_every_byte_again(sqlite_app, tmp_path):

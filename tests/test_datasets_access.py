@@ -3,6 +3,7 @@
 import pytest
 
 from tests.auth_actions import AuthActions
+from tests.storage_fixtures import stored_keys
 from tests.upload_actions import UploadActions
 
 
@@ -56,8 +57,7 @@ def test_same_bytes_by_two_users_are_stored_once_but_owned_separately(secure_app
     b = bob.upload("2020Q1.xlsx")
     assert a.status_code == b.status_code == 201
     assert a.get_json()["id"] != b.get_json()["id"]
-    files = secure_app.config["FILES_DIR"]
-    assert len([p for p in (files / "blobs").rglob("*") if p.is_file()]) == 1
+    assert len(stored_keys(secure_app, "blobs/")) == 1
     # Alice deletes hers: Bob's still reads, the shared bytes stay
     alice.client.delete(f"/api/v1/datasets/{a.get_json()['id']}", headers=alice.headers)
     assert bob.rows(b.get_json()["id"], "HPI").status_code == 200

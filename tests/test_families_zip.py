@@ -8,6 +8,7 @@ import zipfile
 from store.db import db
 from store.models import Dataset, Family
 from tests.families_fixtures import csv_release, finished, upload_many, zip_of
+from tests.storage_fixtures import stored_keys
 from upload.bundle import MAX_MEMBERS
 
 MB = 1024 * 1024
@@ -19,8 +20,9 @@ def _counts(app) -> tuple[int, int]:
                 db.session.scalar(db.select(db.func.count(Family.id))))
 
 
-def _blobs(app) -> list:
-    return [p for p in (app.config["FILES_DIR"] / "blobs").rglob("*") if p.is_file()]
+def _blobs(app) -> list[str]:
+    """The stored originals' sha256s."""
+    return [key.rsplit("/", 1)[-1] for key in stored_keys(app, "blobs/")]
 
 
 def test_bad_members_are_skipped_by_name_and_the_others_ingested(make_app, tmp_path):
@@ -141,6 +143,6 @@ def test_a_cancelled_bulk_ingest_keeps_nothing_of_what_it_had_not_saved(app, cli
     def tidy() -> bool:  # the running task tidies up once it notices the cancel
         with app.app_context():
             kept = db.session.scalars(db.select(Dataset.sha256)).all()
-        return sorted(p.name for p in _blobs(app)) == sorted(kept)
+        return sorted(_blobs(app)) == sorted(kept)
 
     wait_for(tidy, 30, "the cancelled job's bytes to go")

@@ -74,7 +74,7 @@ def test_a_bad_file_fails_its_job_with_the_upload_message_and_leaves_nothing(cli
     import hashlib
 
     store = FileStore(app.config["FILES_DIR"])
-    assert not store.blob_path(hashlib.sha256(content).hexdigest()).exists()
+    assert not store.has_blob(hashlib.sha256(content).hexdigest())
     assert client.get(f"/api/v1/datasets/{earlier['id']}").status_code == 200
 
 
@@ -90,10 +90,10 @@ def test_an_ingest_cancelled_before_it_ran_drops_the_stored_bytes(make_app):
     job = response.get_json()
     with app.app_context():
         sha256 = db.session.get(Job, job["id"]).params["sha256"]
-    blob = FileStore(app.config["FILES_DIR"]).blob_path(sha256)
-    assert blob.exists()
+    store = FileStore(app.config["FILES_DIR"])
+    assert store.has_blob(sha256)
     assert client.delete(f"/api/v1/jobs/{job['id']}").get_json()["state"] == "cancelled"
-    assert not blob.exists()
+    assert not store.has_blob(sha256)
     GATES["ingest-queue"].set()
     assert final(client, blocker)["state"] == "done"
     assert final(client, job["id"])["state"] == "cancelled"
@@ -200,5 +200,5 @@ def test_a_restart_fails_a_left_behind_ingest_and_drops_its_bytes(make_app):
     with restarted.app_context():
         left = db.session.get(Job, job_id)
         assert (left.state, left.error) == ("failed", jobs.lifecycle.RESTARTED)
-    assert not store.blob_path(sha256).exists()
+    assert not store.has_blob(sha256)
     assert count(restarted, Dataset) == 0

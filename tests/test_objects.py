@@ -90,6 +90,14 @@ def test_a_tree_is_stored_whole_with_its_marker_last_and_once(objects, tmp_path)
     assert objects.get_bytes("sheets/s/p/one.parquet") == b"1"
 
 
+def test_a_partial_tree_without_its_marker_is_replaced(objects, tmp_path):
+    objects.put_bytes("sheets/s/p/one.parquet", b"half")  # an interrupted copy
+    work = folder(tmp_path / "parse", {"one.parquet": b"1", "meta.json": b"{}"})
+    assert objects.put_tree("sheets/s/p/", work, last="meta.json") is True
+    assert objects.get_bytes("sheets/s/p/one.parquet") == b"1"
+    assert objects.exists("sheets/s/p/meta.json")
+
+
 @pytest.mark.parametrize("key", ["../x", "/abs", "blobs/../../x", "blobs//x", "other/x",
                                  "blobs\\x", ""])
 def test_keys_that_leave_the_store_are_refused(objects, key):

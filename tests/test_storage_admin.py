@@ -107,7 +107,8 @@ def test_sweep_deletes_old_orphans_and_keeps_what_rows_need(make_app, backend, r
     orphan, pending = (hashlib.sha256(name).hexdigest() for name in (b"orphan", b"pending"))
     orphans = [f"blobs/{orphan[:2]}/{orphan}", f"sheets/{orphan}/{'1' * 64}/meta.json",
                f"sheets/{dataset['sha256']}/{'2' * 64}/old.parquet", f"reports/{'3' * 64}.pdf"]
-    kept = [f"charts/ab/{'4' * 64}.png", f"blobs/{pending[:2]}/{pending}"]
+    kept = [f"charts/ab/{'4' * 64}.png", f"blobs/{pending[:2]}/{pending}",
+            f"sheets/{pending}/{'5' * 64}/meta.json"]
     for key in orphans + kept:
         objects.put_bytes(key, b"x")
     with app.app_context():  # an upload queued for a background parse: its bytes stay

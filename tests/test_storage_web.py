@@ -178,3 +178,21 @@ def test_another_process_with_its_own_directory_reads_the_same_dataset(make_app,
                     "sum": pytest.approx(float(expected.sum(numeric_only=True).sum())),
                     "original": dataset["sha256"], "store": s3_url}
     assert list((tmp_path / "node-b" / "cache").rglob("*.parquet"))  # read through its cache
+
+
+def test_bytes_deleted_on_one_node_and_uploaded_again_on_another_are_stored_again(
+        make_app, s3_url, tmp_path):
+    """Regression: node A's cached copy of a parse made it skip storing the parse again after
+    node B had deleted it, and B could not read the new dataset."""
+    node_a = make_app(STORAGE_URL=s3_url)
+    node_b = make_app(STORAGE_URL=s3_url, FILES_DIR=tmp_path / "node-b")
+    a, b = node_a.test_client(), node_b.test_client()
+    first = UploadActions(a).dataset("HousingPreferences.csv")
+    assert b.delete(f"/api/v1/datasets/{first['id']}").status_code == 204
+    assert b.post("/api/v1/trash/empty").get_json() == {"purged": 1}
+    assert stored_keys(node_b, "") == []
+    again = UploadActions(a).upload("HousingPreferences.csv")  # A still has it all cached
+    assert again.status_code == 201
+    service._read_cached.cache_clear()
+    rows = UploadActions(b).rows(again.get_json()["id"], "HousingPreferences")
+    assert rows.status_code == 200 and rows.get_json()["total"] > 0
