@@ -253,19 +253,19 @@ def _interrupt(signum, frame) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    workdir = args.workdir or Path(tempfile.mkdtemp(prefix="quartile-stack-"))
-    settings = {k: v for k, v in os.environ.items()
-                if k.startswith("QUARTILE_") and k not in ROLE_SETTINGS}
     try:
-        stack = DistributedStack(
-            workdir, os.environ.get("QUARTILE_DATABASE_URL"),
-            redis_url=os.environ.get("QUARTILE_REDIS_URL") or None,
-            ports=tuple(args.ports or (None, None)), app_workers=args.app_workers,
-            worker_concurrency=args.worker_concurrency,
-            secret_key=os.environ.get("QUARTILE_SECRET_KEY"), settings=settings)
+        database_url = require_postgres(os.environ.get("QUARTILE_DATABASE_URL"))
     except StackError as exc:
         print(f"stack: {exc}", file=sys.stderr)
         return 2
+    workdir = args.workdir or Path(tempfile.mkdtemp(prefix="quartile-stack-"))
+    settings = {k: v for k, v in os.environ.items()
+                if k.startswith("QUARTILE_") and k not in ROLE_SETTINGS}
+    stack = DistributedStack(
+        workdir, database_url, redis_url=os.environ.get("QUARTILE_REDIS_URL") or None,
+        ports=tuple(args.ports or (None, None)), app_workers=args.app_workers,
+        worker_concurrency=args.worker_concurrency,
+        secret_key=os.environ.get("QUARTILE_SECRET_KEY"), settings=settings)
     signal.signal(signal.SIGTERM, _interrupt)
     print("stack: starting SeaweedFS, Redis, migrations, a Celery worker and two app nodes…",
           flush=True)

@@ -19,6 +19,7 @@ import json
 import secrets
 import signal
 import subprocess
+import tempfile
 import time
 
 import numpy as np
@@ -32,6 +33,7 @@ from errors import StorageUnavailable
 from jobs.celery_engine import LOST
 from scripts.launch import ROOT, venv_tool
 from scripts.stack import DistributedStack
+from scripts.stack import main as stack_main
 from tests.conftest import POSTGRES_URL, _truncate_postgres
 from tests.stack_fixtures import read_sse, wait_for
 from tests.test_reports_api import pdf_text
@@ -121,6 +123,17 @@ def subscribed_changes(url: str):
 
 def sha_keys(keys: set[str], sha256: str) -> set[str]:
     return {key for key in keys if sha256 in key}
+
+
+@pytest.mark.parametrize("url", [None, "sqlite:////tmp/quartile.sqlite3"])
+def test_make_stack_without_postgresql_says_so_and_exits_2(url, monkeypatch, capsys, tmp_path):
+    monkeypatch.delenv("QUARTILE_DATABASE_URL", raising=False)
+    if url:
+        monkeypatch.setenv("QUARTILE_DATABASE_URL", url)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    assert stack_main([]) == 2
+    assert "The distributed stack needs PostgreSQL" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []  # nothing started, nothing left behind
 
 
 # -- the scenario ----------------------------------------------------------------------------
