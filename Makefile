@@ -1,5 +1,5 @@
 # The two commands of the README. Both set up what is missing first (scripts/setup.sh).
-.PHONY: run test lint bench worker
+.PHONY: run test lint bench worker stack
 
 run:
 	@scripts/setup.sh run
@@ -20,3 +20,9 @@ worker:
 bench:
 	@scripts/setup.sh run
 	.venv/bin/python -m bench
+
+# Two app nodes, a Celery worker, Redis and SeaweedFS on this machine, on your PostgreSQL
+# (QUARTILE_DATABASE_URL); see "Running on several machines" in the README.
+stack:
+	@scripts/setup.sh stack
+	.venv/bin/python scripts/stack.py $(STACK_ARGS)

@@ -16,6 +16,10 @@ worker_class = "gthread"
 workers = int(os.environ.get("QUARTILE_WORKERS") or os.cpu_count() or 1)
 threads = int(os.environ.get("QUARTILE_THREADS", "16"))
 timeout = 120  # report builds and big uploads run longer than the 30 s default
+# Idle keep-alive connections are kept this long (gthread parks them without a thread). Behind a
+# load balancer keep its idle timeout towards the nodes below this, or it may reuse a connection
+# the node is closing at that moment (a reset instead of an answer).
+keepalive = int(os.environ.get("QUARTILE_KEEPALIVE_SECONDS", "5"))
 graceful_timeout = 20
 accesslog = None  # the app logs one line per request itself
 errorlog = "-"

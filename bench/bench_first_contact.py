@@ -27,24 +27,20 @@ import signal
 import statistics
 import subprocess
 import tempfile
-import threading
 import time
 from pathlib import Path
 
-import psutil
 import requests
 
+from bench.load import HOUSING, SCATTER, cached_urls, load, memory_mb, ok
 from bench.table import print_table, row
 
 ROOT = Path(__file__).resolve().parent.parent
-DATA = ROOT / "tests" / "data"
 PORT = int(os.environ.get("BENCH_PORT", "5109"))
 BASE = f"http://127.0.0.1:{PORT}"
 ROUNDS = 10
 USERS = 50
 LOAD_SECONDS = float(os.environ.get("BENCH_LOAD_SECONDS", "20"))
-HOUSING = (DATA / "HousingPreferences.csv").read_bytes()
-WORKBOOK = (DATA / "2020Q1.xlsx").read_bytes()
 
 
 # -- the server ------------------------------------------------------------------------------
@@ -74,26 +70,7 @@ def wait_ready(timeout: float = 300) -> float:
     return time.perf_counter() - started
 
 
-def memory_mb(pid: int) -> tuple[float, float]:
-    """(RSS summed, PSS summed) in MB over the process and all its descendants."""
-    rss = pss = 0
-    master = psutil.Process(pid)
-    for process in [master, *master.children(recursive=True)]:
-        try:
-            info = process.memory_full_info()
-        except psutil.Error:
-            continue
-        rss += info.rss
-        pss += getattr(info, "pss", info.rss)
-    return rss / 2**20, pss / 2**20
-
-
 # -- the jobs --------------------------------------------------------------------------------
-def ok(response: requests.Response, *statuses: int) -> requests.Response:
-    assert response.status_code in (statuses or (200,)), response.text[:300]
-    return response
-
-
 def server_ms(response: requests.Response) -> float:
     return float(response.headers["Server-Timing"].split("dur=")[1])
 
@@ -116,7 +93,6 @@ def chart(session, dataset_id: str, body: dict) -> requests.Response:
 
 
 PIE = {"kind": "pie", "x": "FurnishingStatus"}
-SCATTER = {"kind": "scatter", "x": "Area", "y": ["Price"], "options": {"fit": True}}
 
 
 def job_upload(session, n: int) -> float:
@@ -176,68 +152,6 @@ def first_and_warm(session) -> list[tuple]:
     return rows, ratios
 
 
-# -- load ------------------------------------------------------------------------------------
-def cached_urls(session) -> list[tuple[str, str, dict | None]]:
-    dataset = upload(session, HOUSING, "HousingPreferences.csv").json()["id"]
-    workbook = upload(session, WORKBOOK, "2020Q1.xlsx").json()["id"]
-    saved = ok(session.post(f"{BASE}/api/v1/charts", json={
-        "dataset": dataset, "sheet": "HousingPreferences", **SCATTER}), 201).json()["id"]
-    urls = [("GET", f"/api/v1/datasets/{dataset}", None),
-            ("POST", f"/api/v1/datasets/{workbook}/analyses/describe", {"sheet": "HPI"}),
-            ("GET", f"/api/v1/charts/{saved}.png", None),
-            ("POST", "/api/v1/equations/solve", {"equations": ["5*x-3*y-9", "15*x+3*y+12"]}),
-            ("GET", f"/datasets/{dataset}", None),
-            ("GET", "/healthz", None)]
-    for method, url, body in urls:  # cached from here on
-        ok(session.request(method, BASE + url, json=body))
-    return urls
-
-
-def load(urls, seconds: float, pid: int) -> dict:
-    latencies: list[float] = []
-    errors = [0]
-    peak = [0.0, 0.0]
-    stop = time.perf_counter() + seconds
-    lock = threading.Lock()
-
-    def user(k: int) -> None:
-        session, mine, n = requests.Session(), [], k
-        while time.perf_counter() < stop:
-            method, url, body = urls[n % len(urls)]
-            n += 1
-            began = time.perf_counter()
-            try:
-                bad = session.request(method, BASE + url, json=body, timeout=30).status_code \
-                    != 200
-            except requests.RequestException:
-                bad = True
-            mine.append((time.perf_counter() - began) * 1000)
-            if bad:
-                with lock:
-                    errors[0] += 1
-        with lock:
-            latencies.extend(mine)
-
-    def sample() -> None:
-        while time.perf_counter() < stop:
-            rss, pss = memory_mb(pid)
-            peak[0], peak[1] = max(peak[0], rss), max(peak[1], pss)
-            time.sleep(0.5)
-
-    threads = [threading.Thread(target=user, args=(k,)) for k in range(USERS)]
-    threads.append(threading.Thread(target=sample))
-    began = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    elapsed = time.perf_counter() - began
-    ordered = sorted(latencies)
-    return {"requests": len(ordered), "errors": errors[0], "rps": len(ordered) / elapsed,
-            "p50": statistics.median(ordered), "p95": ordered[int(0.95 * (len(ordered) - 1))],
-            "peak_rss": peak[0], "peak_pss": peak[1]}
-
-
 # -- main ------------------------------------------------------------------------------------
 def main() -> None:
     files = Path(tempfile.mkdtemp(prefix="quartile-bench-"))
@@ -245,14 +159,14 @@ def main() -> None:
     try:
         ready_s = wait_ready()
         time.sleep(1.0)
-        idle_rss, idle_pss = memory_mb(server.pid)
+        idle_rss, idle_pss = memory_mb([server.pid])
         session = requests.Session()
         # a browser's first page: with QUARTILE_AUTH=off this creates the local user (a password
         # hash, ~90 ms once per installation), which no upload should be charged for
         ok(session.get(f"{BASE}/api/v1/datasets"))
         rows, ratios = first_and_warm(session)
-        urls = cached_urls(session)
-        result = load(urls, LOAD_SECONDS, server.pid)
+        urls = cached_urls(session, BASE)
+        result = load([BASE], urls, LOAD_SECONDS, [server.pid], USERS)
     finally:
         os.killpg(server.pid, signal.SIGINT)  # quick shutdown
         try:

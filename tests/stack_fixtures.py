@@ -19,7 +19,6 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -31,11 +30,20 @@ import pytest
 
 from errors import BadInput
 from jobs import TaskContext, task
+from scripts.launch import (  # noqa: F401  (free_port, wait_for_port: the tests' imports)
+    ROOT,
+    VENV_BIN,
+    RedisServer,
+    base_env,
+    free_port,
+    start_celery_worker,
+    start_gunicorn,
+    stop_process,
+    wait_for_port,
+)
 from store.db import db
 from store.models import Job
 
-ROOT = Path(__file__).resolve().parent.parent
-VENV_BIN = ROOT / ".venv" / "bin"
 HEARTBEAT_SECONDS = 1.0  # the workers' heartbeat in these tests: a lost worker is seen in ~1 s
 STEPS_SEEN: dict[str, int] = {}  # job id → steps a test_count job has done
 GATES: dict[str, threading.Event] = {}  # name → what a test_gate job waits for
@@ -94,66 +102,7 @@ def not_json_task(ctx: TaskContext, params: dict) -> dict:
     return {"value": float("nan")}
 
 
-# -- processes -------------------------------------------------------------------------------
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_for_port(port: int, timeout: float, process: subprocess.Popen | None = None) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process is not None and process.poll() is not None:
-            raise RuntimeError(f"{process.args[0]} exited with {process.returncode}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise TimeoutError(f"nothing listens on port {port} after {timeout} s")
-
-
-def stop_process(process: subprocess.Popen | None, sig: int = signal.SIGTERM,
-                 timeout: float = 10.0) -> None:
-    """Stop a process started with start_new_session (its whole group), waiting for it."""
-    if process is None or process.poll() is not None:
-        return
-    try:
-        os.killpg(process.pid, sig)
-    except ProcessLookupError:
-        return
-    try:
-        process.wait(timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(5)
-
-
-class RedisServer:
-    """A private redis-server: no persistence, its own port; stop() and start() again."""
-
-    def __init__(self, workdir: Path):
-        self.port = free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self.workdir = workdir
-        self.process: subprocess.Popen | None = None
-
-    def start(self) -> RedisServer:
-        redis_server = shutil.which("redis-server") or "/usr/bin/redis-server"
-        self.process = subprocess.Popen(
-            [redis_server, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--dir", str(self.workdir)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
-        )
-        wait_for_port(self.port, 10, self.process)
-        return self
-
-    def stop(self) -> None:
-        stop_process(self.process)
-        self.process = None
-
-
+# -- processes (scripts/launch.py starts them) ------------------------------------------
 @dataclass
 class Stack:
     """One database, files dir and Redis shared by the test app, Celery workers and gunicorn."""
@@ -166,20 +115,18 @@ class Stack:
     extra_env: dict = field(default_factory=dict)
 
     def env(self, **more: str) -> dict:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("QUARTILE_")}
-        env.update({
-            "QUARTILE_DATABASE_URL": self.database_url,
-            "QUARTILE_FILES_DIR": str(self.files_dir),
-            "QUARTILE_REDIS_URL": self.redis.url,
-            "QUARTILE_JOB_ENGINE": "celery",
-            "QUARTILE_JOB_EXTRA_TASK_MODULES": "tests.stack_fixtures",
-            "QUARTILE_JOB_HEARTBEAT_SECONDS": str(HEARTBEAT_SECONDS),
-            "QUARTILE_SECRET_KEY": "stack-test-secret",
-            "QUARTILE_AUTO_MIGRATE": "0",
-            "QUARTILE_AUTH": "off",
-            "QUARTILE_WARM_START": "0",  # gunicorn.conf.py turns it on; these tests need no warming
-            "PYTHONPATH": str(ROOT),
-        })
+        env = base_env(
+            QUARTILE_DATABASE_URL=self.database_url,
+            QUARTILE_FILES_DIR=str(self.files_dir),
+            QUARTILE_REDIS_URL=self.redis.url,
+            QUARTILE_JOB_ENGINE="celery",
+            QUARTILE_JOB_EXTRA_TASK_MODULES="tests.stack_fixtures",
+            QUARTILE_JOB_HEARTBEAT_SECONDS=str(HEARTBEAT_SECONDS),
+            QUARTILE_SECRET_KEY="stack-test-secret",
+            QUARTILE_AUTO_MIGRATE="0",
+            QUARTILE_AUTH="off",
+            QUARTILE_WARM_START="0",  # gunicorn.conf.py turns it on; these tests need no warming
+        )
         env.update(self.extra_env)
         env.update(more)
         return env
@@ -195,24 +142,8 @@ class Stack:
 
     def start_worker(self, timeout: float = 60) -> subprocess.Popen:
         """`make worker`'s command; returns once the worker says it is ready."""
-        log = self.logs / f"worker-{time.monotonic_ns()}.log"
-        handle = open(log, "wb")  # noqa: SIM115 - the child writes to it until it exits
-        self.worker = subprocess.Popen(
-            [str(VENV_BIN / "celery"), "-A", "jobs.celery_app", "worker", "--loglevel=info",
-             "--concurrency=2", "--without-gossip", "--without-mingle", "--without-heartbeat"],
-            cwd=ROOT, env=self.env(), stdout=handle, stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        handle.close()
-        deadline = time.monotonic() + timeout
-        while b" ready." not in log.read_bytes():
-            if self.worker.poll() is not None:
-                raise RuntimeError("the Celery worker exited:\n" + log.read_text()[-3000:])
-            if time.monotonic() > deadline:
-                stop_process(self.worker)
-                raise TimeoutError("the Celery worker did not start:\n" + log.read_text()[-3000:])
-            time.sleep(0.05)
-        self.worker_log = log
+        self.worker_log = self.logs / f"worker-{time.monotonic_ns()}.log"
+        self.worker = start_celery_worker(self.env(), self.worker_log, timeout=timeout)
         return self.worker
 
     def stop_worker(self, sig: int = signal.SIGTERM) -> None:
@@ -221,17 +152,8 @@ class Stack:
 
     def start_gunicorn(self, workers: int = 2, threads: int = 16) -> tuple[subprocess.Popen, str]:
         port = free_port()
-        log = open(self.logs / f"gunicorn-{port}.log", "wb")  # noqa: SIM115
-        process = subprocess.Popen(
-            [str(VENV_BIN / "gunicorn"), "-c", "gunicorn.conf.py", "app:create_app()"],
-            cwd=ROOT, env=self.env(QUARTILE_BIND=f"127.0.0.1:{port}",
-                                   QUARTILE_WORKERS=str(workers),
-                                   QUARTILE_THREADS=str(threads),
-                                   QUARTILE_SSE_HEARTBEAT_SECONDS="1"),
-            stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-        )
-        log.close()
-        wait_for_port(port, 60, process)
+        process = start_gunicorn(self.env(QUARTILE_SSE_HEARTBEAT_SECONDS="1"), port,
+                                 self.logs / f"gunicorn-{port}.log", workers, threads)
         return process, f"http://127.0.0.1:{port}"
 
 

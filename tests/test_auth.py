@@ -197,3 +197,23 @@ def test_a_visitor_sees_no_feature_links(secure_app):
     page = secure_app.test_client().get("/login").get_data(as_text=True)
     assert 'href="/datasets"' not in page and 'href="/equations"' not in page
     assert 'href="/signup"' in page
+
+
+def test_the_local_user_made_meanwhile_by_another_node_is_reused(make_app, monkeypatch):
+    """Two nodes' first requests with QUARTILE_AUTH=off: both find no local user, both insert
+    it; the one that loses the race on the unique name reads the winner's row (no 500)."""
+    from web.auth import local_user
+
+    app = make_app(AUTH="off")
+    with app.app_context():
+        winner = local_user().id  # the other node's row, already committed
+        scalar = db.session.scalar
+        calls = []
+
+        def not_yet_seen(statement, *args, **kwargs):
+            calls.append(statement)
+            return None if len(calls) == 1 else scalar(statement, *args, **kwargs)
+
+        monkeypatch.setattr(db.session, "scalar", not_yet_seen)
+        assert local_user().id == winner
+        assert db.session.scalars(select(User)).all() == [db.session.get(User, winner)]

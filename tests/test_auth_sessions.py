@@ -183,3 +183,20 @@ def test_sign_up_is_rate_limited_like_log_in(auth):
     assert statuses[:5] == [200] * 5  # the form again, saying the name is taken
     assert statuses[5] == 429
     assert "Too many sign-up attempts" in auth.signup("ada").get_data(as_text=True)
+
+
+def test_a_log_in_on_one_node_holds_on_another_and_ends_on_both(make_app, tmp_path):
+    """App nodes behind a load balancer share the database and QUARTILE_SECRET_KEY, nothing
+    else: the session and the CSRF token one node made are honoured by the other, and a log-out
+    on either ends it on both (README, "Running on several machines": no sticky sessions)."""
+    node_a = make_app(AUTH="on", WTF_CSRF_ENABLED=True, SECRET_KEY="shared by the nodes")
+    node_b = make_app(AUTH="on", WTF_CSRF_ENABLED=True, SECRET_KEY="shared by the nodes",
+                      FILES_DIR=tmp_path / "node-b")
+    browser = AuthActions(node_a, node_a.test_client())
+    assert browser.signup().status_code == 302
+    on_b = node_b.test_client()
+    on_b.set_cookie("session", browser.client.get_cookie("session").value)
+    assert logged_in(browser.client) and logged_in(on_b)
+    token_from_a = browser.csrf("/account")
+    assert on_b.post("/logout", data={"csrf_token": token_from_a}).status_code == 302
+    assert not logged_in(browser.client)

@@ -29,6 +29,7 @@ from flask_login import LoginManager, current_user, login_user, logout_user
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFError, validate_csrf
 from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 from wtforms import BooleanField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
@@ -122,8 +123,11 @@ def user_for_token(clear: str) -> User | None:
 
 
 def local_user() -> User:
-    """The owner of everything when QUARTILE_AUTH=off."""
-    user = db.session.scalar(select(User).where(User.username == LOCAL_USERNAME))
+    """The owner of everything when QUARTILE_AUTH=off, made on first use. Two app nodes (or
+    gunicorn workers) that make it at the same moment both succeed: the second reads the row
+    the first committed."""
+    query = select(User).where(User.username == LOCAL_USERNAME)
+    user = db.session.scalar(query)
     if user is None:
         user = User(
             username=LOCAL_USERNAME,
@@ -131,7 +135,11 @@ def local_user() -> User:
             is_admin=True,
         )
         db.session.add(user)
-        db.session.commit()
+        try:
+            db.session.commit()
+        except IntegrityError:  # the unique username: another process made it meanwhile
+            db.session.rollback()
+            user = db.session.scalars(query).one()
     return user
 
 
