@@ -64,6 +64,13 @@ class TooManyRequests(QuartileError):
     status, code = 429, "too_many_requests"
 
 
+class StoredFileMissing(QuartileError):
+    """A dataset's row is there but its stored file is not (lost from the object store, or a
+    database restored without its files): say so instead of failing with a traceback."""
+
+    status, code = 410, "stored_file_missing"
+
+
 class Unavailable(QuartileError):
     """A backing service (Redis, the job engine, pdflatex) is down (503)."""
 

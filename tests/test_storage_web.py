@@ -196,3 +196,24 @@ def test_bytes_deleted_on_one_node_and_uploaded_again_on_another_are_stored_agai
     service._read_cached.cache_clear()
     rows = UploadActions(b).rows(again.get_json()["id"], "HousingPreferences")
     assert rows.status_code == 200 and rows.get_json()["total"] > 0
+
+
+def test_a_dataset_whose_stored_sheet_is_lost_answers_410_with_a_message_not_a_500(make_app):
+    """A row whose objects are gone (a store lost, a database restored without its files)."""
+    app = make_app()
+    client = app.test_client()
+    dataset = UploadActions(client).dataset("2020Q1.xlsx")
+    with app.app_context():
+        row = db.session.get(Dataset, dataset["id"])
+        key = service.sheet_key(app.config["FILES_DIR"], row, "HPI")
+        service.objects_for(app.config["FILES_DIR"]).delete(key)
+    service._read_cached.cache_clear()
+    response = client.get(f"/api/v1/datasets/{dataset['id']}/sheets/HPI/rows")
+    assert response.status_code == 410
+    assert response.get_json()["error"]["message"] == (
+        "The stored copy of sheet 'HPI' of '2020Q1.xlsx' is missing from file storage. Upload "
+        "the file again, or ask the administrator to restore the files.")
+    page = client.get(f"/datasets/{dataset['id']}?sheet=HPI")
+    assert page.status_code == 410 and b"is missing from file storage" in page.data
+    # the other sheets still read
+    assert client.get(f"/api/v1/datasets/{dataset['id']}/sheets/RHPI/rows").status_code == 200

@@ -18,7 +18,7 @@ from typing import BinaryIO
 import pandas as pd
 from sqlalchemy import delete, func, select
 
-from errors import NotFound, StorageUnavailable
+from errors import NotFound, StorageUnavailable, StoredFileMissing
 from store.db import db
 from store.models import Dataset, User
 from store.objects import ObjectStore, objects_for
@@ -179,8 +179,15 @@ def load_sheet(files_dir: Path, dataset: Dataset, sheet: str) -> pd.DataFrame:
     A shallow copy of the cached frame: with pandas' copy-on-write, a caller that assigns a
     column changes its copy, never the cache.
     """
-    return _read_cached(objects_for(files_dir), sheet_key(files_dir, dataset, sheet)).copy(
-        deep=False)
+    try:
+        frame = _read_cached(objects_for(files_dir), sheet_key(files_dir, dataset, sheet))
+    except FileNotFoundError:
+        log.error("dataset %s: stored sheet %r is missing from file storage", dataset.id, sheet)
+        raise StoredFileMissing(
+            f"The stored copy of sheet {sheet!r} of {dataset.name!r} is missing from file "
+            "storage. Upload the file again, or ask the administrator to restore the files."
+        ) from None
+    return frame.copy(deep=False)
 
 
 @lru_cache(maxsize=64)
