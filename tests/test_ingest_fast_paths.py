@@ -1,0 +1,42 @@
+"""The small-file shortcuts (issue 19) give the answers of the long way round."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from upload.coerce import share
+from upload.dates import looks_like_date
+from upload.periods import STR, parse_labels
+
+
+@pytest.mark.parametrize("values", [
+    ["yes", "no", "yes", "yes"],
+    ["2020-01-01", "n/a", "2020-02-01", "2020-01-01", "x"],
+    ["1975Q1", None, "1975Q2"],
+])
+def test_share_asks_once_per_value_and_answers_as_map_does(values):
+    sample = pd.Series(values, dtype=object)
+    calls = []
+
+    def predicate(value):
+        calls.append(value)
+        return isinstance(value, str) and looks_like_date(value)
+
+    expected = pd.Series(values, dtype=object).map(
+        lambda v: isinstance(v, str) and looks_like_date(v)).mean()
+    assert share(sample, predicate) == pytest.approx(expected)
+    assert len(calls) == len(set(map(str, values)))
+
+
+def test_share_of_nothing_is_nan_like_the_mean_of_nothing():
+    assert np.isnan(share(pd.Series([], dtype=STR), looks_like_date))
+
+
+def test_labels_of_a_text_column_are_none_and_periods_still_parse():
+    assert parse_labels(pd.Series(["furnished", "1975Q1"] * 10, dtype=STR)) is None
+    assert parse_labels(pd.Series(["1975Q1", "furnished"] * 10, dtype=STR)) is None
+    quarters = parse_labels(pd.Series([None, " 1975q1", "1975Q2", "1975Q3"], dtype=STR))
+    assert quarters is not None and quarters.kind == "period"
+    assert [str(p) for p in quarters.index[1:]] == ["1975Q1", "1975Q2", "1975Q3"]
