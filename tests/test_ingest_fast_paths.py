@@ -40,3 +40,15 @@ def test_labels_of_a_text_column_are_none_and_periods_still_parse():
     quarters = parse_labels(pd.Series([None, " 1975q1", "1975Q2", "1975Q3"], dtype=STR))
     assert quarters is not None and quarters.kind == "period"
     assert [str(p) for p in quarters.index[1:]] == ["1975Q1", "1975Q2", "1975Q3"]
+
+
+def test_kinds_of_answers_as_cell_kind_does_cell_by_cell():
+    import datetime as dt
+
+    from upload.layout import cell_kind, kinds_of
+
+    rows = [["Price", "Area", "Furnished", None, ""],
+            ["13300000", 7420, "yes", 1.5, "n/a"],
+            ["1975Q1", " yes ", "yes", float("nan"), dt.date(2020, 1, 1)],
+            ["1,234", "no", "yes", True, "2020-01-31"]]
+    assert kinds_of(rows) == [[cell_kind(v) for v in row] for row in rows]
