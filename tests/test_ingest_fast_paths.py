@@ -52,3 +52,26 @@ def test_kinds_of_answers_as_cell_kind_does_cell_by_cell():
             ["1975Q1", " yes ", "yes", float("nan"), dt.date(2020, 1, 1)],
             ["1,234", "no", "yes", True, "2020-01-31"]]
     assert kinds_of(rows) == [[cell_kind(v) for v in row] for row in rows]
+
+
+@pytest.mark.parametrize("values", [
+    ["1975:Q1", "1975:Q2", "1975Q3", "Q4 1975"],
+    ["2020-01-31", "2020/02/29", "31/12/2020", "JAN 2021", "2021-22", "N/A"],
+    ["MARCH 2020", "2020 APRIL", "2020M05", "05-2020", "12.5"],
+    ["YES", "NO"],
+])
+def test_date_forms_found_are_those_a_full_extract_finds(values, monkeypatch):
+    """Skipping the forms no key matches changes nothing: the same forms, parts and masks as
+    running str.extract for every form (the skip switched off: every key "matches")."""
+    import re
+
+    from upload import dates
+
+    keys = pd.Series(values, dtype=STR)
+    found = dates._matches(keys, None)
+    monkeypatch.setattr(dates, "_ANCHORED", {f: re.compile("") for f, _, _ in dates.FORMS})
+    every = dates._matches(keys, None)
+    assert list(found) == list(every)
+    for form, (parts, hit) in every.items():
+        assert np.array_equal(found[form][1], hit)
+        pd.testing.assert_frame_equal(found[form][0], parts)
