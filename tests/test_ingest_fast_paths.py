@@ -75,3 +75,15 @@ def test_date_forms_found_are_those_a_full_extract_finds(values, monkeypatch):
     for form, (parts, hit) in every.items():
         assert np.array_equal(found[form][1], hit)
         pd.testing.assert_frame_equal(found[form][0], parts)
+
+
+def test_workbook_number_columns_type_as_before():
+    from upload.coerce import type_column
+
+    whole = type_column(pd.Series([1.0, 2, 3.0], dtype=object, name="n"))
+    assert whole.kind == "number" and whole.series.dtype == "int64" and whole.series.name == "n"
+    assert whole.series.tolist() == [1, 2, 3]
+    gaps = type_column(pd.Series([1.5, "", 2.25], dtype=object, index=[4, 5, 6]))
+    assert gaps.kind == "number" and gaps.series.dtype == "float64"
+    assert list(gaps.series.index) == [4, 5, 6]
+    np.testing.assert_array_equal(gaps.series.to_numpy(), [1.5, np.nan, 2.25])

@@ -66,8 +66,9 @@ def type_column(values: pd.Series, decimal: str = ".") -> Typed:
     if pd.api.types.is_string_dtype(dtype) and not pd.api.types.is_object_dtype(dtype):
         return _from_text(values, decimal)
     fast = _plain_floats(values)
-    if fast is not None:
-        return _numbers(fast)
+    if fast is not None:  # one Series built for the column, not three
+        kind = "empty" if np.isnan(fast).all() else "number"
+        return Typed(pd.Series(_whole_as_int(fast), index=values.index, name=values.name), kind)
     cells = values.mask(values.eq(""))
     inferred = pd.api.types.infer_dtype(cells, skipna=True)
     if inferred == "empty":
@@ -85,8 +86,8 @@ def type_column(values: pd.Series, decimal: str = ".") -> Typed:
     return _mixed(cells, decimal)
 
 
-def _plain_floats(values: pd.Series) -> pd.Series | None:
-    """The common workbook case in one numpy step: numbers and empty cells only."""
+def _plain_floats(values: pd.Series) -> np.ndarray | None:
+    """The common workbook case in one numpy step: numbers and empty cells only (float64)."""
     array = values.to_numpy(dtype=object)
     blank = array == ""
     if blank.all():
@@ -95,10 +96,9 @@ def _plain_floats(values: pd.Series) -> pd.Series | None:
     if not isinstance(filled[0], (int, float)) or isinstance(filled[0], bool):
         return None
     try:
-        floats = np.where(blank, np.nan, array).astype("float64")
+        return np.where(blank, np.nan, array).astype("float64")
     except (TypeError, ValueError):
         return None
-    return pd.Series(floats, index=values.index, name=values.name)
 
 
 def _numbers(floats: pd.Series, **notes) -> Typed:
@@ -110,14 +110,18 @@ def _numbers(floats: pd.Series, **notes) -> Typed:
 def whole_numbers_as_int(floats: pd.Series) -> pd.Series:
     """int64 when every value is a whole number and none is missing; float64 otherwise."""
     array = floats.to_numpy(dtype="float64", na_value=np.nan)
+    return pd.Series(_whole_as_int(array), index=floats.index, name=floats.name)
+
+
+def _whole_as_int(array: np.ndarray) -> np.ndarray:
     if (
         len(array)
         and np.isfinite(array).all()
         and np.abs(array).max() < _SAFE_INT
         and (array == np.round(array)).all()
     ):
-        return pd.Series(array.astype("int64"), index=floats.index, name=floats.name)
-    return pd.Series(array, index=floats.index, name=floats.name)
+        return array.astype("int64")
+    return array
 
 
 def _from_text(text: pd.Series, decimal: str) -> Typed:
