@@ -16,6 +16,8 @@ importable module-level functions; their arguments and results must pickle. Exce
 from __future__ import annotations
 
 import atexit
+import ctypes
+import gc
 import logging
 import multiprocessing
 import os
@@ -55,6 +57,7 @@ def _worker_main(conn: Connection, memory_bytes: int, preload: Sequence[str]) ->
         resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
     for module in preload:
         __import__(module)
+    release_free_memory()
     conn.send(("ready", os.getpid()))
     while True:
         try:
@@ -77,6 +80,45 @@ def _worker_main(conn: Connection, memory_bytes: int, preload: Sequence[str]) ->
         except Exception as exc:  # noqa: BLE001 - reported to the caller as a 422, logged in full
             detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
             conn.send(("crash", detail))
+
+
+def release_free_memory() -> None:
+    """Give the heap that start-up freed (imports, warm-up work) back to the system: glibc
+    keeps it otherwise, and every idle process of the app would hold tens of MB it never uses."""
+    gc.collect()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass  # not glibc: nothing to trim
+
+
+def use_inherited_forkserver() -> None:
+    """In a process forked from the one that started multiprocessing's forkserver (a gunicorn
+    worker; gunicorn.conf.py starts one for all): use that server. multiprocessing would check
+    on it with waitpid, which only its parent may call; here a signal 0 says it is alive, and a
+    process of our own is started only if it is gone."""
+    from multiprocessing import forkserver, resource_tracker
+
+    server = forkserver._forkserver  # noqa: SLF001 - the module's one instance
+    inherited = server._forkserver_pid  # noqa: SLF001
+    if inherited is None:
+        return
+    own = type(server).ensure_running
+
+    def ensure_running() -> None:
+        if server._forkserver_pid == inherited:  # noqa: SLF001
+            try:
+                os.kill(inherited, 0)
+            except ProcessLookupError:
+                os.close(server._forkserver_alive_fd)  # noqa: SLF001
+                server._forkserver_address = server._forkserver_alive_fd = None  # noqa: SLF001
+                server._forkserver_pid = None  # noqa: SLF001
+            else:
+                resource_tracker.ensure_running()
+                return
+        own(server)
+
+    server.ensure_running = ensure_running
 
 
 class _Worker:

@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 
 from flask import Flask
 
+from sandbox import release_free_memory
+
 log = logging.getLogger("quartile.warmup")
 EXTENSION = "quartile_warmup"
 POOL_START_SECONDS = 180.0  # a worker that has not started by then is the pool's to retry
@@ -94,7 +96,7 @@ def warm_up(app: Flask, state: WarmUp) -> None:
     state.steps["pools"] = (time.perf_counter() - began) * 1000
     # What start-up built lives as long as the process: a full collection now, then out of the
     # collector's sight, so no request pays for a pass over it (~100 ms at first otherwise).
-    gc.collect()
+    release_free_memory()
     gc.freeze()
     state.done.set()
     log.info("warm in %.1f s (%s)", time.perf_counter() - started,

@@ -13,9 +13,8 @@ start, embedded jobs, events through the database) on a scratch files dir, then 
 - memory of the whole app (gunicorn master, workers, forkserver and sandbox pools): RSS summed,
   and PSS (shared pages counted once), idle once warm and peak under load.
 
-The book's ch06 reference app: its public repository could not be found in the code index this
-benchmark was written with, so Quartile runs alone. The machine is shared: figures are
-indicative.
+Side by side with the book's ch06 reference app: `bench_reference`. The machine is shared:
+figures are indicative.
 """
 
 from __future__ import annotations
@@ -44,10 +43,10 @@ LOAD_SECONDS = float(os.environ.get("BENCH_LOAD_SECONDS", "20"))
 
 
 # -- the server ------------------------------------------------------------------------------
-def start_server(files: Path) -> subprocess.Popen:
+def start_server(files: Path, port: int = PORT) -> subprocess.Popen:
     env = {k: v for k, v in os.environ.items() if not k.startswith("QUARTILE_")}
     env.update({"QUARTILE_FILES_DIR": str(files), "QUARTILE_AUTH": "off",
-                "QUARTILE_BIND": f"127.0.0.1:{PORT}", "QUARTILE_LOG_LEVEL": "WARNING",
+                "QUARTILE_BIND": f"127.0.0.1:{port}", "QUARTILE_LOG_LEVEL": "WARNING",
                 "PYTHONPATH": str(ROOT)})
     return subprocess.Popen(
         [str(ROOT / ".venv" / "bin" / "gunicorn"), "-c", "gunicorn.conf.py", "app:create_app()"],
@@ -55,14 +54,23 @@ def start_server(files: Path) -> subprocess.Popen:
         start_new_session=True)
 
 
-def wait_ready(timeout: float = 300) -> float:
+def stop_server(server: subprocess.Popen) -> None:
+    """SIGINT to the whole process group (a quick shutdown), SIGKILL if it lingers."""
+    os.killpg(server.pid, signal.SIGINT)
+    try:
+        server.wait(30)
+    except subprocess.TimeoutExpired:
+        os.killpg(server.pid, signal.SIGKILL)
+
+
+def wait_ready(timeout: float = 300, base: str = BASE) -> float:
     """Seconds until /healthz says ready on 8 fresh connections in a row (every worker)."""
     started, in_a_row = time.perf_counter(), 0
     while in_a_row < 8:
         if time.perf_counter() - started > timeout:
             raise TimeoutError("the server did not become ready")
         try:
-            ready = requests.get(f"{BASE}/healthz", timeout=5).json()["ready"]
+            ready = requests.get(f"{base}/healthz", timeout=5).json()["ready"]
         except (requests.RequestException, ValueError):
             ready = False
         in_a_row = in_a_row + 1 if ready else 0
@@ -168,11 +176,7 @@ def main() -> None:
         urls = cached_urls(session, BASE)
         result = load([BASE], urls, LOAD_SECONDS, [server.pid], USERS)
     finally:
-        os.killpg(server.pid, signal.SIGINT)  # quick shutdown
-        try:
-            server.wait(30)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
+        stop_server(server)
         shutil.rmtree(files, ignore_errors=True)
     workers = os.cpu_count()
     print(f"gunicorn.conf.py defaults: {workers} workers; ready {ready_s:.1f} s after start")
@@ -186,8 +190,8 @@ def main() -> None:
     print(f"memory, whole app: idle warm RSS {idle_rss:.0f} MB / PSS {idle_pss:.0f} MB "
           f"(target ≤ 700); peak under load RSS {result['peak_rss']:.0f} MB / "
           f"PSS {result['peak_pss']:.0f} MB")
-    print("book's ch06 reference app: repository not found in the code index; not run "
-          "(figures above are Quartile alone; the machine is shared, so they are indicative)")
+    print("(Quartile alone; side by side with the book's app: -m bench reference. The machine "
+          "is shared, so figures are indicative)")
     print(json.dumps({"ready_s": ready_s, "idle_rss": idle_rss, "idle_pss": idle_pss,
                       **result}, default=float))
 

@@ -177,3 +177,23 @@ def test_the_pie_legend_is_not_cut_at_the_right_edge():
     fig.canvas.draw()
     legend = (fig.legends or [ax.get_legend() for ax in fig.axes if ax.get_legend()])[0]
     assert legend.get_window_extent(fig.canvas.get_renderer()).x1 <= 640 - 4
+
+
+def test_canvas_png_is_a_valid_png_of_exactly_the_canvas_pixels():
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from PIL import Image
+
+    from rendition.charts.png import canvas_png
+
+    fig = Figure(figsize=(3.1, 1.7), dpi=100, facecolor="white")
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot()
+    ax.plot([0, 1, 2], [2, 0, 1], color="#cc3311")
+    ax.scatter([0.5, 1.5], [1, 1.5], alpha=0.5)
+    fig.canvas.draw()
+    image = Image.open(io.BytesIO(canvas_png(fig.canvas)))
+    image.load()  # checks every chunk's CRC and the zlib stream
+    assert image.format == "PNG" and image.mode == "RGB" and image.size == (310, 170)
+    expected = np.asarray(fig.canvas.buffer_rgba())[:, :, :3]
+    assert np.array_equal(np.asarray(image), expected)

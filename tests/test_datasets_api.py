@@ -157,3 +157,12 @@ def test_reparse_with_a_forced_header_row(uploads, client):
     assert response.status_code == 200, response.get_data(as_text=True)
     reparsed = response.get_json()["sheets"][0]
     assert reparsed["columns"][0]["name"] == "Title line"
+
+
+def test_preview_cells_are_formatted_as_the_page_always_showed_them():
+    from web.datasets import preview_cells
+
+    rows = [[1.0 / 3, 12, None, "2020-01-31T00:00:00", "2020-01-31T06:30:00", True, "yes"]]
+    assert preview_cells(rows) == [[
+        (True, "0.333333"), (True, "12"), (False, None), (False, "2020-01-31"),
+        (False, "2020-01-31T06:30:00"), (True, "True"), (False, "yes")]]

@@ -4,6 +4,7 @@ import io
 import math
 import time
 
+import numpy as np
 import pytest
 import sympy
 from matplotlib.image import imread
@@ -168,3 +169,36 @@ def test_a_slow_problem_over_http_is_a_422_time_limit(client, monkeypatch):
     assert response.get_json()["error"]["code"] == "time_limit"
     monkeypatch.undo()
     assert solve(client, ["x - 3"]).status_code == 200
+
+
+def test_the_same_question_again_is_answered_without_the_solver(client, monkeypatch):
+    """Answers are kept per process: a repeat costs no solver process, and an error is not
+    kept (the next try runs again)."""
+    from solver import service
+
+    body = {"equations": ["3*x + 2*y - 7", "x - y - 4"]}
+    first = client.post("/api/v1/equations/solve", json=body)
+    assert first.status_code == 200
+    calls = []
+    monkeypatch.setattr(service.POOL, "run", lambda *a, **k: calls.append(a) or {})
+    again = client.post("/api/v1/equations/solve", json=body)
+    assert again.get_json() == first.get_json() and calls == []
+    x, y = np.linalg.solve([[3.0, 2.0], [1.0, -1.0]], [7.0, 4.0])
+    expected = {"x": pytest.approx(x), "y": pytest.approx(y)}
+    solution = first.get_json()["solutions"][0]
+    assert {name: value["numeric"] for name, value in solution.items()} == expected
+
+
+def test_a_solver_error_is_not_kept(client, monkeypatch):
+    from errors import Unprocessable
+    from solver import service
+
+    def overrun(*args, **kwargs):
+        raise Unprocessable("The equation solver took longer than 5 s and was stopped.",
+                            code="time_limit")
+
+    body = {"equations": ["x**3 - 2*x - 5"]}
+    with monkeypatch.context() as patched:
+        patched.setattr(service.POOL, "run", overrun)
+        assert client.post("/api/v1/equations/solve", json=body).status_code == 422
+    assert client.post("/api/v1/equations/solve", json=body).status_code == 200

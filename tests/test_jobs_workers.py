@@ -38,6 +38,13 @@ from web.auth import local_user
 pytestmark = [pytest.mark.stack, pytest.mark.timeout(120)]
 
 
+def gunicorn_workers(master: int) -> list[psutil.Process]:
+    """The master's worker processes (the shared forkserver and its resource tracker, which
+    gunicorn.conf.py starts beside them, are its children too)."""
+    return [child for child in psutil.Process(master).children()
+            if "multiprocessing" not in " ".join(child.cmdline())]
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory, sqlite_template):
     """gunicorn, two workers, embedded engine, events through the database (the defaults
@@ -65,8 +72,8 @@ def server(tmp_path_factory, sqlite_template):
     log.close()
     try:
         wait_for_port(port, 60, process)
-        workers = wait_for(lambda: len(c := psutil.Process(process.pid).children()) == 2 and c,
-                           60, "two gunicorn workers")
+        workers = wait_for(lambda: len(c := gunicorn_workers(process.pid)) == 2 and c, 60,
+                           "two gunicorn workers")
         app = create_app({"FILES_DIR": files, "SECRET_KEY": "two-workers",
                           "SQLALCHEMY_DATABASE_URI": f"sqlite:///{files / 'quartile.sqlite3'}",
                           "TESTING": True,
@@ -228,3 +235,24 @@ def test_gunicorn_serves_with_one_worker_per_core_by_default(tmp_path):
     cores = os.cpu_count()
     assert workers == cores and exported == str(cores) and warm == "on"
     assert events == ("database" if cores > 1 else None)
+
+
+def test_both_workers_fork_their_sandbox_processes_from_the_masters_one_forkserver(server):
+    """gunicorn.conf.py starts one forkserver (the solver's modules imported) for all workers:
+    a solve through each worker runs in a child of that server, and no worker starts its own."""
+    for pid in server["workers"]:
+        conn = connection_to(server, pid)
+        try:
+            status, answer = call(conn, "POST", "/api/v1/equations/solve",
+                                  {"equations": ["x**2 - 4"]})
+        finally:
+            conn.close()
+        assert status == 200, answer
+    master = psutil.Process(server["workers"][0]).parent()
+    forkservers = [c for c in master.children()
+                   if "multiprocessing.forkserver" in " ".join(c.cmdline())]
+    assert len(forkservers) == 1
+    assert len(forkservers[0].children()) >= 2  # a solver process for each worker
+    for pid in server["workers"]:
+        assert not [c for c in psutil.Process(pid).children()
+                    if "forkserver" in " ".join(c.cmdline())]

@@ -1,7 +1,10 @@
 """The limited worker pool: results, errors, and every way a task can overrun."""
 
 import os
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import psutil
 import pytest
@@ -9,6 +12,8 @@ import pytest
 from errors import BadInput, Unprocessable
 from sandbox import LimitedPool, Limits
 from tests import sandbox_tasks as tasks
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")
@@ -97,3 +102,15 @@ def test_a_pool_can_be_resized_before_it_starts():
         assert len(pool.worker_pids()) == 1 and pool.spawned == 1
     finally:
         pool.close()
+
+
+@pytest.mark.parametrize("alive", [True, False])
+def test_a_forked_process_uses_the_inherited_forkserver_or_starts_its_own(alive):
+    """gunicorn workers share the master's forkserver (gunicorn.conf.py); if it is gone, a
+    worker starts one of its own instead of failing (multiprocessing itself would call waitpid
+    on a process that is not its child, and raise)."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT), **({} if alive else {"KILL_IT": "1"})}
+    done = subprocess.run([sys.executable, "-c", tasks.INHERITED_FORKSERVER], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=120, check=True)
+    shared, parent = map(int, done.stdout.split())
+    assert (parent == shared) is alive

@@ -163,6 +163,7 @@ def read_dates(text: pd.Series, choice: str | None = None,
 
 
 _KIND = {form: kind for form, _, kind in FORMS}
+_ANCHORED = {form: re.compile(f"^(?:{pattern.pattern})$") for form, pattern, _ in FORMS}
 
 
 def _matches(keys: pd.Series, choice: str | None) -> dict[str, tuple[pd.DataFrame, np.ndarray]]:
@@ -173,6 +174,9 @@ def _matches(keys: pd.Series, choice: str | None) -> dict[str, tuple[pd.DataFram
         sample = keys.iloc[np.linspace(0, len(keys) - 1, 500).astype(int)].tolist()
         allowed = {f for f, pattern, _ in FORMS if f in allowed
                    and any(pattern.fullmatch(k) for k in sample)}
+    else:  # the forms no key matches at all, with the very test str.extract makes: skipped
+        every = keys.tolist()
+        allowed = {f for f in allowed if any(_ANCHORED[f].search(k) for k in every)}
     found = {}
     for form, pattern, _ in FORMS:
         if form not in allowed:

@@ -103,7 +103,18 @@ class Layout:
 
 
 def kinds_of(rows: list[list]) -> list[list[int]]:
-    return [[cell_kind(v) for v in row] for row in rows]
+    """cell_kind of every cell, asked once per distinct text ("yes", "no", "furnished"...)."""
+    known: dict[str, int] = {}
+
+    def kind(value: object) -> int:
+        if type(value) is not str:
+            return cell_kind(value)
+        found = known.get(value)
+        if found is None:
+            found = known[value] = cell_kind(value)
+        return found
+
+    return [[kind(v) for v in row] for row in rows]
 
 
 def column_types(kinds: list[list[int]], width: int) -> list[int]:

@@ -100,6 +100,9 @@ class Labels:
 
 def parse_labels(values: pd.Series) -> Labels | None:
     """Period/date labels in a text column, or None unless every non-missing value parses."""
+    head = values.iloc[: SAMPLE * 8].dropna().iloc[:1]
+    if len(head) and not _fits_a_pattern(head.astype(str).str.strip().str.upper().iloc[0]):
+        return None  # the first value fits no pattern, so not every value can: text columns
     present = values.dropna()
     if present.empty:
         return None
@@ -128,6 +131,10 @@ def parse_labels(values: pd.Series) -> Labels | None:
             index, "year" if family == "Y" else "period", f"{words} written like {example!r}"
         )
     return None
+
+
+def _fits_a_pattern(text: str) -> bool:
+    return any(_extracts(pattern, text) for _, pattern, _ in _PATTERNS)
 
 
 def _extracts(pattern: re.Pattern, text: str) -> bool:

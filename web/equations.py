@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import copy
 import json
 
 from apiflask import APIBlueprint, Schema
@@ -14,11 +15,21 @@ from markupsafe import Markup
 import solver
 from errors import BadInput, QuartileError
 from web.charts import asset_urls
+from web.lru_cache import LruCache
 
 bp = Blueprint("equations", __name__)
 api = APIBlueprint("equations_api", __name__, url_prefix="/api/v1/equations", tag="Equations")
 HISTORY = 10
 ERRORS = [400, 413, 422, 503]
+# (endpoint, input) -> answer. sympy's answers are the same every time, so the same question
+# asked again (a reload, many users on one example) needs no solver process. Errors are not
+# kept: a time limit depends on the moment.
+ANSWERS = LruCache(max_entries=1024)
+
+
+def cached_answer(kind: str, json_data: dict, compute) -> dict:
+    key = (kind, json.dumps(json_data, sort_keys=True, default=str))
+    return copy.deepcopy(ANSWERS.get_or_compute(key, compute))
 
 
 # -- API -------------------------------------------------------------------------------------
@@ -120,7 +131,8 @@ IMAGE_TYPES = {"png": "image/png", "svg": "image/svg+xml"}
 @api.doc(responses=ERRORS)
 def evaluate(json_data):
     """Evaluate an expression at given values (exact when possible)."""
-    return solver.evaluate_expression(json_data["expression"], json_data["values"])
+    return cached_answer("evaluate", json_data, lambda: solver.evaluate_expression(
+        json_data["expression"], json_data["values"]))
 
 
 @api.post("/solve")
@@ -129,9 +141,8 @@ def evaluate(json_data):
 @api.doc(responses=ERRORS)
 def solve(json_data):
     """Solve one equation or a system; `=` may be omitted (means = 0)."""
-    return solver.solve_equations(
-        json_data["equations"], json_data["variables"], json_data["domain"]
-    )
+    return cached_answer("solve", json_data, lambda: solver.solve_equations(
+        json_data["equations"], json_data["variables"], json_data["domain"]))
 
 
 @api.post("/nsolve")
@@ -140,7 +151,8 @@ def solve(json_data):
 @api.doc(responses=ERRORS)
 def nsolve(json_data):
     """Solve numerically from a starting point, when there is no closed form."""
-    return solver.numeric_solve(json_data["equations"], json_data["variables"], json_data["start"])
+    return cached_answer("nsolve", json_data, lambda: solver.numeric_solve(
+        json_data["equations"], json_data["variables"], json_data["start"]))
 
 
 @api.post("/transform")
@@ -149,7 +161,8 @@ def nsolve(json_data):
 @api.doc(responses=ERRORS)
 def transform(json_data):
     """Simplify, expand, factor, differentiate or integrate an expression."""
-    return solver.transform_expression(**json_data)
+    return cached_answer("transform", json_data,
+                         lambda: solver.transform_expression(**json_data))
 
 
 @api.post("/plot")

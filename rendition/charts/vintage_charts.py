@@ -19,7 +19,6 @@ from matplotlib.colors import TwoSlopeNorm
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import FixedLocator, MaxNLocator
-from PIL import Image
 
 from analysis.vintages import RevisionsResult, VintagesResult
 from errors import BadInput
@@ -31,7 +30,8 @@ from rendition.charts.mpl_layout import (
     number_axis,
     time_ticks,
 )
-from rendition.charts.render_mpl import _MPL_LOCK, INK, PNG_COMPRESSION
+from rendition.charts.png import canvas_png
+from rendition.charts.render_mpl import _MPL_LOCK, INK
 from rendition.charts.render_mpl import _style as style_axes
 from rendition.charts.text import mpl_label, mpl_text, shorten
 
@@ -62,11 +62,8 @@ def _encode(fig: Figure, fmt: str) -> bytes:
         with rc_context({"svg.hashsalt": "quartile-vintages"}):
             FigureCanvasSVG(fig).print_svg(buf, metadata={"Date": None})
         return buf.getvalue()
-    canvas = fig.canvas
-    canvas.draw()
-    image = Image.frombuffer("RGBA", canvas.get_width_height(), canvas.buffer_rgba())
-    image.convert("RGB").save(buf, format="png", compress_level=PNG_COMPRESSION)
-    return buf.getvalue()
+    fig.canvas.draw()
+    return canvas_png(fig.canvas)
 
 
 def _style(ax, title: str, note: str | None = None) -> None:

@@ -1,0 +1,89 @@
+"""The small-file shortcuts (issue 19) give the answers of the long way round."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from upload.coerce import share
+from upload.dates import looks_like_date
+from upload.periods import STR, parse_labels
+
+
+@pytest.mark.parametrize("values", [
+    ["yes", "no", "yes", "yes"],
+    ["2020-01-01", "n/a", "2020-02-01", "2020-01-01", "x"],
+    ["1975Q1", None, "1975Q2"],
+])
+def test_share_asks_once_per_value_and_answers_as_map_does(values):
+    sample = pd.Series(values, dtype=object)
+    calls = []
+
+    def predicate(value):
+        calls.append(value)
+        return isinstance(value, str) and looks_like_date(value)
+
+    expected = pd.Series(values, dtype=object).map(
+        lambda v: isinstance(v, str) and looks_like_date(v)).mean()
+    assert share(sample, predicate) == pytest.approx(expected)
+    assert len(calls) == len(set(map(str, values)))
+
+
+def test_share_of_nothing_is_nan_like_the_mean_of_nothing():
+    assert np.isnan(share(pd.Series([], dtype=STR), looks_like_date))
+
+
+def test_labels_of_a_text_column_are_none_and_periods_still_parse():
+    assert parse_labels(pd.Series(["furnished", "1975Q1"] * 10, dtype=STR)) is None
+    assert parse_labels(pd.Series(["1975Q1", "furnished"] * 10, dtype=STR)) is None
+    quarters = parse_labels(pd.Series([None, " 1975q1", "1975Q2", "1975Q3"], dtype=STR))
+    assert quarters is not None and quarters.kind == "period"
+    assert [str(p) for p in quarters.index[1:]] == ["1975Q1", "1975Q2", "1975Q3"]
+
+
+def test_kinds_of_answers_as_cell_kind_does_cell_by_cell():
+    import datetime as dt
+
+    from upload.layout import cell_kind, kinds_of
+
+    rows = [["Price", "Area", "Furnished", None, ""],
+            ["13300000", 7420, "yes", 1.5, "n/a"],
+            ["1975Q1", " yes ", "yes", float("nan"), dt.date(2020, 1, 1)],
+            ["1,234", "no", "yes", True, "2020-01-31"]]
+    assert kinds_of(rows) == [[cell_kind(v) for v in row] for row in rows]
+
+
+@pytest.mark.parametrize("values", [
+    ["1975:Q1", "1975:Q2", "1975Q3", "Q4 1975"],
+    ["2020-01-31", "2020/02/29", "31/12/2020", "JAN 2021", "2021-22", "N/A"],
+    ["MARCH 2020", "2020 APRIL", "2020M05", "05-2020", "12.5"],
+    ["YES", "NO"],
+])
+def test_date_forms_found_are_those_a_full_extract_finds(values, monkeypatch):
+    """Skipping the forms no key matches changes nothing: the same forms, parts and masks as
+    running str.extract for every form (the skip switched off: every key "matches")."""
+    import re
+
+    from upload import dates
+
+    keys = pd.Series(values, dtype=STR)
+    found = dates._matches(keys, None)
+    monkeypatch.setattr(dates, "_ANCHORED", {f: re.compile("") for f, _, _ in dates.FORMS})
+    every = dates._matches(keys, None)
+    assert list(found) == list(every)
+    for form, (parts, hit) in every.items():
+        assert np.array_equal(found[form][1], hit)
+        pd.testing.assert_frame_equal(found[form][0], parts)
+
+
+def test_workbook_number_columns_type_as_before():
+    from upload.coerce import type_column
+
+    whole = type_column(pd.Series([1.0, 2, 3.0], dtype=object, name="n"))
+    assert whole.kind == "number" and whole.series.dtype == "int64" and whole.series.name == "n"
+    assert whole.series.tolist() == [1, 2, 3]
+    gaps = type_column(pd.Series([1.5, "", 2.25], dtype=object, index=[4, 5, 6]))
+    assert gaps.kind == "number" and gaps.series.dtype == "float64"
+    assert list(gaps.series.index) == [4, 5, 6]
+    np.testing.assert_array_equal(gaps.series.to_numpy(), [1.5, np.nan, 2.25])
