@@ -127,8 +127,9 @@ def test_compare_sheets_plots_the_hpi_and_rhpi_cells(client, uploads):
     traces = {t["name"]: t for t in client.get(f"/api/v1/charts/{cid}.plotly.json")
               .get_json()["data"]}
     book = openpyxl.load_workbook(DATA / "2020Q1.xlsx", read_only=True, data_only=True)
-    for sheet in ("HPI", "RHPI"):
-        rows = list(book[sheet].iter_rows(values_only=True))
+    sheets = {sheet: list(book[sheet].iter_rows(values_only=True)) for sheet in ("HPI", "RHPI")}
+    book.close()  # a read-only workbook holds its file open until closed (a ResourceWarning)
+    for sheet, rows in sheets.items():
         header = rows[0]
         data = [r for r in rows[1:] if r[0] is not None]
         quarters = [str(r[0]) for r in data]  # "1975:Q1"

@@ -52,9 +52,11 @@ def test_rows_are_paged_and_equal_the_workbook_cells(uploads):
     assert len(page["rows"]) == 3
     assert page["index"][0].replace(":", "") == "1976Q1"
     # independent read of the same cells with openpyxl: row 3 is 1975:Q1, so 1976:Q1 is row 7
-    sheet = openpyxl.load_workbook(DATA / "2020Q1.xlsx", read_only=True, data_only=True)["HPI"]
+    book = openpyxl.load_workbook(DATA / "2020Q1.xlsx", read_only=True, data_only=True)
+    sheet = book["HPI"]
     header = [c.value for c in next(sheet.iter_rows(min_row=1, max_row=1))]
     cells = [c.value for c in next(sheet.iter_rows(min_row=7, max_row=7))]
+    book.close()  # a read-only workbook holds its file open until closed (a ResourceWarning)
     assert cells[0] == "1976:Q1"
     expected = dict(zip(header[1:], cells[1:], strict=False))
     got = dict(zip(page["columns"], page["rows"][0], strict=True))
