@@ -19,6 +19,16 @@ def histogram(values: np.ndarray) -> dict | None:
     finite = values[np.isfinite(values)]
     if finite.size == 0:
         return None
+    with np.errstate(over="ignore"):
+        span = finite.max() - finite.min()
+    if not np.isfinite(span):  # values near ±1.8e308: their range overflows, so bin them
+        scale = np.abs(finite).max()  # scaled down; counts are the same, edges scaled back
+        found = _binned(finite / scale)
+        return {**found, "edges": (np.asarray(found["edges"]) * scale).tolist()}
+    return _binned(finite)
+
+
+def _binned(finite: np.ndarray) -> dict:
     edges = np.histogram_bin_edges(finite, bins="auto")
     bins, rule = len(edges) - 1, "auto"
     if bins > MAX_BINS:

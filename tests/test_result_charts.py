@@ -60,6 +60,18 @@ def test_a_histogram_leaves_out_missing_values_and_caps_its_bins():
     assert histogram(np.array([np.nan, np.inf])) is None
 
 
+def test_a_histogram_of_values_whose_range_overflows_still_counts_them():
+    """±1e308: max - min is inf in float64, which numpy's bin rules cannot take."""
+    values = np.array([-1e308, -5e307, 0.0, 1e307, 1e308])
+    got = histogram(values)
+    assert sum(got["counts"]) == 5 and all(np.isfinite(got["edges"]))
+    assert got["edges"][0] == -1e308 and got["edges"][-1] == pytest.approx(1e308)
+    edges = np.asarray(got["edges"])
+    expected = [int(((values >= lo) & ((values < hi) | (i == len(edges) - 2))).sum())
+                for i, (lo, hi) in enumerate(zip(edges[:-1], edges[1:], strict=True))]
+    assert got["counts"] == expected
+
+
 def test_describe_histogram_png_and_plotly(client, housing):
     query = "?sheet=HousingPreferences&series=Area&width=300&height=200"
     response = client.get(chart_url(housing, "describe") + query)
