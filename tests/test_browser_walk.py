@@ -1,0 +1,355 @@
+"""The walk of issue 17, replayed as a person does it on a fresh instance with accounts on:
+sign up → upload 2020Q1.xlsx → describe → growth → HPI vs RHPI → the housing CSV → regression
+→ scatter and pie → PDF report → equations → log out.
+
+Only clicks and typing drive the app; the numbers a person reads are checked against pandas,
+numpy and statsmodels on the same files in tests/data. Every page passes axe, fits a phone, and
+is photographed at 1280 and 390 px wide into the test's tmp dir, and into
+$QUARTILE_WALK_SCREENSHOTS when it is set, so that a person can look at them.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import shutil
+import subprocess
+import unicodedata
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from playwright.sync_api import expect
+
+from tests.upload_actions import DATA
+
+pytestmark = pytest.mark.browser
+
+PASSWORD = "correct horse battery"
+DESKTOP, PHONE = {"width": 1280, "height": 900}, {"width": 390, "height": 844}
+
+
+def agrees(shown: str, value: float) -> bool:
+    """Whether `shown` (e.g. "−1,234.5", "0.0123", "4.56e+03") is `value` rounded to the digits
+    shown: within half a unit of its last significant digit."""
+    text = shown.strip().replace("\u2212", "-").replace(",", "")
+    number = float(text)
+    mantissa = text.lstrip("-").split("e")[0]
+    exponent = int(text.split("e")[1]) if "e" in text else 0
+    decimals = len(mantissa.split(".")[1]) if "." in mantissa else 0
+    return abs(number - value) <= 0.5 * 10 ** (exponent - decimals) * (1 + 1e-9)
+
+
+def numbers_in(text: str) -> list[float]:
+    return [float(t.replace(",", "").replace("\u2212", "-"))
+            for t in re.findall(r"[-\u2212]?\d[\d,]*\.?\d*(?:e[-+]\d+)?", text)]
+
+
+class Walk:
+    """The browser page of the walk, with what a person looks at after each step."""
+
+    def __init__(self, server, page, tmp_path: Path):
+        self.url, self.page, self.p = server.url, page, page.page
+        self.shots = tmp_path / "walk"
+        self.shots.mkdir()
+        self.out = os.environ.get("QUARTILE_WALK_SCREENSHOTS")
+        self.taken = 0
+
+    def see(self, name: str) -> None:
+        """axe on the page as it is; a desktop and a phone screenshot; nothing wider than a
+        phone at 390 px."""
+        self.page.check_accessibility()
+        self.taken += 1
+        stem = f"{self.taken:02d}-{name}"
+        self.p.screenshot(path=str(self.shots / f"{stem}-desktop.png"), full_page=True)
+        self.p.set_viewport_size(PHONE)
+        width = self.p.evaluate("document.documentElement.scrollWidth")
+        self.p.screenshot(path=str(self.shots / f"{stem}-phone.png"), full_page=True)
+        self.p.set_viewport_size(DESKTOP)
+        if self.out:
+            Path(self.out).mkdir(parents=True, exist_ok=True)
+            for kind in ("desktop", "phone"):
+                shutil.copy(self.shots / f"{stem}-{kind}.png", self.out)
+        assert width <= PHONE["width"], f"{name}: the page scrolls sideways on a phone"
+
+    def nav(self, name: str) -> None:
+        """Click a link of the top navigation bar, as a person moving on."""
+        with self.p.expect_navigation():
+            self.p.locator("nav").get_by_role("link", name=name, exact=True).click()
+
+    def upload(self, filename: str) -> str:
+        self.nav("Upload")
+        with self.p.expect_navigation(url=re.compile(r"/datasets/[\w-]+$"), timeout=30_000):
+            self.p.set_input_files("#file-input", str(DATA / filename))
+        assert self.p.locator("h1").inner_text() == filename
+        return self.p.url
+
+    def image_loaded(self, locator) -> None:
+        locator.scroll_into_view_if_needed()
+        expect(locator).to_have_js_property("complete", True, timeout=30_000)
+        assert locator.evaluate("img => img.naturalWidth") > 0, locator
+
+
+def workbook_sheet(name: str) -> pd.DataFrame:
+    frame = pd.read_excel(DATA / "2020Q1.xlsx", sheet_name=name, engine="calamine")
+    return frame.apply(pd.to_numeric, errors="coerce")
+
+
+@pytest.fixture
+def secure_server(make_app):
+    from tests.conftest import LiveServer
+
+    server = LiveServer(make_app(AUTH="on", WTF_CSRF_ENABLED=True)).start()
+    yield server
+    server.stop()
+
+
+def test_the_walk_of_issue_17(secure_server, page, tmp_path):
+    walk = Walk(secure_server, page, tmp_path)
+    p = walk.p
+    sign_up(walk)
+    hpi_url = walk.upload("2020Q1.xlsx")
+    walk.see("dataset-2020Q1")
+    describe(walk)
+    growth_chart = growth(walk)
+    hpi_vs_rhpi(walk, hpi_url)
+    walk.upload("HousingPreferences.csv")
+    walk.see("dataset-housing")
+    regression(walk)
+    scatter_and_pie(walk)
+    pdf_link = report_on_the_chosen_dataset(walk, tmp_path)
+    equations(walk)
+    p.get_by_role("button", name="Log out").click()
+    p.wait_for_url(re.compile(r"/login"))
+    walk.see("logged-out")
+    for link in (growth_chart, pdf_link):  # links kept from before: the log-in page, not JSON
+        p.goto(link)
+        assert re.search(r"/login\?next=", p.url), link
+        assert p.get_by_role("button", name="Log in").is_visible()
+    walk.see("link-after-log-out")
+
+
+def sign_up(walk: Walk) -> None:
+    p = walk.p
+    p.goto(walk.url + "/")
+    p.wait_for_url(re.compile(r"/login"))  # a fresh instance asks who you are
+    walk.see("login")
+    p.get_by_role("link", name="Sign up").click()
+    p.fill("#username", "ada")
+    p.fill("#password", PASSWORD)
+    p.fill("#confirm", PASSWORD)
+    walk.see("signup")
+    p.get_by_role("button", name="Sign up").click()
+    p.wait_for_url(walk.url + "/")
+    assert "Welcome, ada." in p.inner_text("main")
+    walk.see("home")
+
+
+def describe(walk: Walk) -> None:
+    """Describe every column of HPI: one row per country, and Canada's mean is pandas'."""
+    p = walk.p
+    with p.expect_navigation():
+        p.get_by_role("link", name="Analyse").first.click()
+    assert p.locator("#kind option:checked").inner_text() == "Describe every column"
+    assert p.locator("#p-sheet option:checked").inner_text() == "HPI"
+    with p.expect_navigation():
+        p.get_by_role("button", name="Run").click()
+    table = p.locator("#result table").first
+    headers = table.locator("thead th").all_inner_texts()
+    for label in ("mean", "median", "min", "max"):
+        assert any(h.lower() == label for h in headers), headers
+    row = table.locator("tbody tr", has=p.locator("td", has_text=re.compile("^Canada$")))
+    cells = dict(zip(headers, row.locator("td").all_inner_texts(), strict=True))
+    canada = workbook_sheet("HPI")["Canada"].dropna()
+    mean = next(v for h, v in cells.items() if h.lower() == "mean")
+    assert agrees(mean, canada.mean()), (mean, canada.mean())
+    median = next(v for h, v in cells.items() if h.lower() == "median")
+    assert agrees(median, canada.median())
+    walk.see("describe-HPI")
+
+
+def growth(walk: Walk) -> str:
+    """Growth of Canada's HPI: year on year (4 quarters) by default, with its chart; returns
+    the chart's address."""
+    p = walk.p
+    with p.expect_navigation():
+        p.select_option("#kind", "growth")
+    assert p.input_value("#p-periods") == "4"
+    p.locator("#p-columns").get_by_label("Canada", exact=True).check()
+    with p.expect_navigation():
+        p.get_by_role("button", name="Run").click()
+    assert p.inner_text("[data-comparison]").startswith("Growth year on year")
+    chart = p.locator("#analysis-chart img")
+    walk.image_loaded(chart)
+    canada = workbook_sheet("HPI")["Canada"].dropna().to_numpy(float)
+    table = p.locator("#result table").first
+    if not table.is_visible():  # folded: a person opens it
+        p.locator("#result details summary").first.click()
+    last = table.locator("tbody tr").last.locator("td").all_inner_texts()
+    assert last[0] == "2020Q1"
+    assert agrees(last[-1], (canada[-1] / canada[-5] - 1) * 100)
+    walk.see("growth-Canada")
+    return walk.url + chart.get_attribute("src")
+
+
+def hpi_vs_rhpi(walk: Walk, dataset_url: str) -> None:
+    """The dataset page suggests HPI against RHPI; the suggestion opens in the chart builder,
+    which draws it and saves it."""
+    p = walk.p
+    p.goto(dataset_url)
+    card = p.locator("#charts-heading + .row a", has_text="HPI vs RHPI")
+    walk.image_loaded(card.locator("img"))
+    with p.expect_navigation():
+        card.click()
+    assert p.input_value("#kind") == "compare_sheets"
+    preview = p.locator("#preview img")
+    preview.wait_for(timeout=20_000)
+    walk.image_loaded(preview)
+    walk.see("builder-HPI-vs-RHPI")
+    with p.expect_navigation(url=re.compile(r"/charts/[\w-]+(\?.*)?$")):
+        p.click("#save-chart")
+    assert p.locator("h1").inner_text().startswith("HPI vs RHPI: ")
+    walk.image_loaded(p.locator("#chart-image"))
+    walk.see("chart-HPI-vs-RHPI")
+
+
+def regression(walk: Walk) -> None:
+    """Price on Area and the furnishing status, written without C(): a table with human
+    labels, significance marks, the reference level named and two charts."""
+    import statsmodels.formula.api as smf
+
+    p = walk.p
+    frame = pd.read_csv(DATA / "HousingPreferences.csv")
+    model = smf.ols("Price ~ Area + C(FurnishingStatus)", frame).fit()
+    with p.expect_navigation():
+        p.get_by_role("link", name="Analyse").first.click()
+    assert p.locator("#dataset option:checked").inner_text() == "HousingPreferences.csv"
+    with p.expect_navigation():
+        p.select_option("#kind", "ols")
+    p.fill("#p-formula", "Price ~ Area + FurnishingStatus")
+    with p.expect_navigation():
+        p.get_by_role("button", name="Run").click()
+    table = p.locator("#ols-coefficients")
+    headers = table.locator("thead th").all_inner_texts()
+    for label in ("Coefficient", "Std. error", "t", "p", "95 % CI"):
+        assert label in headers, headers
+    area = table.locator("tbody tr", has_text="Area").locator("td").all_inner_texts()
+    shown = dict(zip(headers[1:], area, strict=False))
+    assert agrees(shown["Coefficient"], model.params["Area"]), shown
+    assert agrees(shown["Std. error"], model.bse["Area"]), shown
+    assert "*** p < 0.001" in p.inner_text("#significance-legend")
+    reference = sorted(frame["FurnishingStatus"].unique())[0]
+    assert f"Reference level of FurnishingStatus: {reference}" in p.inner_text("[data-reference]")
+    for which in ("fit", "residuals"):
+        walk.image_loaded(p.locator(f'img[data-chart="{which}"]'))
+    assert "r_squared" not in p.inner_text("#result")
+    walk.see("regression")
+
+
+def scatter_and_pie(walk: Walk) -> None:
+    """The builder starts a scatter on the two most correlated numeric columns and a pie on
+    the counts of the first text column with a few values; both draw."""
+    p = walk.p
+    frame = pd.read_csv(DATA / "HousingPreferences.csv")
+    r = frame.select_dtypes("number").corr().abs()
+    r = r.where(np.triu(np.ones(r.shape, dtype=bool), k=1))
+    y, x = r.stack().idxmax()
+    counts = frame.select_dtypes(exclude="number").nunique()
+    category = next(c for c, n in counts.items() if 3 <= n <= 12)
+    walk.nav("Datasets")
+    with p.expect_navigation():
+        p.get_by_role("link", name="HousingPreferences.csv").click()
+    with p.expect_navigation():
+        p.get_by_role("link", name="Build a chart").click()
+    p.wait_for_selector("#preview[data-renders='1']", timeout=20_000)
+    p.select_option("#kind", "scatter")
+    assert p.input_value("#x") == x != y
+    assert p.locator("#y-list input:checked").evaluate_all("l => l.map(i => i.value)") == [y]
+    p.wait_for_function("() => +document.querySelector('#preview').dataset.renders >= 2",
+                        timeout=20_000)
+    walk.image_loaded(p.locator("#preview img"))
+    walk.see("builder-scatter")
+    p.select_option("#kind", "pie")
+    assert p.input_value("#x") == category
+    assert p.locator("#y-list input:checked").count() == 0  # counts of rows
+    p.wait_for_function("() => +document.querySelector('#preview').dataset.renders >= 3",
+                        timeout=20_000)
+    walk.image_loaded(p.locator("#preview img"))
+    walk.see("builder-pie")
+    with p.expect_navigation(url=re.compile(r"/charts/[\w-]+(\?.*)?$")):
+        p.click("#save-chart")
+    assert category in p.locator("h1").inner_text()
+    walk.image_loaded(p.locator("#chart-image"))
+    walk.see("chart-pie")
+
+
+def report_on_the_chosen_dataset(walk: Walk, tmp_path: Path) -> str:
+    """Reports opens on the latest dataset; a person picks the workbook in the select and
+    builds: the PDF is about the workbook. Returns the PDF's address."""
+    p = walk.p
+    walk.nav("Reports")
+    assert p.locator("#dataset option:checked").inner_text() == "HousingPreferences.csv"
+    p.select_option("#dataset", label="2020Q1.xlsx")
+    p.wait_for_url(re.compile(r"/reports\?dataset="))
+    assert p.input_value("#title") == "Report on 2020Q1"
+    chart = p.get_by_label(re.compile("^HPI vs RHPI"))
+    chart.check()
+    walk.see("reports-form")
+    p.click("#build")
+    p.wait_for_url(re.compile(r"/reports/[\w-]+$"))
+    link = p.locator("#result [data-report-pdf]")
+    link.wait_for(timeout=60_000)
+    walk.see("report-built")
+    with p.expect_download() as info:
+        link.click()
+    assert info.value.suggested_filename == "Report on 2020Q1.pdf"
+    pdf = tmp_path / "report.pdf"
+    info.value.save_as(pdf)
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True,
+                          text=True, check=True).stdout
+    assert text.lstrip().startswith("Report on 2020Q1")
+    assert "2020Q1.xlsx" in text and "HousingPreferences" not in text
+    assert re.search(r"HPI vs RHPI: ", text)
+    canada = workbook_sheet("HPI")["Canada"].dropna()
+    lines = [ln for ln in text.splitlines() if ln.strip().startswith("Canada")]
+    assert any(any(math.isclose(v, canada.mean(), rel_tol=5e-4) for v in numbers_in(ln))
+               for ln in lines), lines
+    return walk.url + link.get_attribute("href")
+
+
+def answers(p) -> list[tuple[str, str]]:
+    """The typeset answers as (name, value): MathML's italic 𝑥 and − read as x and -."""
+    out = []
+    for math_text in p.locator(".solution .answer math").all_text_contents():
+        plain = re.sub(r"\s", "", unicodedata.normalize("NFKC", math_text)).replace("\u2212", "-")
+        name, value = plain.split("=")
+        out.append((name, value))
+    return out
+
+
+def equations(walk: Walk) -> None:
+    """x² − 4 = 0 has the roots 2 and −2; a linear system; a plot."""
+    p = walk.p
+    walk.nav("Equations")
+    p.select_option("#action", "solve")
+    p.fill("#equations", "x^2 - 4 = 0")
+    with p.expect_navigation():
+        p.get_by_role("button", name="Go").click()
+    roots = sorted(float(value) for _, value in answers(p))
+    assert roots == pytest.approx(sorted(np.roots([1, 0, -4]).real))
+    walk.see("equations-solve")
+    p.fill("#equations", "x + y = 3\nx - y = 1")
+    with p.expect_navigation():
+        p.get_by_role("button", name="Go").click()
+    solution = np.linalg.solve([[1, 1], [1, -1]], [3, 1])
+    assert answers(p) == [(name, f"{value:g}") for name, value in zip("xy", solution,
+                                                                       strict=True)]
+    walk.see("equations-system")
+    p.select_option("#action", "plot")
+    p.fill("#equations", "x^2 - 4")
+    with p.expect_navigation():
+        p.get_by_role("button", name="Go").click()
+    walk.image_loaded(p.locator("#answer img"))
+    walk.see("equations-plot")
