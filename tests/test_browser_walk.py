@@ -74,6 +74,14 @@ class Walk:
                 shutil.copy(self.shots / f"{stem}-{kind}.png", self.out)
         assert width <= PHONE["width"], f"{name}: the page scrolls sideways on a phone"
 
+    def keep(self, download, name: str) -> Path:
+        """Save a download beside the screenshots, to be looked at too."""
+        path = self.shots / name
+        download.save_as(path)
+        if self.out:
+            shutil.copy(path, self.out)
+        return path
+
     def nav(self, name: str) -> None:
         """Click a link of the top navigation bar, as a person moving on."""
         with self.p.expect_navigation():
@@ -119,10 +127,11 @@ def test_the_walk_of_issue_17(secure_server, page, tmp_path):
     walk.see("dataset-housing")
     regression(walk)
     scatter_and_pie(walk)
-    pdf_link = report_on_the_chosen_dataset(walk, tmp_path)
+    pdf_link = report_on_the_chosen_dataset(walk)
     equations(walk)
     p.get_by_role("button", name="Log out").click()
     p.wait_for_url(re.compile(r"/login"))
+    assert p.locator(".navbar-toggler").count() == 0  # no menu button that opens nothing
     walk.see("logged-out")
     for link in (growth_chart, pdf_link):  # links kept from before: the log-in page, not JSON
         p.goto(link)
@@ -245,6 +254,10 @@ def regression(walk: Walk) -> None:
     for which in ("fit", "residuals"):
         walk.image_loaded(p.locator(f'img[data-chart="{which}"]'))
     assert "r_squared" not in p.inner_text("#result")
+    p.set_viewport_size(PHONE)  # a phone shows the estimates beside the terms
+    coefficient = table.locator("thead th", has_text="Coefficient").bounding_box()
+    assert coefficient["x"] + coefficient["width"] <= PHONE["width"]
+    p.set_viewport_size(DESKTOP)
     walk.see("regression")
 
 
@@ -285,7 +298,7 @@ def scatter_and_pie(walk: Walk) -> None:
     walk.see("chart-pie")
 
 
-def report_on_the_chosen_dataset(walk: Walk, tmp_path: Path) -> str:
+def report_on_the_chosen_dataset(walk: Walk) -> str:
     """Reports opens on the latest dataset; a person picks the workbook in the select and
     builds: the PDF is about the workbook. Returns the PDF's address."""
     p = walk.p
@@ -301,17 +314,20 @@ def report_on_the_chosen_dataset(walk: Walk, tmp_path: Path) -> str:
     p.wait_for_url(re.compile(r"/reports/[\w-]+$"))
     link = p.locator("#result [data-report-pdf]")
     link.wait_for(timeout=60_000)
+    assert p.inner_text("[data-report-dataset]") == "2020Q1.xlsx"
     walk.see("report-built")
     with p.expect_download() as info:
         link.click()
     assert info.value.suggested_filename == "Report on 2020Q1.pdf"
-    pdf = tmp_path / "report.pdf"
-    info.value.save_as(pdf)
+    pdf = walk.keep(info.value, "report.pdf")
     text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True,
                           text=True, check=True).stdout
     assert text.lstrip().startswith("Report on 2020Q1")
     assert "2020Q1.xlsx" in text and "HousingPreferences" not in text
     assert re.search(r"HPI vs RHPI: ", text)
+    first = re.search(r"Table \d+: Cleaning steps$", text, re.MULTILINE)  # no "continued"
+    continued = text.find("Cleaning steps (continued)")
+    assert first and (continued == -1 or first.start() < continued)  # its head comes first
     canada = workbook_sheet("HPI")["Canada"].dropna()
     lines = [ln for ln in text.splitlines() if ln.strip().startswith("Canada")]
     assert any(any(math.isclose(v, canada.mean(), rel_tol=5e-4) for v in numbers_in(ln))

@@ -232,7 +232,10 @@ def _cleaning_log(section: CleaningLogSection, assets) -> tuple[str, str]:
         ["Sheet", "Step", "What was done"], rows, [False, False, False], "Cleaning steps",
         text_limit=600,
     )
-    return section.title or "Cleaning log", table
+    # A paragraph between the heading and the long table: a longtable that opens a section
+    # can break before its first rows, printing its "continued" head above the heading.
+    intro = _paragraph(f"The {len(rows)} steps taken to read the file into clean sheets, in order.")
+    return section.title or "Cleaning log", intro + table
 
 
 def _describe(section: DescribeSection, assets) -> tuple[str, str]:
