@@ -107,9 +107,11 @@ def workbook_sheet(name: str) -> pd.DataFrame:
 
 @pytest.fixture
 def secure_server(make_app):
+    """A fresh instance as `make run` serves it: accounts on, and warming up in the background
+    (sandbox pools, imports, fonts) while the first visitor signs up."""
     from tests.conftest import LiveServer
 
-    server = LiveServer(make_app(AUTH="on", WTF_CSRF_ENABLED=True)).start()
+    server = LiveServer(make_app(AUTH="on", WTF_CSRF_ENABLED=True, WARM_START=True)).start()
     yield server
     server.stop()
 
