@@ -100,6 +100,18 @@ class Walk:
         assert locator.evaluate("img => img.naturalWidth") > 0, locator
 
 
+# Pixels that are not near-white in the last 3 columns of an image: ink cut off at its edge.
+RIGHT_EDGE_INK = """img => {
+  const c = document.createElement("canvas");
+  c.width = img.naturalWidth; c.height = img.naturalHeight;
+  const g = c.getContext("2d"); g.drawImage(img, 0, 0);
+  const d = g.getImageData(c.width - 3, 0, 3, c.height).data;
+  let ink = 0;
+  for (let i = 0; i < d.length; i += 4) if (d[i] + d[i + 1] + d[i + 2] < 600) ink++;
+  return ink;
+}"""
+
+
 def workbook_sheet(name: str) -> pd.DataFrame:
     frame = pd.read_excel(DATA / "2020Q1.xlsx", sheet_name=name, engine="calamine")
     return frame.apply(pd.to_numeric, errors="coerce")
@@ -121,6 +133,9 @@ def test_the_walk_of_issue_17(secure_server, page, tmp_path):
     p = walk.p
     sign_up(walk)
     hpi_url = walk.upload("2020Q1.xlsx")
+    header, row = (p.locator(f"table.table-numeric {part} tr").first.bounding_box()["height"]
+                   for part in ("thead", "tbody"))
+    assert header < 1.5 * row  # no empty band above the preview's header row
     walk.see("dataset-2020Q1")
     describe(walk)
     growth_chart = growth(walk)
@@ -149,13 +164,25 @@ def sign_up(walk: Walk) -> None:
     walk.see("login")
     p.get_by_role("link", name="Sign up").click()
     p.fill("#username", "ada")
-    p.fill("#password", PASSWORD)
-    p.fill("#confirm", PASSWORD)
+    for field in ("#password", "#confirm"):
+        p.fill(field, "short")
+    with p.expect_navigation():
+        p.get_by_role("button", name="Sign up").click()
+    assert "at least 8 characters" in p.inner_text("main").lower()
+    assert p.input_value("#username") == "ada"  # only the passwords are typed again
+    for field in ("#password", "#confirm"):
+        p.fill(field, PASSWORD)
     walk.see("signup")
     p.get_by_role("button", name="Sign up").click()
     p.wait_for_url(walk.url + "/")
     assert "Welcome, ada." in p.inner_text("main")
     walk.see("home")
+    walk.nav("ada")  # the first account administers the server, and is told so
+    assert "You are an administrator" in p.inner_text("[data-admin-note]")
+    walk.see("account")
+    walk.nav("Users")
+    assert p.locator("tr[data-user]").count() == 1
+    walk.see("users")
 
 
 def describe(walk: Walk) -> None:
@@ -258,6 +285,14 @@ def regression(walk: Walk) -> None:
     for which in ("fit", "residuals"):
         walk.image_loaded(p.locator(f'img[data-chart="{which}"]'))
     assert "r_squared" not in p.inner_text("#result")
+    p.fill("#predict-form input[name='at.Area']", "5000")  # one field per regressor, no JSON
+    p.select_option("#predict-form select", "unfurnished")
+    with p.expect_navigation():
+        p.locator("#predict-form").get_by_role("button", name="Predict").click()
+    expected = model.predict(pd.DataFrame({"Area": [5000], "FurnishingStatus": ["unfurnished"]}))
+    cells = p.locator("#ols-predictions tbody td").all_inner_texts()
+    assert cells[:2] == ["5,000", "unfurnished"] and agrees(cells[2], float(expected.iloc[0]))
+    table = p.locator("#ols-coefficients")
     p.set_viewport_size(PHONE)  # a phone shows the estimates beside the terms
     coefficient = table.locator("thead th", has_text="Coefficient").bounding_box()
     assert coefficient["x"] + coefficient["width"] <= PHONE["width"]
@@ -298,7 +333,9 @@ def scatter_and_pie(walk: Walk) -> None:
     with p.expect_navigation(url=re.compile(r"/charts/[\w-]+(\?.*)?$")):
         p.click("#save-chart")
     assert category in p.locator("h1").inner_text()
-    walk.image_loaded(p.locator("#chart-image"))
+    image = p.locator("#chart-image")
+    walk.image_loaded(image)
+    assert image.evaluate(RIGHT_EDGE_INK) == 0, "the pie's legend runs off the image"
     walk.see("chart-pie")
 
 
@@ -311,7 +348,12 @@ def report_on_the_chosen_dataset(walk: Walk) -> str:
     p.select_option("#dataset", label="2020Q1.xlsx")
     p.wait_for_url(re.compile(r"/reports\?dataset="))
     assert p.input_value("#title") == "Report on 2020Q1"
-    chart = p.get_by_label(re.compile("^HPI vs RHPI"))
+    first = list(workbook_sheet("HPI").columns[1:4])  # after the period column
+    assert p.get_attribute("#ols_formula", "placeholder") == \
+        f"e.g. {first[0]} ~ {first[1]} + {first[2]}"  # a hint from this workbook
+    for select in ("#ols_sheet", "#growth_sheet"):
+        assert "none" in p.locator(f"{select} option").all_inner_texts()
+    chart = p.get_by_label(re.compile("^HPI vs RHPI"))  # saved charts by their titles
     chart.check()
     walk.see("reports-form")
     p.click("#build")
@@ -319,6 +361,7 @@ def report_on_the_chosen_dataset(walk: Walk) -> str:
     link = p.locator("#result [data-report-pdf]")
     link.wait_for(timeout=60_000)
     assert p.inner_text("[data-report-dataset]") == "2020Q1.xlsx"
+    assert p.locator("#result a").count() == 2  # one download, one view
     walk.see("report-built")
     with p.expect_download() as info:
         link.click()
@@ -328,7 +371,9 @@ def report_on_the_chosen_dataset(walk: Walk) -> str:
                           text=True, check=True).stdout
     assert text.lstrip().startswith("Report on 2020Q1")
     assert "2020Q1.xlsx" in text and "HousingPreferences" not in text
-    assert re.search(r"HPI vs RHPI: ", text)
+    assert re.search(r"HPI vs RHPI: ", text) and "compare_sheets" not in text
+    assert re.search(r"^\s*\(workbook\)\s+format\s", text, re.MULTILINE)  # kept whole
+    assert re.search(r"Uploaded\s+\d{1,2} [A-Z][a-z]+ \d{4}, \d\d:\d\d UTC$", text, re.MULTILINE)
     first = re.search(r"Table \d+: Cleaning steps$", text, re.MULTILINE)  # no "continued"
     continued = text.find("Cleaning steps (continued)")
     assert first and (continued == -1 or first.start() < continued)  # its head comes first
