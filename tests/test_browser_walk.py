@@ -279,6 +279,10 @@ def regression(walk: Walk) -> None:
     shown = dict(zip(headers[1:], area, strict=False))
     assert agrees(shown["Coefficient"], model.params["Area"]), shown
     assert agrees(shown["Std. error"], model.bse["Area"]), shown
+    level = sorted(frame["FurnishingStatus"].unique())[2]  # a level, in words
+    row = table.locator("tbody tr", has_text=f"FurnishingStatus: {level}")
+    assert agrees(row.locator("td").first.inner_text(),
+                  model.params[f"C(FurnishingStatus)[T.{level}]"])
     assert "*** p < 0.001" in p.inner_text("#significance-legend")
     reference = sorted(frame["FurnishingStatus"].unique())[0]
     assert f"Reference level of FurnishingStatus: {reference}" in p.inner_text("[data-reference]")

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from analysis.labels import SIGNIFICANCE_LEGEND, stars
+from analysis.labels import SIGNIFICANCE_LEGEND, stars, term_label
 from errors import BadInput
 from rendition.latex.escape import Latex, breakable, escape_latex, shorten
 from rendition.latex.fit_section import FitSection, include_image, render_fit
@@ -316,7 +316,7 @@ def _ols(section: OlsSection, assets) -> tuple[str, str]:
     coefficients = [c for c in _list(r.get("coefficients")) if isinstance(c, dict)]
     body += long_table(
         ["Term", "Coefficient", "Std. error", "t", "p", "", "95% CI low", "95% CI high"],
-        [[c.get("term"), c.get("estimate"), c.get("std_error"), c.get("t"),
+        [[term_label(c.get("term")), c.get("estimate"), c.get("std_error"), c.get("t"),
           _p_value(c.get("p_value")), stars(c.get("p_value")), c.get("ci_low"), c.get("ci_high")]
          for c in coefficients],
         [False, True, True, True, True, False, True, True],
