@@ -322,6 +322,7 @@ def scatter_and_pie(walk: Walk) -> None:
     p.wait_for_selector("#preview[data-renders='1']", timeout=20_000)
     p.select_option("#kind", "scatter")
     assert p.input_value("#x") == x != y
+    assert p.locator("#x option:checked").inner_text() == f"{x} (number)"  # not int64
     assert p.locator("#y-list input:checked").evaluate_all("l => l.map(i => i.value)") == [y]
     p.wait_for_function("() => +document.querySelector('#preview').dataset.renders >= 2",
                         timeout=20_000)
@@ -329,6 +330,7 @@ def scatter_and_pie(walk: Walk) -> None:
     walk.see("builder-scatter")
     p.select_option("#kind", "pie")
     assert p.input_value("#x") == category
+    assert p.locator("#x option:checked").inner_text() == f"{category} (text)"
     assert p.locator("#y-list input:checked").count() == 0  # counts of rows
     p.wait_for_function("() => +document.querySelector('#preview').dataset.renders >= 3",
                         timeout=20_000)
