@@ -16,6 +16,7 @@ import re
 import shutil
 import subprocess
 import unicodedata
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -82,14 +83,21 @@ class Walk:
             shutil.copy(path, self.out)
         return path
 
+    @contextmanager
+    def navigation(self, **expected):
+        """Like Playwright's expect_navigation, and axe checks the page arrived at."""
+        with self.p.expect_navigation(**expected):
+            yield
+        self.page.check_accessibility()
+
     def nav(self, name: str) -> None:
         """Click a link of the top navigation bar, as a person moving on."""
-        with self.p.expect_navigation():
+        with self.navigation():
             self.p.locator("nav").get_by_role("link", name=name, exact=True).click()
 
     def upload(self, filename: str) -> str:
         self.nav("Upload")
-        with self.p.expect_navigation(url=re.compile(r"/datasets/[\w-]+$"), timeout=30_000):
+        with self.navigation(url=re.compile(r"/datasets/[\w-]+$"), timeout=30_000):
             self.p.set_input_files("#file-input", str(DATA / filename))
         assert self.p.locator("h1").inner_text() == filename
         return self.p.url
@@ -154,6 +162,7 @@ def test_the_walk_of_issue_17(secure_server, page, tmp_path):
         p.goto(link)
         assert re.search(r"/login\?next=", p.url), link
         assert p.get_by_role("button", name="Log in").is_visible()
+        page.check_accessibility()
     walk.see("link-after-log-out")
 
 
@@ -166,7 +175,7 @@ def sign_up(walk: Walk) -> None:
     p.fill("#username", "ada")
     for field in ("#password", "#confirm"):
         p.fill(field, "short")
-    with p.expect_navigation():
+    with walk.navigation():
         p.get_by_role("button", name="Sign up").click()
     assert "at least 8 characters" in p.inner_text("main").lower()
     assert p.input_value("#username") == "ada"  # only the passwords are typed again
@@ -189,11 +198,11 @@ def describe(walk: Walk) -> None:
     """Describe every column of HPI: headers in words, one row per country, and Canada's
     statistics are pandas'."""
     p = walk.p
-    with p.expect_navigation():
+    with walk.navigation():
         p.get_by_role("link", name="Analyse").first.click()
     assert p.locator("#kind option:checked").inner_text() == "Describe every column"
     assert p.locator("#p-sheet option:checked").inner_text() == "HPI"
-    with p.expect_navigation():
+    with walk.navigation():
         p.get_by_role("button", name="Run").click()
     table = p.locator("#result table").first
     headers = table.locator("thead th").all_inner_texts()
@@ -214,11 +223,11 @@ def growth(walk: Walk) -> str:
     """Growth of Canada's HPI: year on year (4 quarters) by default, with its chart; returns
     the chart's address."""
     p = walk.p
-    with p.expect_navigation():
+    with walk.navigation():
         p.select_option("#kind", "growth")
     assert p.input_value("#p-periods") == "4"
     p.locator("#p-columns").get_by_label("Canada", exact=True).check()
-    with p.expect_navigation():
+    with walk.navigation():
         p.get_by_role("button", name="Run").click()
     assert p.inner_text("[data-comparison]").startswith("Growth year on year")
     chart = p.locator("#analysis-chart img")
@@ -241,14 +250,14 @@ def hpi_vs_rhpi(walk: Walk, dataset_url: str) -> None:
     p.goto(dataset_url)
     card = p.locator("#charts-heading + .row a", has_text="HPI vs RHPI")
     walk.image_loaded(card.locator("img"))
-    with p.expect_navigation():
+    with walk.navigation():
         card.click()
     assert p.input_value("#kind") == "compare_sheets"
     preview = p.locator("#preview img")
     preview.wait_for(timeout=20_000)
     walk.image_loaded(preview)
     walk.see("builder-HPI-vs-RHPI")
-    with p.expect_navigation(url=re.compile(r"/charts/[\w-]+(\?.*)?$")):
+    with walk.navigation(url=re.compile(r"/charts/[\w-]+(\?.*)?$")):
         p.click("#save-chart")
     assert p.locator("h1").inner_text().startswith("HPI vs RHPI: ")
     walk.image_loaded(p.locator("#chart-image"))
@@ -263,13 +272,13 @@ def regression(walk: Walk) -> None:
     p = walk.p
     frame = pd.read_csv(DATA / "HousingPreferences.csv")
     model = smf.ols("Price ~ Area + C(FurnishingStatus)", frame).fit()
-    with p.expect_navigation():
+    with walk.navigation():
         p.get_by_role("link", name="Analyse").first.click()
     assert p.locator("#dataset option:checked").inner_text() == "HousingPreferences.csv"
-    with p.expect_navigation():
+    with walk.navigation():
         p.select_option("#kind", "ols")
     p.fill("#p-formula", "Price ~ Area + FurnishingStatus")
-    with p.expect_navigation():
+    with walk.navigation():
         p.get_by_role("button", name="Run").click()
     table = p.locator("#ols-coefficients")
     headers = table.locator("thead th").all_inner_texts()
@@ -291,7 +300,7 @@ def regression(walk: Walk) -> None:
     assert "r_squared" not in p.inner_text("#result")
     p.fill("#predict-form input[name='at.Area']", "5000")  # one field per regressor, no JSON
     p.select_option("#predict-form select", "unfurnished")
-    with p.expect_navigation():
+    with walk.navigation():
         p.locator("#predict-form").get_by_role("button", name="Predict").click()
     expected = model.predict(pd.DataFrame({"Area": [5000], "FurnishingStatus": ["unfurnished"]}))
     cells = p.locator("#ols-predictions tbody td").all_inner_texts()
@@ -315,9 +324,9 @@ def scatter_and_pie(walk: Walk) -> None:
     counts = frame.select_dtypes(exclude="number").nunique()
     category = next(c for c, n in counts.items() if 3 <= n <= 12)
     walk.nav("Datasets")
-    with p.expect_navigation():
+    with walk.navigation():
         p.get_by_role("link", name="HousingPreferences.csv").click()
-    with p.expect_navigation():
+    with walk.navigation():
         p.get_by_role("link", name="Build a chart").click()
     p.wait_for_selector("#preview[data-renders='1']", timeout=20_000)
     p.select_option("#kind", "scatter")
@@ -336,7 +345,7 @@ def scatter_and_pie(walk: Walk) -> None:
                         timeout=20_000)
     walk.image_loaded(p.locator("#preview img"))
     walk.see("builder-pie")
-    with p.expect_navigation(url=re.compile(r"/charts/[\w-]+(\?.*)?$")):
+    with walk.navigation(url=re.compile(r"/charts/[\w-]+(\?.*)?$")):
         p.click("#save-chart")
     assert category in p.locator("h1").inner_text()
     image = p.locator("#chart-image")
@@ -406,13 +415,13 @@ def equations(walk: Walk) -> None:
     walk.nav("Equations")
     p.select_option("#action", "solve")
     p.fill("#equations", "x^2 - 4 = 0")
-    with p.expect_navigation():
+    with walk.navigation():
         p.get_by_role("button", name="Go").click()
     roots = sorted(float(value) for _, value in answers(p))
     assert roots == pytest.approx(sorted(np.roots([1, 0, -4]).real))
     walk.see("equations-solve")
     p.fill("#equations", "x + y = 3\nx - y = 1")
-    with p.expect_navigation():
+    with walk.navigation():
         p.get_by_role("button", name="Go").click()
     solution = np.linalg.solve([[1, 1], [1, -1]], [3, 1])
     assert answers(p) == [(name, f"{value:g}") for name, value in zip("xy", solution,
@@ -420,7 +429,7 @@ def equations(walk: Walk) -> None:
     walk.see("equations-system")
     p.select_option("#action", "plot")
     p.fill("#equations", "x^2 - 4")
-    with p.expect_navigation():
+    with walk.navigation():
         p.get_by_role("button", name="Go").click()
     walk.image_loaded(p.locator("#answer img"))
     walk.see("equations-plot")
