@@ -97,6 +97,8 @@ class Walk:
 
     def upload(self, filename: str) -> str:
         self.nav("Upload")
+        if not any(self.shots.glob("*-upload-desktop.png")):
+            self.see("upload")
         with self.navigation(url=re.compile(r"/datasets/[\w-]+$"), timeout=30_000):
             self.p.set_input_files("#file-input", str(DATA / filename))
         assert self.p.locator("h1").inner_text() == filename
@@ -324,6 +326,9 @@ def scatter_and_pie(walk: Walk) -> None:
     counts = frame.select_dtypes(exclude="number").nunique()
     category = next(c for c, n in counts.items() if 3 <= n <= 12)
     walk.nav("Datasets")
+    assert p.locator("tbody td:first-child a").all_inner_texts() == [
+        "HousingPreferences.csv", "2020Q1.xlsx"]  # the latest first
+    walk.see("library")
     with walk.navigation():
         p.get_by_role("link", name="HousingPreferences.csv").click()
     with walk.navigation():
