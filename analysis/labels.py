@@ -45,3 +45,16 @@ def term_label(term: object) -> str:
     if match is None:
         return text
     return f"{(match['wrapped'] or match['bare']).strip().strip('`')}: {match['level']}"
+
+
+def dtype_word(dtype: object) -> str:
+    """What a column of this pandas dtype holds, in a word a reader knows: 'numbers' for
+    float64 or Int64, 'dates', 'periods', 'yes/no', else 'text'."""
+    name = str(dtype).lower()
+    if name.startswith(("float", "int", "uint", "decimal")):
+        return "numbers"
+    if name.startswith(("datetime", "date")):
+        return "dates"
+    if name.startswith("period"):
+        return "periods"
+    return "yes/no" if name.startswith(("bool", "boolean")) else "text"

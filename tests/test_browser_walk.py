@@ -392,6 +392,9 @@ def report_on_the_chosen_dataset(walk: Walk) -> str:
     assert text.lstrip().startswith("Report on 2020Q1")
     assert "2020Q1.xlsx" in text and "HousingPreferences" not in text
     assert re.search(r"HPI vs RHPI: ", text) and "compare_sheets" not in text
+    flat = " ".join(text.split())
+    series = workbook_sheet("HPI").iloc[:, 1:].dropna(axis=1, how="all").shape[1]
+    assert f"HPI: {series} columns, all numbers: " in flat  # words, not float64
     assert re.search(r"^\s*\(workbook\)\s+format\s", text, re.MULTILINE)  # kept whole
     assert re.search(r"Uploaded\s+\d{1,2} [A-Z][a-z]+ \d{4}, \d\d:\d\d UTC$", text, re.MULTILINE)
     first = re.search(r"Table \d+: Cleaning steps$", text, re.MULTILINE)  # no "continued"
