@@ -67,9 +67,9 @@ def _register_blueprints(app: APIFlask) -> None:
     app.register_blueprint(equations.bp)
     register_api(app, equations.api)
 
-    from web import analyses
+    from web import analyses, analysis_page
 
-    app.register_blueprint(analyses.bp)
+    app.register_blueprint(analysis_page.bp)
     register_api(app, analyses.api)
 
     from web import fit
@@ -85,6 +85,10 @@ def _register_blueprints(app: APIFlask) -> None:
     from web import reports
 
     app.register_blueprint(reports.bp)
+    from web import report_drafts
+
+    app.register_blueprint(report_drafts.bp)
+    register_api(app, report_drafts.api)
     register_api(app, reports.api)
     reports.init_cli(quartile)
 

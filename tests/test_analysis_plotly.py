@@ -107,7 +107,7 @@ def test_exuberance_as_plotly_shades_each_episode_over_bsadf_and_its_critical_va
 @pytest.mark.parametrize("kind, query, status, message", [
     ("hp_filter", {"width": "wide"}, 400, "'width' must be a whole number of pixels"),
     ("hp_filter", {"height": "5000"}, 400, "150 to 2000 high"),
-    ("describe", {}, 404, "has no chart"),
+    ("adf", {}, 404, "has no chart"),
     ("hp_filter", {"column": "Atlantis"}, 400, "Atlantis"),
 ])
 def test_bad_plotly_chart_requests_are_refused_with_a_reason(client, hpi, kind, query, status,

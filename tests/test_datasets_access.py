@@ -28,6 +28,7 @@ def test_another_users_dataset_is_404_on_page_api_and_downloads(secure_app):
         f"/api/v1/datasets/{ds}/original",
         f"/api/v1/datasets/{ds}/sheets/HPI/rows",
         f"/api/v1/datasets/{ds}/sheets/HPI/export/csv",
+        f"/api/v1/datasets/{ds}/sheets/HPI/first-look",
     ):
         response = bob.client.get(url, headers=bob.headers)
         assert response.status_code == 404, url

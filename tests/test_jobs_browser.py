@@ -7,6 +7,7 @@ import threading
 
 import pytest
 import requests
+from playwright.sync_api import expect
 
 import jobs
 from tests.stack_fixtures import GATES, make_app_stopping_jobs  # noqa: F401
@@ -21,7 +22,7 @@ def submit(live_server, kind: str, params: dict) -> str:
         return jobs.submit(kind, params, local_user()).id
 
 
-def test_the_price_index_form_runs_a_job_to_its_result(live_server, page):
+def test_the_price_index_form_runs_a_job_to_its_result(live_server, page, tmp_path):
     dataset = requests.post(live_server.url + "/api/v1/datasets", timeout=60,
                             files={"file": ("basket.csv", basket_csv())}).json()
     p = page.page
@@ -46,6 +47,20 @@ def test_the_price_index_form_runs_a_job_to_its_result(live_server, page):
     assert p.locator("h1").inner_text() == "Price index"
     assert p.locator('#result td[data-index="paasche"]').inner_text() == \
         f"{hand_indices()['paasche']:.4f}"
+    chart = p.locator("#price-index-chart img")  # issue 17: the index lines
+    chart.scroll_into_view_if_needed()
+    expect(chart).to_have_js_property("complete", True, timeout=30_000)
+    assert chart.evaluate("img => img.naturalWidth") == 900
+    indices = hand_indices()
+    assert chart.get_attribute("alt") == (
+        "Price indices from base (100) to current: Laspeyres "
+        f"{indices['laspeyres']:.2f}, Paasche {indices['paasche']:.2f}, Fisher "
+        f"{indices['fisher']:.2f}")
+    page.check_accessibility()
+    p.screenshot(path=str(tmp_path / "price-index-desktop.png"), full_page=True)  # --basetemp
+    p.set_viewport_size({"width": 390, "height": 844})
+    assert p.evaluate("document.documentElement.scrollWidth") <= 390
+    p.screenshot(path=str(tmp_path / "price-index-phone.png"), full_page=True)
 
 
 def test_a_slow_jobs_bar_moves_live_to_100(live_server, page):

@@ -122,7 +122,7 @@ def test_bad_time_series_input_is_a_4xx_with_a_reason(client, hpi):
 
 
 def test_an_analysis_without_a_chart_has_none(client, hpi):
-    response = client.get(f"/api/v1/datasets/{hpi['id']}/analyses/describe/chart.png",
+    response = client.get(f"/api/v1/datasets/{hpi['id']}/analyses/adf/chart.png",
                           query_string={"sheet": "RHPI"})
     assert response.status_code == 404
     assert "has no chart" in response.get_json()["error"]["message"]

@@ -106,6 +106,39 @@ class RowsOut(Schema):
     total = Integer(required=True)
 
 
+class FirstLookLinkOut(Schema):
+    label = String(required=True)
+    page = String(required=True, metadata={"description": "analysis or chart"})
+    params = Dict(required=True, metadata={"description": "The analysis' (or chart's) kind "
+                                                         "and parameters"})
+    href = String(required=True, allow_none=True,
+                  metadata={"description": "The page that shows the alert"})
+
+
+class FirstLookAlertOut(Schema):
+    kind = String(required=True, metadata={
+        "description": "missing, constant, near_constant, correlation, outliers, "
+                       "stops_early, gaps or starts_late"})
+    severity = String(required=True, metadata={"description": "warning or note"})
+    title = String(required=True)
+    columns = List(String(), required=True)
+    message = String(required=True)
+    figures = Dict(required=True, metadata={"description": "The alert's numbers"})
+    links = List(Nested(FirstLookLinkOut), required=True)
+
+
+class FirstLookOut(Schema):
+    kind = String(required=True)
+    sheet = String(required=True)
+    n_rows = Integer(required=True)
+    n_columns = Integer(required=True)
+    time_series = Boolean(required=True)
+    correlation_rows = Integer(required=True, metadata={
+        "description": "Rows the correlations used (a random sample when below n_rows)"})
+    thresholds = Dict(required=True)
+    alerts = List(Nested(FirstLookAlertOut), required=True)
+
+
 class DatasetPatch(Schema):
     is_public = Boolean(required=True)
 

@@ -8,39 +8,36 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from urllib.parse import urlencode
 
 import pandas as pd
 from apiflask import APIBlueprint, Schema
 from apiflask.fields import Float, Integer, String
-from flask import Blueprint, Response, current_app, render_template, request
+from flask import Response, current_app, request
 from flask_login import current_user
 from marshmallow import INCLUDE
 from werkzeug.datastructures import MultiDict
 
-from analysis import labels
 from analysis.exuberance_cv import DEFAULT_REPS, check_limits, check_run, window_from
-from analysis.ols import COV_LABELS
 from analysis.registry import ANALYSES
-from analysis.timeseries import PER_YEAR
-from errors import BadInput, NotFound, QuartileError
+from errors import BadInput, NotFound
 from jobs import critical_values as critical_value_jobs
 from jobs.lifecycle import job_dict
-from rendition.charts.analysis_charts import FORMATS, has_chart, render_analysis_chart
+from rendition.charts.analysis_charts import (
+    FORMATS,
+    has_chart,
+    render_analysis_chart,
+)
 from rendition.charts.analysis_plotly import render_analysis_plotly
-from rendition.latex.tables import format_number, long_table
+from rendition.latex.tables import long_table
 from store import critical_values
-from store.db import db
 from store.models import Dataset
 from upload import exports
-from upload.resources import default_sheet
 from upload.service import load_sheet
-from web.access import dataset_for_read, readable_datasets_query
+from web.access import dataset_for_read
 from web.equations import figure_json
 from web.lru_cache import LruCache
 from web.provenance import computed_now, flat_provenance, provenance
 
-bp = Blueprint("analysis", __name__)
 api = APIBlueprint("analyses_api", __name__, url_prefix="/api/v1", tag="Analyses")
 CACHE_SIZE = 256
 EXPORTS = {"csv": "text/csv", "md": "text/markdown", "tex": "application/x-tex"}
@@ -231,8 +228,9 @@ def analyse_get(dataset_id, kind):
                     404: "No such dataset or analysis, or the analysis has no chart",
                     422: "The data cannot be analysed this way"})
 def analysis_chart(dataset_id, kind, fmt):
-    """The chart of an analysis (exuberance, acf, hp_filter, stl, rolling_stats) with the same
-    query parameters; `series` picks the series of an exuberance result; chart.plotly takes
+    """The chart of an analysis (see GET /api/v1/analyses: exuberance, acf, hp_filter, stl,
+    rolling_stats, growth, correlation, describe, price_index) with the same query parameters;
+    `series` picks the series of an exuberance result or the column of a describe histogram;
     `width` and `height` in pixels."""
     if fmt not in (*FORMATS, "plotly"):
         raise NotFound(f"Charts are chart.png, chart.svg or chart.plotly, not chart.{fmt}.")
@@ -246,7 +244,8 @@ def analysis_chart(dataset_id, kind, fmt):
                                         _pixels("height", 600))
         return Response(figure_json({"format": "plotly", "figure": figure}),
                         mimetype="application/json")
-    image = render_analysis_chart(result.to_dict(), fmt, series)
+    image = render_analysis_chart(result.to_dict(), fmt, series, _pixels("width", 900),
+                                  _pixels("height", 600))
     return Response(image, mimetype=FORMATS[fmt])
 
 
@@ -318,81 +317,3 @@ def regression_chart(dataset_id, which):
                           params_from_query("ols", request.args))
     png = render_regression(result.fit, result.response, which, width=720, height=420)
     return Response(png, mimetype="image/png")
-
-
-# -- page -------------------------------------------------------------------------------------
-@bp.app_template_filter("p_value")
-def p_value(value) -> str:
-    """A p-value as journals print it: '< 0.0001' below that, else four significant digits."""
-    if isinstance(value, int | float) and value == value and value < 1e-4:
-        return "< 0.0001"
-    return cell(value)
-
-
-@bp.app_template_filter("stars")
-def stars(value) -> str:
-    return labels.stars(value)
-
-
-@bp.app_context_processor
-def statistics_labels() -> dict:
-    return {"cov_labels": COV_LABELS, "significance_legend": labels.SIGNIFICANCE_LEGEND,
-            "ols_model_labels": labels.OLS_MODEL,
-            "ols_diagnostic_labels": labels.OLS_DIAGNOSTICS}
-
-
-@bp.app_template_filter("cell")
-def cell(value) -> str:
-    """A table cell for people: rounded numbers, a dash for missing."""
-    if value is None or (isinstance(value, float) and value != value):
-        return "—"
-    if isinstance(value, float):
-        if value.is_integer() and abs(value) < 1e12:
-            return f"{int(value):,}"  # counts and degrees of freedom
-        return format_number(value)
-    return str(value)
-
-
-@bp.get("/analyse")
-def page():
-    """Pick dataset, analysis, sheet and columns from lists; results as readable tables."""
-    datasets = db.session.scalars(readable_datasets_query().order_by(
-        Dataset.created_at.desc()).limit(200)).all()
-    dataset_id = request.args.get("dataset") or (datasets[0].id if datasets else None)
-    dataset = dataset_for_read(dataset_id) if dataset_id else None
-    kind = request.args.get("kind", "describe")
-    spec = ANALYSES.get(kind) or ANALYSES["describe"]
-    sheets = (dataset.meta or {}).get("sheets", []) if dataset else []
-    chosen_sheet = request.args.get("sheet") or default_sheet(sheets)
-    columns = next((s["columns"] for s in sheets if s["name"] == chosen_sheet), [])
-    result, error, status, query, waiting, saved = None, None, 200, "", [], "{}"
-    defaults = page_defaults(spec.kind, next((s for s in sheets if s["name"] == chosen_sheet),
-                                             {}))
-    if dataset is not None and request.args.get("run"):
-        try:
-            args = MultiDict(predict_form_args(request.args))
-            for key, value in defaults.items():
-                args.setdefault(key, str(value))
-            params = params_from_query(spec.kind, args)
-            result = run_analysis(dataset, spec.kind, params)
-            query = urlencode([(k, v) for k, v in args.items(multi=True) if k != "series"])
-            waiting = pending_jobs(result)
-            saved = json.dumps(params, default=str)
-        except QuartileError as exc:  # shown beside the form, with the error's status
-            error, status = exc.message, exc.status
-    return render_template(
-        "analysis/page.html", datasets=datasets, dataset=dataset, spec=spec, analyses=ANALYSES,
-        sheets=sheets, sheet=chosen_sheet, columns=columns, args=request.args, result=result,
-        error=error, query=query, exports=list(EXPORTS), waiting=waiting,
-        chart=has_chart(spec.kind) and result is not None,
-        chart_series=request.args.get("series", ""), saved_params=saved,
-        page_defaults=defaults,
-    ), status
-
-
-def page_defaults(kind: str, sheet: dict) -> dict:
-    """Form defaults from the data: growth compares with a year before on quarters and months."""
-    freq = ((sheet.get("index") or {}).get("freq") or "").lstrip("B")
-    per_year = PER_YEAR.get(freq[:1])
-    return {"periods": per_year} if kind == "growth" and per_year else {}
-

@@ -21,6 +21,7 @@ from upload.resources import dataset_dict, default_sheet
 from upload.service import ingest_upload, load_sheet, reparse
 from web.access import dataset_for_read, dataset_for_write, readable_datasets_query
 from web.datasets_api import ingest_bundle, ingest_in_background, set_public, share_with, unshare
+from web.first_look import sheet_first_look
 from web.trash import move_to_trash
 
 bp = Blueprint("datasets", __name__)
@@ -126,13 +127,14 @@ def library():
 
 @bp.get("/datasets/<dataset_id>")
 def detail(dataset_id):
-    """Sheet tabs, a paged preview, column types, the cleaning log and downloads."""
+    """Sheet tabs, the sheet's first look (alerts), a paged preview, column types, the
+    cleaning log and downloads."""
     dataset = dataset_for_read(dataset_id)
     data = dataset_dict(dataset)
     sheets = data["sheets"]
     sheet = request.args.get("sheet") or default_sheet(sheets)
     offset = max(0, request.args.get("offset", 0, type=int))
-    preview, current = None, None
+    preview, current, look = None, None, None
     if sheet is not None:
         current = next((s for s in sheets if s["name"] == sheet), None)
         if current is None:
@@ -140,6 +142,7 @@ def detail(dataset_id):
                 f"This dataset has no sheet named {sheet!r}.", code="unknown_sheet", status=404
             )
         preview = page_of_rows(load_sheet(files_dir(), dataset, sheet), offset, PREVIEW_ROWS)
+        look = sheet_first_look(dataset, sheet)
     views = current_app.view_functions
     suggestions = []
     if "charts.builder" in views and sheet is not None:
@@ -158,6 +161,7 @@ def detail(dataset_id):
         actions=[(e, label) for e, label in DATASET_ACTIONS if e in views],
         form=CsrfForm(),
         suggestions=suggestions,
+        first_look=look,
         type_choices=TYPE_CHOICES,
         period_columns=_period_columns(current),
         proposed=families.propose_family(files_dir(), current_user.id, dataset)

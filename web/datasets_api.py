@@ -28,6 +28,7 @@ from upload.service import (
 from upload.store import FileStore
 from web.access import dataset_for_read, dataset_for_write, readable_datasets_query
 from web.audit import audit
+from web.first_look import sheet_first_look
 from web.provenance import flat_provenance, provenance
 from web.trash import move_to_trash
 
@@ -185,6 +186,17 @@ def sheet_rows(dataset_id, sheet, query_data):
     """A page of a cleaned sheet's rows (`offset`, `limit` ≤ 5000)."""
     frame = load_sheet(files_dir(), dataset_for_read(dataset_id), sheet)
     return page_of_rows(frame, query_data["offset"], query_data["limit"])
+
+
+@bp.get("/<dataset_id>/sheets/<path:sheet>/first-look")
+@bp.output(schemas.FirstLookOut)
+@bp.doc(responses=[401, 404])
+def first_look(dataset_id, sheet):
+    """A sheet's first look: alerts, each linking to the analysis that shows it.
+
+    Missing values, constant or nearly constant columns, pairs with |r| ≥ 0.9, far-out
+    outliers, and on period sheets the series that stop early, start late or have gaps."""
+    return sheet_first_look(dataset_for_read(dataset_id), sheet)
 
 
 @bp.get("/<dataset_id>/original")

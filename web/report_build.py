@@ -37,10 +37,11 @@ from web.version import VERSION
 
 TIME_SERIES = ("adf", "kpss", "acf", "hp_filter", "stl", "rolling_stats", "exuberance")
 SECTION_TYPES = ("summary", "cleaning_log", "describe", "chart", "ols", "growth", "ttest",
-                 "anova", "chi2", "fit", "changes", *TIME_SERIES)
+                 "anova", "chi2", "fit", "changes", "analysis", *TIME_SERIES)
 MAX_SECTIONS = 40
 REQUIRED = {"describe": ("sheets",), "chart": ("chart",), "ols": ("sheet", "formula"),
             "growth": ("sheet", "columns"), "fit": ("sheet", "model"), "changes": ("family",),
+            "analysis": ("kind",),
             **{kind: ("sheet",) for kind in TIME_SERIES}}
 FIT_FIELDS = ("sheet", "model", "start", "bounds", "x", "weights", "solve", "solve_for", "value",
               "derived", "at")
@@ -135,6 +136,10 @@ def _build_section(dataset: Dataset, owner_id: int, section: dict, draw: bool) -
         return [latex.TestSection(run_analysis(dataset, kind, params).to_dict())]
     if kind in TIME_SERIES:
         return [_time_series_section(dataset, section, draw)]
+    if kind == "analysis":  # any other result, added from the Analyse page
+        from web.report_drafts import result_report_section
+
+        return result_report_section(dataset, section, draw)
     return [_chart_section(dataset, owner_id, section["chart"], draw)]
 
 

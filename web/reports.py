@@ -174,12 +174,15 @@ class ReportIn(Schema):
         '{"type": "growth", "sheet", "columns": [str], "periods": int}, or a test '
         '{"type": "ttest"|"anova"|"chi2", ...its parameters}, or a time-series analysis with its '
         'chart {"type": "adf"|"kpss"|"acf"|"hp_filter"|"stl"|"rolling_stats"|"exuberance", '
-        '"sheet", ...its parameters, "series": the exuberance series to draw}')})
+        '"sheet", ...its parameters, "series": the exuberance series to draw}, or any other '
+        'analysis with its tables and chart {"type": "analysis", "kind", "params": {...}}')})
 
 
 class ReportOut(Schema):
     id = String(required=True)
-    status = String(required=True, metadata={"description": "queued|running|done|failed"})
+    status = String(required=True, metadata={"description": (
+        "queued|running|done|failed, or draft (made by Add to report on the Analyse page, "
+        "built from its page)")})
     error = String(allow_none=True, required=True)
     title = String()
     dataset = String()

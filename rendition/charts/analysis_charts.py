@@ -4,7 +4,9 @@
   against its critical-value sequence (one series of the result, chosen by name);
 - acf: ACF and PACF bars with their confidence bands;
 - hp_filter: observed and trend, then the cycle; stl: observed, trend, seasonal, residual;
-- rolling_stats: observed with the window mean and min–max band, then the window sd.
+- rolling_stats: observed with the window mean and min–max band, then the window sd;
+- describe: a histogram per numeric column (`series` picks one; else small multiples of the
+  first MAX_HISTOGRAMS); price_index: Laspeyres, Paasche and Fisher from base (100) to current.
 
 Results are taken as their `to_dict()` (the API shape), so a report builder holding only JSON
 can draw them too. Periods become dates on the x axis when they parse, else positions.
@@ -19,13 +21,18 @@ import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.backends.backend_svg import FigureCanvasSVG
 from matplotlib.figure import Figure
+from matplotlib.ticker import EngFormatter
 
 from errors import BadInput, NotFound
 from rendition.charts.render_mpl import _MPL_LOCK
 from rendition.charts.text import mpl_label, mpl_text
 
 CHART_KINDS = ("exuberance", "acf", "hp_filter", "stl", "rolling_stats", "growth",
-               "correlation")
+               "correlation", "describe", "price_index")
+MAX_HISTOGRAMS = 24  # small multiples beside a describe table
+INDEX_NAMES = {"laspeyres": "Laspeyres", "paasche": "Paasche", "fisher": "Fisher"}
+INDEX_STYLES = {"laspeyres": ("#1f5fa8", "-"), "paasche": ("#c0392b", "--"),
+                "fisher": ("#2e7d32", ":")}
 MAX_WRITTEN_IN = 12  # coefficients are written in the cells up to 12 × 12
 MAX_GROWTH_LINES = 8
 BLUE, RED, GREY, SHADE = "#1f5fa8", "#c0392b", "#7f7f7f", "#f4c7c3"
@@ -171,9 +178,57 @@ def _correlation(fig: Figure, data: dict, series: str | None) -> None:
                  fontsize=10, loc="left", color="#333333")
 
 
+def histogram_columns(data: dict) -> list[str]:
+    """The numeric columns of a describe result that have a histogram, in sheet order, at
+    most MAX_HISTOGRAMS (the page says when there are more)."""
+    histograms = data.get("histograms") or {}
+    return [c["name"] for c in data.get("columns", []) if c["name"] in histograms][
+        :MAX_HISTOGRAMS]
+
+
+def _describe(fig: Figure, data: dict, series: str | None) -> None:
+    """One histogram (`series`) or small multiples, four to a row."""
+    histograms = data.get("histograms") or {}
+    if series is not None and series not in histograms:
+        raise BadInput(f"The sheet has no numeric column '{series}' with values to draw.")
+    names = [series] if series is not None else histogram_columns(data)
+    if not names:
+        raise BadInput("The sheet has no numeric column with values to draw.")
+    per_row = min(4, len(names))
+    axes = fig.subplots(-(-len(names) // per_row), per_row, squeeze=False)
+    for ax, name in zip(axes.flat, names, strict=False):
+        h = histograms[name]
+        ax.stairs(h["counts"], h["edges"], fill=True, color=BLUE, alpha=0.85)
+        if max(abs(h["edges"][0]), abs(h["edges"][-1])) >= 1e4:  # 2M, not 0.2 × 1e7
+            ax.xaxis.set_major_formatter(EngFormatter(sep=""))
+        _style(ax, name)
+        ax.set_ylabel("count", fontsize=8)
+    for ax in axes.flat[len(names):]:
+        ax.set_visible(False)
+
+
+def index_lines(data: dict) -> dict[str, list[float]]:
+    """Each price index defined in a price_index result, from 100 in the base period to its
+    value in the current one."""
+    return {key: [100.0, data[key]] for key in INDEX_NAMES if data.get(key) is not None}
+
+
+def _price_index(fig: Figure, data: dict, series: str | None) -> None:
+    ax = fig.subplots()
+    periods = ["base period", "current period"]
+    for key, values in index_lines(data).items():
+        color, style = INDEX_STYLES[key]
+        ax.plot(periods, values, color=color, linestyle=style, marker="o", linewidth=1.6,
+                label=f"{INDEX_NAMES[key]} {values[1]:.2f}")
+    ax.axhline(100, color=GREY, linewidth=0.7)
+    ax.set_ylabel("index (base = 100)", fontsize=9)
+    _style(ax, f"Price indices, {data.get('sheet')} (n = {data.get('n')})")
+    ax.legend(fontsize=8, frameon=False, loc="best")
+
+
 _DRAW = {"exuberance": _exuberance, "acf": _acf, "hp_filter": _components,
          "stl": _components, "rolling_stats": _components, "growth": _growth,
-         "correlation": _correlation}
+         "correlation": _correlation, "describe": _describe, "price_index": _price_index}
 
 
 def render_analysis_chart(data: dict, fmt: str = "png", series: str | None = None,
@@ -185,6 +240,8 @@ def render_analysis_chart(data: dict, fmt: str = "png", series: str | None = Non
                        f"{', '.join(CHART_KINDS)}.")
     if fmt not in FORMATS:
         raise BadInput(f"A chart is png or svg, not {fmt!r}.")
+    if not (100 <= width <= 4000 and 80 <= height <= 4000):
+        raise BadInput("A chart is 100 to 4000 pixels wide and 80 to 4000 high.")
     buf = io.BytesIO()
     with _MPL_LOCK:
         fig = Figure(figsize=(width / dpi, height / dpi), dpi=dpi, facecolor="white",

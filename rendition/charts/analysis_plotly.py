@@ -4,8 +4,9 @@ The same panels as rendition.charts.analysis_charts draws for print, stacked on 
 axis (each panel its own y axis, `y`, `y2`, … from the top): exuberance (the series with its
 episodes shaded over BSADF against its critical values), acf (ACF and PACF bars with their
 bands), hp_filter (observed and trend, then the cycle), stl (observed, trend, seasonal,
-residual) and rolling_stats (mean with its min–max band, then the sd). Missing values are
-null (gaps); periods become dates when they parse; user text is escaped for Plotly.
+residual), rolling_stats (mean with its min–max band, then the sd), describe (one column's
+histogram: `series`, else the first) and price_index (the three indices from base to current).
+Missing values are null (gaps); periods become dates when they parse; user text is escaped.
 """
 
 from __future__ import annotations
@@ -15,7 +16,17 @@ import math
 import pandas as pd
 
 from errors import BadInput, NotFound
-from rendition.charts.analysis_charts import BLUE, CHART_KINDS, GREY, RED, chosen_series
+from rendition.charts.analysis_charts import (
+    BLUE,
+    CHART_KINDS,
+    GREY,
+    INDEX_NAMES,
+    INDEX_STYLES,
+    RED,
+    chosen_series,
+    histogram_columns,
+    index_lines,
+)
 from rendition.charts.text import plotly_text
 
 BAND = "rgba(127,127,127,0.2)"
@@ -113,8 +124,37 @@ def _components(data: dict, series: str | None) -> tuple[list, list, list[str], 
     return traces, [], [f"{what} statistics of {column}", "Standard deviation"], [3, 2]
 
 
+def _describe(data: dict, series: str | None) -> tuple[list, list, list[str], list[float]]:
+    """One column's histogram as bars over its bins (x: bin centres, width: bin widths)."""
+    histograms = data.get("histograms") or {}
+    name = series if series is not None else next(iter(histogram_columns(data)), None)
+    if name not in histograms:
+        raise BadInput(f"The sheet has no numeric column '{name}' with values to draw."
+                       if name else "The sheet has no numeric column with values to draw.")
+    edges, counts = histograms[name]["edges"], histograms[name]["counts"]
+    bars = {"type": "bar", "x": [(a + b) / 2 for a, b in zip(edges, edges[1:], strict=False)],
+            "y": counts, "width": [b - a for a, b in zip(edges, edges[1:], strict=False)],
+            "name": plotly_text(name), "marker": {"color": BLUE}, "xaxis": "x", "yaxis": "y"}
+    return [bars], [], [f"{name}: {sum(counts)} values in {len(counts)} bins"], [1]
+
+
+_DASH = {"-": "solid", "--": "dash", ":": "dot"}
+
+
+def _price_index(data: dict, series: str | None) -> tuple[list, list, list[str], list[float]]:
+    periods = ["base period", "current period"]
+    traces = []
+    for key, values in index_lines(data).items():
+        color, style = INDEX_STYLES[key]
+        trace = _line(periods, values, 1, INDEX_NAMES[key], color, 1.6, mode="lines+markers")
+        trace["line"]["dash"] = _DASH[style]
+        traces.append(trace)
+    return traces, [], [f"Price indices, {data.get('sheet')} (base = 100)"], [1]
+
+
 _DRAW = {"exuberance": _exuberance, "acf": _acf, "hp_filter": _components,
-         "stl": _components, "rolling_stats": _components}
+         "stl": _components, "rolling_stats": _components, "describe": _describe,
+         "price_index": _price_index}
 GAP = 0.08  # of the plot's height, between panels
 
 

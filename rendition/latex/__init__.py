@@ -8,6 +8,7 @@ from rendition.latex.compile import compile_pdf
 from rendition.latex.escape import escape_latex
 from rendition.latex.fit_section import FitSection
 from rendition.latex.report import ReportDocument, build_report_tex, render_report_pdf
+from rendition.latex.result_section import ResultSection, ResultTable
 from rendition.latex.sections import (
     ChangesSection,
     ChartSection,
@@ -31,6 +32,8 @@ __all__ = [
     "OlsSection",
     "ProvenanceSection",
     "ReportDocument",
+    "ResultSection",
+    "ResultTable",
     "SummarySection",
     "TestSection",
     "TimeSeriesSection",

@@ -5,7 +5,7 @@
   const BADGES = {done: "text-bg-success", failed: "text-bg-danger"};
 
   function followList(list) {
-    if (!list.querySelector('[data-report-id] .report-status:not(.text-bg-success):not(.text-bg-danger)')) return;
+    if (!list.querySelector('[data-report-id] .report-status:not(.text-bg-success):not(.text-bg-danger):not(.text-bg-info)')) return;  // drafts wait for a click
     const source = new EventSource(list.dataset.changesUrl);
     source.addEventListener("change", async function (e) {
       const change = JSON.parse(e.data);
