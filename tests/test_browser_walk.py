@@ -54,11 +54,13 @@ def test_the_walk_of_issue_17(secure_server, page, tmp_path):
     header, row = (p.locator(f"table.table-numeric {part} tr").first.bounding_box()["height"]
                    for part in ("thead", "tbody"))
     assert header < 1.5 * row  # no empty band above the preview's header row
+    first_look(walk)
     walk.see("dataset-2020Q1")
     describe(walk)
     growth_chart = growth(walk)
     hpi_vs_rhpi(walk, hpi_url)
     walk.upload("HousingPreferences.csv")
+    far_outliers(walk)
     walk.see("dataset-housing")
     regression(walk)
     scatter_and_pie(walk)
@@ -104,9 +106,37 @@ def sign_up(walk: Walk) -> None:
     walk.see("users")
 
 
+def first_look(walk: Walk) -> None:
+    """The dataset page's first look at HPI: its first alert names two series whose
+    correlation is the one pandas computes."""
+    p = walk.p
+    look = p.locator("#first-look")
+    assert look.locator("h2").inner_text().startswith("First look")
+    alert = look.locator("li[data-alert]").first
+    assert alert.get_attribute("data-alert") == "correlation"
+    text = alert.inner_text()
+    a, b = re.search(r"· (.+) and (.+): r = ", text).groups()
+    r = float(re.search(r"r = (-?\d+\.\d+)", text).group(1).replace("\u2212", "-"))
+    hpi = workbook_sheet("HPI")
+    assert r == pytest.approx(hpi[a].corr(hpi[b]), abs=0.0005)
+    assert alert.get_by_role("link").count() >= 1  # to the analysis that shows it
+
+
+def far_outliers(walk: Walk) -> None:
+    """The housing sheet's first look warns of prices beyond Q3 + 3 IQR: as many, and the
+    same bound, as pandas' quartiles give."""
+    price = pd.read_csv(DATA / "HousingPreferences.csv")["Price"]
+    q1, q3 = price.quantile([0.25, 0.75])
+    bound = q3 + 3 * (q3 - q1)
+    alert = walk.p.locator("#first-look li[data-alert]", has_text="Price:")
+    assert alert.locator(".badge").inner_text() == "Warning"
+    count, shown = re.search(r"Price: (\d+) above ([\d,.]+)", alert.inner_text()).groups()
+    assert int(count) == (price > bound).sum() and agrees(shown, bound)
+
+
 def describe(walk: Walk) -> None:
-    """Describe every column of HPI: headers in words, one row per country, and Canada's
-    statistics are pandas'."""
+    """Describe every column of HPI: headers in words, one row per country, Canada's
+    statistics are pandas', and a small histogram per column with numpy's bins."""
     p = walk.p
     with walk.navigation():
         p.get_by_role("link", name="Analyse").first.click()
@@ -126,12 +156,20 @@ def describe(walk: Walk) -> None:
                          ("25 %", canada.quantile(0.25)), ("Median", canada.median()),
                          ("Excess kurtosis", canada.kurt())):
         assert agrees(shown[label], value), (label, shown[label], value)
+    numeric = list(workbook_sheet("HPI").iloc[:, 1:].dropna(axis=1, how="all").columns)
+    drawn = p.locator("#histograms figure").evaluate_all("fs => fs.map(f => f.dataset.histogram)")
+    assert drawn and drawn == numeric[:len(drawn)]  # a small histogram per column, in order
+    for name in drawn:
+        walk.image_loaded(p.locator(f'[data-histogram="{name}"] img'))
+    counts, _ = np.histogram(canada.to_numpy(float), bins="auto")
+    assert p.get_attribute('[data-histogram="Canada"] img', "alt").startswith(
+        f"Histogram of Canada: {counts.sum()} values in {len(counts)} bins")
     walk.see("describe-HPI")
 
 
 def growth(walk: Walk) -> str:
-    """Growth of Canada's HPI: year on year (4 quarters) by default, with its chart; returns
-    the chart's address."""
+    """Growth of Canada's HPI: year on year (4 quarters) by default, with its chart, and its
+    table folded and paged; returns the chart's address."""
     p = walk.p
     with walk.navigation():
         p.select_option("#kind", "growth")
@@ -142,13 +180,23 @@ def growth(walk: Walk) -> str:
     assert p.inner_text("[data-comparison]").startswith("Growth year on year")
     chart = p.locator("#analysis-chart img")
     walk.image_loaded(chart)
-    canada = workbook_sheet("HPI")["Canada"].dropna().to_numpy(float)
-    table = p.locator("#result table").first
-    if not table.is_visible():  # folded: a person opens it
-        p.locator("#result details summary").first.click()
-    last = table.locator("tbody tr").last.locator("td").all_inner_texts()
-    assert last[0] == "2020Q1"
-    assert agrees(last[-1], (canada[-1] / canada[-5] - 1) * 100)
+    raw = pd.read_excel(DATA / "2020Q1.xlsx", sheet_name="HPI", engine="calamine")
+    raw = raw.dropna(how="all")  # the blank row under the header
+    periods = [str(v).replace(":", "") for v in raw.iloc[:, 0]]  # "1975:Q1" → "1975Q1"
+    canada = pd.to_numeric(raw["Canada"], errors="coerce").to_numpy(float)
+    folded = p.locator("#growth-table")  # 181 rows: folded under a summary, then paged
+    assert folded.get_attribute("open") is None
+    folded.locator("summary").click()
+    first, size, total = (int(n) for n in re.findall(
+        r"\d+", p.inner_text("#growth-table [data-rows]").replace("Rows", "")))
+    assert (first, total) == (1, len(canada)) and size < total
+    with walk.navigation():
+        p.get_by_role("link", name=re.compile(r"^Next \d+$")).click()
+    assert p.inner_text("#growth-table [data-rows]") == \
+        f"Rows {size + 1}–{min(2 * size, total)} of {total}"
+    row = p.locator("#growth-table tbody tr").first.locator("td").all_inner_texts()
+    assert row[0] == periods[size]
+    assert agrees(row[-1], (canada[size] / canada[size - 4] - 1) * 100)
     walk.see("growth-Canada")
     return walk.url + chart.get_attribute("src")
 
