@@ -25,6 +25,12 @@ from analysis.results import is_numeric, json_safe, label, table
 
 NUMERIC_KEYS = ("mean", "std", "min", "q25", "median", "q75", "max", "skew", "kurtosis")
 CATEGORICAL_KEYS = ("unique", "top", "freq")
+# The headers of the tables (page, CSV, Markdown, LaTeX): words a reader knows, as in the PDF.
+HEADERS = {"name": "Column", "dtype": "Type", "count": "n", "missing": "Missing",
+           "infinite": "Infinite", "mean": "Mean", "std": "Std. dev.", "min": "Min",
+           "q25": "25 %", "median": "Median", "q75": "75 %", "max": "Max", "skew": "Skewness",
+           "kurtosis": "Excess kurtosis", "unique": "Distinct", "top": "Most frequent",
+           "freq": "Its count"}
 
 
 @dataclass(frozen=True)
@@ -46,14 +52,17 @@ class Description:
         text = [c for c in self.columns if c["type"] == "categorical"]
         out = []
         if numeric:
-            keys = ["name", "dtype", "count", "missing", "infinite", *NUMERIC_KEYS]
-            out.append((f"{self.sheet}: numeric columns",
-                        table([{k: c[k] for k in keys} for c in numeric], keys)))
+            # the statistics first, so that a narrow screen shows them beside the names
+            keys = ["name", "count", "missing", *NUMERIC_KEYS, "infinite", "dtype"]
+            out.append((f"{self.sheet}: numeric columns", _labelled(numeric, keys)))
         if text:
-            keys = ["name", "dtype", "count", "missing", *CATEGORICAL_KEYS]
-            out.append((f"{self.sheet}: categorical columns",
-                        table([{k: c[k] for k in keys} for c in text], keys)))
+            keys = ["name", "count", "missing", *CATEGORICAL_KEYS, "dtype"]
+            out.append((f"{self.sheet}: text columns", _labelled(text, keys)))
         return out
+
+
+def _labelled(columns: list[dict], keys: list[str]) -> pd.DataFrame:
+    return table([{HEADERS[k]: c[k] for k in keys} for c in columns], [HEADERS[k] for k in keys])
 
 
 @dataclass(frozen=True)

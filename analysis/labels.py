@@ -1,7 +1,9 @@
 """Words for people in place of identifiers, shared by the pages and the PDF: the labels of a
-regression's statistics and the significance marks with their legend (R's codes)."""
+regression's statistics and terms, and the significance marks with their legend (R's codes)."""
 
 from __future__ import annotations
+
+import re
 
 SIGNIFICANCE = ((0.001, "***"), (0.01, "**"), (0.05, "*"), (0.1, "·"))
 SIGNIFICANCE_LEGEND = "Significance: *** p < 0.001, ** p < 0.01, * p < 0.05, · p < 0.1."
@@ -26,3 +28,33 @@ def stars(p: object) -> str:
     if not isinstance(p, int | float) or p != p:
         return ""
     return next((mark for bound, mark in SIGNIFICANCE if p < bound), "")
+
+
+# A level of a factor coded against its reference level, as the formula engine names it:
+# "C(FurnishingStatus)[T.unfurnished]" (or without the C() of a text column).
+FACTOR_LEVEL = re.compile(r"(?:C\((?P<wrapped>[^(),]+)\)|(?P<bare>[^()\[\]:]+))"
+                          r"\[T\.(?P<level>[^\]]*)\]")
+
+
+def term_label(term: object) -> str:
+    """'C(FurnishingStatus)[T.unfurnished]' → 'FurnishingStatus: unfurnished', read beside
+    the reference level named under the table; any other term (interactions included) as
+    written, so that it can still be matched against the formula."""
+    text = "" if term is None else str(term)
+    match = FACTOR_LEVEL.fullmatch(text)
+    if match is None:
+        return text
+    return f"{(match['wrapped'] or match['bare']).strip().strip('`')}: {match['level']}"
+
+
+def dtype_word(dtype: object) -> str:
+    """What a column of this pandas dtype holds, in a word a reader knows: 'numbers' for
+    float64 or Int64, 'dates', 'periods', 'yes/no', else 'text'."""
+    name = str(dtype).lower()
+    if name.startswith(("float", "int", "uint", "decimal")):
+        return "numbers"
+    if name.startswith(("datetime", "date")):
+        return "dates"
+    if name.startswith("period"):
+        return "periods"
+    return "yes/no" if name.startswith(("bool", "boolean")) else "text"

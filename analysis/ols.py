@@ -25,7 +25,7 @@ from statsmodels.stats.stattools import durbin_watson, jarque_bera
 from analysis import covariance as cov
 from analysis.design import Design, build_design, category_strings, prediction_values
 from analysis.formula import Formula, parse_formula
-from analysis.labels import OLS_DIAGNOSTICS, OLS_MODEL, SIGNIFICANCE_LEGEND, stars
+from analysis.labels import OLS_DIAGNOSTICS, OLS_MODEL, SIGNIFICANCE_LEGEND, stars, term_label
 from analysis.lstsq import LeastSquares, solve
 from analysis.results import json_safe, number, table
 from errors import BadInput, Unprocessable
@@ -68,7 +68,8 @@ class OLSResult:
     def tables(self) -> list[tuple[str, pd.DataFrame]]:
         """The exports' tables, labelled as on the page: coefficients with significance marks,
         the model and the residual diagnostics as (statistic, value), then the notes."""
-        coefficients = [{label: stars(c["p_value"]) if key == "stars" else c[key]
+        coefficients = [{label: stars(c["p_value"]) if key == "stars"
+                         else term_label(c[key]) if key == "term" else c[key]
                          for key, label in COEF_LABELS} for c in self.coefficients]
         summary = {**self.summary, "n_dropped": self.n_dropped or None,
                    "cov_type": COV_LABELS.get(self.summary.get("cov_type"),

@@ -267,8 +267,8 @@ def test_summary_shows_provenance_and_column_lists(tmp_path):
     assert "123,456 bytes (120.6 KiB)" in flat and "XLSX" in flat
     assert "HPI 181 75 period (Q-DEC), 1975Q1 to 2020Q1" in flat
     assert "Mixed 5 2 —" in flat
-    assert "75 columns, all float64: c0, c1," in flat and "c59, and 15 more." in flat
-    assert "2 columns: a (int64), b (str)." in flat
+    assert "75 columns, all numbers: c0, c1," in flat and "c59, and 15 more." in flat
+    assert "2 columns: a (numbers), b (text)." in flat  # words, not int64 and str
 
 
 def test_empty_and_partial_inputs_show_dashes_not_errors(tmp_path):

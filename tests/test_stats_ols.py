@@ -215,7 +215,9 @@ def test_tables_export_coefficients():
     coefficients = next(t for title, t in tables.items() if title.endswith("coefficients"))
     assert coefficients.columns[:6].tolist() == ["Term", "Coefficient", "Std. error", "t", "p",
                                                  "Significance"]
-    assert coefficients["Term"].tolist()[:2] == ["Intercept", "Area"]
+    levels = sorted(frame["FurnishingStatus"].unique())
+    assert coefficients["Term"].tolist() == ["Intercept", "Area", *(
+        f"FurnishingStatus: {level}" for level in levels[1:])]  # words, not C(…)[T.…]
     assert coefficients["Significance"][1] == "***"  # Area: p far below 0.001
     model = dict(zip(tables["Model"]["Statistic"], tables["Model"]["Value"], strict=True))
     assert model["Observations"] == len(frame)
@@ -251,3 +253,16 @@ def test_cell_means_model_without_intercept_and_its_breusch_pagan():
     d = result["diagnostics"]
     assert d["breusch_pagan"] == pytest.approx(lm, rel=1e-8)
     assert d["breusch_pagan_p_value"] == pytest.approx(stats.chi2.sf(lm, 2), rel=1e-6)
+
+
+@pytest.mark.parametrize(("term", "label"), [
+    ("C(FurnishingStatus)[T.semi-furnished]", "FurnishingStatus: semi-furnished"),
+    ("Mainroad[T.yes]", "Mainroad: yes"),
+    ("C(`Furnishing status`)[T.un furnished]", "Furnishing status: un furnished"),
+    ("Intercept", "Intercept"), ("lag(US, 1)", "lag(US, 1)"), ("poly(x, 3)[1]", "poly(x, 3)[1]"),
+    ("C(a)[T.x]:C(b)[T.y]", "C(a)[T.x]:C(b)[T.y]"),  # interactions stay as the formula reads
+])
+def test_term_labels_name_the_factor_and_its_level(term, label):
+    from analysis.labels import term_label
+
+    assert term_label(term) == label

@@ -8,6 +8,7 @@ from flask import Blueprint, current_app, jsonify, render_template
 from flask_login import current_user
 
 import warmup
+from analysis.labels import term_label
 from errors import StorageUnavailable
 from store.db import database_reachable
 from web.version import VERSION
@@ -144,6 +145,10 @@ _CARDS = [
         "action": "Read the API docs",
     },
 ]
+
+
+# A regression term in words ("FurnishingStatus: unfurnished"), as in the PDF and exports.
+bp.add_app_template_filter(term_label, "term_label")
 
 
 @bp.app_context_processor

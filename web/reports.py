@@ -340,6 +340,7 @@ def detail(report_id):
     charts = [db.session.get(Chart, str(s.get("chart"))) for s in report.spec["sections"]
               if s.get("type") == "chart"]
     return render_template("reports/detail.html", report=report, data=data, job=job,
+                           dataset=db.session.get(Dataset, report.dataset_id),
                            labels={"report": "Report build"}, section_names=SECTION_NAMES,
                            chart_titles={c.id: chart_title(ChartSpec.from_dict(c.spec))
                                          for c in charts if c is not None},

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from analysis.labels import SIGNIFICANCE_LEGEND, stars
+from analysis.labels import SIGNIFICANCE_LEGEND, dtype_word, stars, term_label
 from errors import BadInput
 from rendition.latex.escape import Latex, breakable, escape_latex, shorten
 from rendition.latex.fit_section import FitSection, include_image, render_fit
@@ -205,15 +205,17 @@ def _column_list(sheet: dict) -> str:
     columns = [c for c in _list(sheet.get("columns")) if isinstance(c, dict)]
     if not columns:
         return ""
-    dtypes = {str(c.get("dtype")) for c in columns if c.get("dtype")}
+    kinds = {dtype_word(c["dtype"]) for c in columns if c.get("dtype")}
     shown = columns[:COLUMN_LIST_LIMIT]
-    if len(dtypes) == 1:
-        head = f"{len(columns)} columns, all {dtypes.pop()}: "
+    count = f"{len(columns)} column{'s' if len(columns) != 1 else ''}"
+    if len(kinds) == 1:
+        kind = kinds.pop()
+        head = f"{count}, all {kind}: " if len(columns) > 1 else f"{count} of {kind}: "
         items = [shorten(c.get("name"), 60) for c in shown]
     else:
-        head = f"{len(columns)} columns: "
+        head = f"{count}: "
         items = [
-            shorten(c.get("name"), 60) + (f" ({c['dtype']})" if c.get("dtype") else "")
+            shorten(c.get("name"), 60) + (f" ({dtype_word(c['dtype'])})" if c.get("dtype") else "")
             for c in shown
         ]
     more = f", and {len(columns) - len(shown)} more" if len(columns) > len(shown) else ""
@@ -232,7 +234,10 @@ def _cleaning_log(section: CleaningLogSection, assets) -> tuple[str, str]:
         ["Sheet", "Step", "What was done"], rows, [False, False, False], "Cleaning steps",
         text_limit=600,
     )
-    return section.title or "Cleaning log", table
+    # A paragraph between the heading and the long table: a longtable that opens a section
+    # can break before its first rows, printing its "continued" head above the heading.
+    intro = _paragraph(f"The {len(rows)} steps taken to read the file into clean sheets, in order.")
+    return section.title or "Cleaning log", intro + table
 
 
 def _describe(section: DescribeSection, assets) -> tuple[str, str]:
@@ -313,7 +318,7 @@ def _ols(section: OlsSection, assets) -> tuple[str, str]:
     coefficients = [c for c in _list(r.get("coefficients")) if isinstance(c, dict)]
     body += long_table(
         ["Term", "Coefficient", "Std. error", "t", "p", "", "95% CI low", "95% CI high"],
-        [[c.get("term"), c.get("estimate"), c.get("std_error"), c.get("t"),
+        [[term_label(c.get("term")), c.get("estimate"), c.get("std_error"), c.get("t"),
           _p_value(c.get("p_value")), stars(c.get("p_value")), c.get("ci_low"), c.get("ci_high")]
          for c in coefficients],
         [False, True, True, True, True, False, True, True],

@@ -112,6 +112,13 @@
 
     function show(id, visible) { el(id).classList.toggle("d-none", !visible); }
     function isNumeric(column) { return /^(u?int|float|Int|UInt|Float|decimal)/.test(column.dtype); }
+    // What a column holds, in a word a reader knows ("number", not "int64").
+    function kindOf(column) {
+      if (isNumeric(column)) return "number";
+      if (/^(datetime|date)/.test(column.dtype)) return "date";
+      if (/^period/.test(column.dtype)) return "period";
+      return /^bool/.test(column.dtype) ? "yes/no" : "text";
+    }
     function currentSheet() {
       if (!dataset) return null;
       return dataset.sheets.find(function (s) { return s.name === el("sheet").value; }) || null;
@@ -172,7 +179,7 @@
         select.replaceChildren();
         option(select, "", id === "x" ? "(the index / row order)" : "(none)", false);
         columns.forEach(function (c) {
-          option(select, c.name, c.name + " · " + c.dtype,
+          option(select, c.name, c.name + " (" + kindOf(c) + ")",
             c.name === (id === "x" ? keepX : keepGroup));
         });
       }
