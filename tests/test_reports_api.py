@@ -77,6 +77,7 @@ def test_describe_report_numbers_equal_numpy(client, hpi, tmp_path):
         line = next(ln for ln in text.splitlines() if ln.strip().startswith(country))
         assert format_number(float(np.mean(values))) in line.split()
     assert hpi["sha256"] in text.replace("\n", "")  # provenance
+    assert "sheet every sheet;" in text and "sheet None" not in text  # a whole-dataset report
 
 
 def test_an_unchanged_report_is_not_rebuilt(client, hpi):

@@ -81,7 +81,8 @@ def provenance_lines(block: dict) -> list[str]:
                          f"{release.get('release')}")
         lines.append(f"  parse {release.get('parse_key')}, cleaning steps digest "
                      f"{release.get('cleaning_digest')}")
-    lines.append(f"sheet {block.get('sheet')}; parser version {block.get('parser_version')}; "
+    sheet = block.get("sheet") or "every sheet"  # a whole-dataset report names no one sheet
+    lines.append(f"sheet {sheet}; parser version {block.get('parser_version')}; "
                  f"recipe {block.get('recipe') or 'none'}")
     lines.append(f"Quartile {block.get('quartile_version')}; computed at "
                  f"{block.get('computed_at')}")
