@@ -197,3 +197,38 @@ def test_canvas_png_is_a_valid_png_of_exactly_the_canvas_pixels():
     assert image.format == "PNG" and image.mode == "RGB" and image.size == (310, 170)
     expected = np.asarray(fig.canvas.buffer_rgba())[:, :, :3]
     assert np.array_equal(np.asarray(image), expected)
+
+
+@pytest.mark.parametrize("size", [(900, 500), (480, 270)])
+@pytest.mark.parametrize("columns", [["Price", "Bedrooms", "Parking"], ["Price", "Area"]])
+def test_small_multiples_keep_every_label_in_the_figure_and_off_other_panels(size, columns):
+    """The panels are placed by measuring their tick labels, without constrained layout;
+    regression: a panel's y ticks changed after it was resized and "12.5M" lost its "1"."""
+    from rendition.charts.prepare import prepare
+    from rendition.charts.render_mpl import build_figure
+
+    frames = frames_for("housing")
+    sheet = next(iter(frames))
+    spec = ChartSpec.from_dict({"kind": "small_multiples", "sheet": sheet, "x": "Area",
+                                "y": columns})
+    fig = build_figure(prepare(spec, frames), *size, 100)
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    assert fig.get_layout_engine() is None
+    panels = [ax for ax in fig.axes if ax.get_visible()]
+    assert len(panels) == len(columns)
+    for ax in panels:
+        (x0, x1), (y0, y1) = sorted(ax.get_xlim()), sorted(ax.get_ylim())
+        labels = [t for t in ax.get_xticklabels() if x0 <= t.get_position()[0] <= x1]
+        labels += [t for t in ax.get_yticklabels() if y0 <= t.get_position()[1] <= y1]
+        labels = [t for t in labels if t.get_visible() and t.get_text()]
+        assert labels
+        for label in labels:
+            box = label.get_window_extent(renderer)
+            assert 0 <= box.x0 and box.x1 <= size[0] and 0 <= box.y0 and box.y1 <= size[1]
+            for other in panels:
+                if other is not ax:
+                    assert not box.overlaps(other.get_window_extent(renderer)), label
+        title = (ax.title if ax.get_title() else ax._left_title).get_window_extent(renderer)
+        for other in panels:
+            assert not title.overlaps(other.get_window_extent(renderer))

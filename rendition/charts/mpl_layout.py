@@ -141,6 +141,38 @@ def fit_axes(
                      1 - (top + bottom) / height])
 
 
+def fit_grid(fig: Figure, axes: list[Axes], cols: int, *, title_pt: float, tick_pt: float,
+             x_label: bool) -> None:
+    """Place a grid of panels (small multiples) by measuring their y tick labels once.
+
+    Every row keeps room for a panel title above and x tick labels below; each column's left
+    margin fits its widest y tick label, so panels in a column line up. Replaces constrained
+    layout, which measured every label several times (~100 ms for 2 × 2 panels).
+    """
+    renderer = fig.canvas.get_renderer()
+    scale = fig.dpi / 72.0
+    width, height = fig.bbox.width, fig.bbox.height
+    rows = -(-len(axes) // cols)
+    tick_gap = (3.5 + 3.5) * scale
+    top = PAD_PX + TITLE_PT * scale * 1.25 + 4 * scale  # the figure's title
+    bottom = PAD_PX + (LABEL_PT * scale * 1.2 + 4 * scale if x_label else 0.0)
+    above = title_pt * scale * 1.25 + 6 * scale  # a panel's title and its pad
+    below = tick_gap + tick_pt * scale * 1.3  # x tick labels
+    right = tick_pt * scale * 1.6  # half of a year label over the last tick, and a gap
+    cell_w = (width - 2 * PAD_PX) / cols
+    cell_h = (height - top - bottom) / rows
+    for _ in range(2):  # the axes' new height can change the y ticks: measure them again
+        for c in range(cols):
+            column = [ax for ax in axes[c::cols] if ax.get_visible()]
+            labels = [lb for ax in column for lb in _tick_labels(ax.yaxis, ax.get_ylim())]
+            left = tick_gap + _max_width(renderer, labels, tick_pt)
+            for r, ax in enumerate(axes[c::cols]):
+                x0 = PAD_PX + c * cell_w + left
+                y0 = height - top - (r + 1) * cell_h + below
+                ax.set_position([x0 / width, y0 / height, (cell_w - left - right) / width,
+                                 (cell_h - above - below) / height])
+
+
 def _tick_labels(axis, limits) -> list[str]:
     lo, hi = sorted(limits)
     locs = [v for v in axis.get_major_locator()() if lo <= v <= hi]

@@ -2,8 +2,8 @@
 
 Every string from the data goes through `mpl_text`/`mpl_label`, so `$` never starts mathtext.
 The image is exactly width × height pixels (no "tight" bounding box). Single-axes charts are
-laid out by `mpl_layout.fit_axes` (fast), pies too; heatmap and small multiples use matplotlib's
-constrained layout, which handles their colour bars and grids of panels.
+laid out by `mpl_layout.fit_axes` (fast), pies too, small multiples by `mpl_layout.fit_grid`; the
+heatmap uses matplotlib's constrained layout, which handles its colour bar.
 """
 
 from __future__ import annotations
@@ -34,8 +34,10 @@ from rendition.charts.chartdata import (
     color,
 )
 from rendition.charts.mpl_layout import (
+    PAD_PX,
     SLANT,
     fit_axes,
+    fit_grid,
     log_axis,
     number_axis,
     place_legend,
@@ -171,10 +173,12 @@ def _draw_panels(fig: Figure, data: ChartData) -> None:
     rows = -(-n // cols)
     axes = fig.subplots(rows, cols, sharex=True, squeeze=False).ravel()
     fits = int(fig.bbox.width / 9.5)
-    fig.suptitle(mpl_text(shorten(data.title, fits)), x=0.01, ha="left", fontsize=13,
+    fig.suptitle(mpl_text(shorten(data.title, fits)), x=PAD_PX / fig.bbox.width,
+                 y=1 - PAD_PX / fig.bbox.height, ha="left", va="top", fontsize=13,
                  fontweight="bold", color=INK)
     if data.x_label:
-        fig.supxlabel(mpl_text(data.x_label), fontsize=10, color=INK)
+        fig.supxlabel(mpl_text(data.x_label), y=PAD_PX / fig.bbox.height, va="bottom",
+                      fontsize=10, color=INK)
     small = rows * cols > 4
     for i, ax in enumerate(axes):
         if i >= n:
@@ -197,6 +201,8 @@ def _draw_panels(fig: Figure, data: ChartData) -> None:
             number_axis(ax.yaxis)
         if i + cols >= n:  # the last panel in its column: show its x labels
             ax.xaxis.set_tick_params(labelbottom=True)
+    fit_grid(fig, list(axes), cols, title_pt=10 if small else 11, tick_pt=7.5 if small else 9,
+             x_label=bool(data.x_label))
 
 
 def _draw_bar(fig: Figure, data: ChartData) -> None:
@@ -376,7 +382,7 @@ def _draw_heatmap(fig: Figure, data: ChartData) -> None:
 _DRAW: dict[str, tuple[Callable[[Figure, ChartData], None], str | None]] = {
     "line": (_draw_line, None),
     "compare_sheets": (_draw_line, None),
-    "small_multiples": (_draw_panels, "constrained"),
+    "small_multiples": (_draw_panels, None),
     "bar": (_draw_bar, None),
     "pie": (_draw_pie, None),
     "scatter": (_draw_scatter, None),
