@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import itertools
 import struct
+import time
 import xml.etree.ElementTree as ET
 
 import numpy as np
@@ -232,3 +233,28 @@ def test_small_multiples_keep_every_label_in_the_figure_and_off_other_panels(siz
         title = (ax.title if ax.get_title() else ax._left_title).get_window_extent(renderer)
         for other in panels:
             assert not title.overlaps(other.get_window_extent(renderer))
+
+
+def test_a_shared_renderer_draws_the_same_bytes_from_many_threads(monkeypatch):
+    """Charts of a common size share one renderer (its text measurements are kept); the pixels
+    are copied under the lock, so threads drawing at once still get their own chart."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from rendition.charts import render_mpl
+
+    cases = [(ChartSpec.from_dict(body), frames_for(dataset), size)
+             for dataset, body in KIND_CASES[:4] for size in ((900, 500), (900, 500), (480, 270))]
+    monkeypatch.setattr(render_mpl, "_SHARED_PIXELS", 0)  # a fresh renderer each time
+    alone = [render_png(spec, frames, *size) for spec, frames, size in cases]
+    monkeypatch.setattr(render_mpl, "_SHARED_PIXELS", 2_000_000)
+    copy_rows = render_mpl.canvas_rows
+
+    def slow_copy(canvas):  # room for another thread to draw over the pixels, were it let
+        time.sleep(0.05)
+        return copy_rows(canvas)
+
+    monkeypatch.setattr(render_mpl, "canvas_rows", slow_copy)
+    with ThreadPoolExecutor(4) as pool:
+        shared = list(pool.map(lambda case: render_png(case[0], case[1], *case[2]), cases))
+    assert shared == alone
+    assert len(render_mpl._RENDERERS) <= render_mpl._SHARED_SIZES

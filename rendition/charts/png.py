@@ -19,11 +19,22 @@ _SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 def canvas_png(canvas) -> bytes:
     """The canvas (already drawn) as an 8-bit RGB PNG."""
+    return rows_png(canvas_rows(canvas))
+
+
+def canvas_rows(canvas) -> np.ndarray:
+    """A copy of the canvas's pixels as PNG rows (filter byte, then RGB): taken while the
+    renderer is ours, encoded by `rows_png` after."""
     rgba = np.asarray(canvas.buffer_rgba())
     height, width = rgba.shape[:2]
     rows = np.empty((height, 1 + 3 * width), dtype=np.uint8)
     rows[:, 0] = 0  # each row starts with its filter type: 0, none
     rows[:, 1:] = rgba[:, :, :3].reshape(height, 3 * width)
+    return rows
+
+
+def rows_png(rows: np.ndarray) -> bytes:
+    height, width = rows.shape[0], (rows.shape[1] - 1) // 3
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)  # 8 bits, RGB, no interlace
     return b"".join((_SIGNATURE, _chunk(b"IHDR", header),
                      _chunk(b"IDAT", zlib.compress(rows, LEVEL)), _chunk(b"IEND", b"")))
