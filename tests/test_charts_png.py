@@ -240,13 +240,13 @@ def test_a_shared_renderer_draws_the_same_bytes_from_many_threads(monkeypatch):
     are copied under the lock, so threads drawing at once still get their own chart."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from rendition.charts import render_mpl
+    from rendition.charts import png, render_mpl
 
     cases = [(ChartSpec.from_dict(body), frames_for(dataset), size)
              for dataset, body in KIND_CASES[:4] for size in ((900, 500), (900, 500), (480, 270))]
-    monkeypatch.setattr(render_mpl, "_SHARED_PIXELS", 0)  # a fresh renderer each time
+    monkeypatch.setattr(png, "_SHARED_PIXELS", 0)  # a fresh renderer each time
     alone = [render_png(spec, frames, *size) for spec, frames, size in cases]
-    monkeypatch.setattr(render_mpl, "_SHARED_PIXELS", 2_000_000)
+    monkeypatch.setattr(png, "_SHARED_PIXELS", 2_000_000)
     copy_rows = render_mpl.canvas_rows
 
     def slow_copy(canvas):  # room for another thread to draw over the pixels, were it let
@@ -257,4 +257,4 @@ def test_a_shared_renderer_draws_the_same_bytes_from_many_threads(monkeypatch):
     with ThreadPoolExecutor(4) as pool:
         shared = list(pool.map(lambda case: render_png(case[0], case[1], *case[2]), cases))
     assert shared == alone
-    assert len(render_mpl._RENDERERS) <= render_mpl._SHARED_SIZES
+    assert len(png._RENDERERS) <= png._SHARED_SIZES

@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
-from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.backends.backend_svg import FigureCanvasSVG
 from matplotlib.figure import Figure
 from matplotlib.legend import Legend
@@ -43,7 +43,7 @@ from rendition.charts.mpl_layout import (
     place_legend,
     time_ticks,
 )
-from rendition.charts.png import canvas_rows, rows_png
+from rendition.charts.png import canvas_rows, rows_png, share_renderer
 from rendition.charts.prepare import prepare
 from rendition.charts.spec import ChartSpec
 from rendition.charts.text import mpl_label, mpl_text, shorten
@@ -54,9 +54,6 @@ INK = "#333333"
 # matplotlib says it is not thread-safe (shared caches in text layout and mathtext); a threaded
 # web worker must not draw two figures at once. Processes each have their own lock.
 _MPL_LOCK = threading.Lock()
-_SHARED_SIZES = 4  # renderers kept (one image buffer each) ...
-_SHARED_PIXELS = 2_000_000  # ... for images up to this size
-_RENDERERS: dict[tuple[int, int, float], RendererAgg] = {}  # guarded by _MPL_LOCK
 
 
 def render_png(
@@ -95,28 +92,11 @@ def build_figure(data: ChartData, width: int | None, height: int | None, dpi: in
     w, h = width or data.width, height or data.height
     draw, layout = _DRAW[data.kind]
     fig = Figure(figsize=(w / dpi, h / dpi), dpi=dpi, facecolor="white", layout=layout)
-    _share_renderer(FigureCanvasAgg(fig))
+    share_renderer(FigureCanvasAgg(fig))
     if layout == "constrained":
         fig.get_layout_engine().set(w_pad=0.1, h_pad=0.1)
     draw(fig, data)
     return fig
-
-
-def _share_renderer(canvas: FigureCanvasAgg) -> None:
-    """Draw on one renderer per common image size (callers hold _MPL_LOCK).
-
-    matplotlib keeps text measurements per renderer, and a canvas makes a new renderer, so
-    every chart measured its tick and legend labels afresh (a fifth of a small chart's time).
-    """
-    width, height = canvas.get_width_height(physical=True)
-    if width * height > _SHARED_PIXELS:
-        return
-    key = (width, height, canvas.figure.dpi)
-    renderer = _RENDERERS.pop(key, None) or RendererAgg(width, height, canvas.figure.dpi)
-    _RENDERERS[key] = renderer  # the most recently used last
-    while len(_RENDERERS) > _SHARED_SIZES:
-        del _RENDERERS[next(iter(_RENDERERS))]
-    canvas.renderer, canvas._lastKey = renderer, key  # what canvas.get_renderer() reuses
 
 
 def _axes(fig: Figure, data: ChartData) -> Axes:
