@@ -55,6 +55,7 @@ def on_starting(server):
 
     for name in SHARED_MODULES:
         importlib.import_module(name)
+    importlib.import_module("warmup").warm_before_fork()  # a first chart and fit, shared too
     gc.freeze()  # the collector then leaves these objects (and their shared pages) alone
     start_shared_forkserver()
 

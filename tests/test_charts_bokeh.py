@@ -166,3 +166,29 @@ def test_hostile_names_only_reach_text_fields(body):
     assert titles and all(t["attributes"]["text"]["name"] == "PlainText" for t in titles)
     if body["kind"] == "line":  # the hostile title is shown, verbatim
         assert any(HOSTILE[0] == t["attributes"]["text"]["attributes"]["text"] for t in titles)
+
+
+@pytest.mark.parametrize("case", KIND_CASES + [(None, body) for body in HOSTILE_CASES],
+                         ids=[case_id(c) for c in KIND_CASES] + [
+                             f"hostile-{b['kind']}" for b in HOSTILE_CASES])
+def test_every_document_passes_bokehs_validation(case):
+    """render_bokeh turns Bokeh's per-request validation off; the same checks run here."""
+    import importlib
+
+    from bokeh.core.validation import check_integrity
+    from bokeh.document import Document
+
+    from rendition.charts.downsample import reduce_for_interactive
+    from rendition.charts.prepare import prepare
+
+    dataset, body = case
+    if dataset is None:
+        body, frames = hostile_case(body)
+    else:
+        frames = frames_for(dataset)
+    data = reduce_for_interactive(prepare(ChartSpec.from_dict(body), frames))
+    document = Document()
+    module = importlib.import_module("rendition.charts.render_bokeh")  # not the function
+    document.add_root(module._BUILD[data.kind](data))
+    issues = check_integrity(document.models)
+    assert issues.error == [] and issues.warning == []

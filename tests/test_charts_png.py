@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import itertools
 import struct
+import time
 import xml.etree.ElementTree as ET
 
 import numpy as np
@@ -197,3 +198,86 @@ def test_canvas_png_is_a_valid_png_of_exactly_the_canvas_pixels():
     assert image.format == "PNG" and image.mode == "RGB" and image.size == (310, 170)
     expected = np.asarray(fig.canvas.buffer_rgba())[:, :, :3]
     assert np.array_equal(np.asarray(image), expected)
+
+
+@pytest.mark.parametrize("size", [(900, 500), (480, 270)])
+@pytest.mark.parametrize("columns", [["Price", "Bedrooms", "Parking"], ["Price", "Area"]])
+def test_small_multiples_keep_every_label_in_the_figure_and_off_other_panels(size, columns):
+    """The panels are placed by measuring their tick labels, without constrained layout;
+    regression: a panel's y ticks changed after it was resized and "12.5M" lost its "1"."""
+    from rendition.charts.prepare import prepare
+    from rendition.charts.render_mpl import build_figure
+
+    frames = frames_for("housing")
+    sheet = next(iter(frames))
+    spec = ChartSpec.from_dict({"kind": "small_multiples", "sheet": sheet, "x": "Area",
+                                "y": columns})
+    fig = build_figure(prepare(spec, frames), *size, 100)
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    assert fig.get_layout_engine() is None
+    panels = [ax for ax in fig.axes if ax.get_visible()]
+    assert len(panels) == len(columns)
+    for ax in panels:
+        (x0, x1), (y0, y1) = sorted(ax.get_xlim()), sorted(ax.get_ylim())
+        labels = [t for t in ax.get_xticklabels() if x0 <= t.get_position()[0] <= x1]
+        labels += [t for t in ax.get_yticklabels() if y0 <= t.get_position()[1] <= y1]
+        labels = [t for t in labels if t.get_visible() and t.get_text()]
+        assert labels
+        for label in labels:
+            box = label.get_window_extent(renderer)
+            assert 0 <= box.x0 and box.x1 <= size[0] and 0 <= box.y0 and box.y1 <= size[1]
+            for other in panels:
+                if other is not ax:
+                    assert not box.overlaps(other.get_window_extent(renderer)), label
+        title = (ax.title if ax.get_title() else ax._left_title).get_window_extent(renderer)
+        for other in panels:
+            assert not title.overlaps(other.get_window_extent(renderer))
+
+
+def test_a_shared_renderer_draws_the_same_bytes_from_many_threads(monkeypatch):
+    """Charts of a common size share one renderer (its text measurements are kept); the pixels
+    are copied under the lock, so threads drawing at once still get their own chart."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from rendition.charts import png, render_mpl
+
+    cases = [(ChartSpec.from_dict(body), frames_for(dataset), size)
+             for dataset, body in KIND_CASES[:4] for size in ((900, 500), (900, 500), (480, 270))]
+    monkeypatch.setattr(png, "_SHARED_PIXELS", 0)  # a fresh renderer each time
+    alone = [render_png(spec, frames, *size) for spec, frames, size in cases]
+    monkeypatch.setattr(png, "_SHARED_PIXELS", 2_000_000)
+    copy_rows = render_mpl.canvas_rows
+
+    def slow_copy(canvas):  # room for another thread to draw over the pixels, were it let
+        time.sleep(0.05)
+        return copy_rows(canvas)
+
+    monkeypatch.setattr(render_mpl, "canvas_rows", slow_copy)
+    with ThreadPoolExecutor(4) as pool:
+        shared = list(pool.map(lambda case: render_png(case[0], case[1], *case[2]), cases))
+    assert shared == alone
+    assert len(png._RENDERERS) <= png._SHARED_SIZES
+
+
+@pytest.mark.parametrize("case", KIND_CASES[:9], ids=[case_id(c) for c in KIND_CASES[:9]])
+def test_number_axes_make_only_the_ticks_they_draw_and_draw_the_same(case, monkeypatch):
+    """InView drops the locations outside the view, for which matplotlib built Tick objects
+    that it never drew; the image is the same byte for byte."""
+    from rendition.charts.mpl_layout import InView
+    from rendition.charts.prepare import prepare
+    from rendition.charts.render_mpl import build_figure
+
+    dataset, body = case
+    spec, frames = ChartSpec.from_dict(body), frames_for(dataset)
+    fig = build_figure(prepare(spec, frames), None, None, 100)
+    fig.canvas.draw()
+    wrapped = [axis for ax in fig.axes for axis in (ax.xaxis, ax.yaxis)
+               if isinstance(axis.get_major_locator(), InView)]
+    for axis in wrapped:
+        assert len(axis.majorTicks) == len(axis.get_majorticklocs())
+        lo, hi = sorted(axis.get_view_interval())
+        assert all(lo <= v <= hi for v in axis.get_majorticklocs())
+    lean = render_png(spec, frames)
+    monkeypatch.setattr(InView, "__call__", lambda self: self.inner())
+    assert render_png(spec, frames) == lean

@@ -3,8 +3,13 @@ requests after that are served by pool processes that were already started."""
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 
 import pandas as pd
 
@@ -71,3 +76,27 @@ def test_the_pools_are_sized_from_the_settings(make_app):
         defaults = Config()
         make_app()  # back to the defaults for the tests that follow in this process
         assert (parser.size, solver.size) == (defaults.PARSE_WORKERS, defaults.SOLVER_WORKERS)
+
+
+def test_the_masters_warm_up_before_fork_shares_lazy_imports_and_starts_no_thread():
+    """gunicorn's master runs the app-free warm-up steps before it forks (gunicorn.conf.py):
+    what they import lazily (Plotly's figure classes, ~180 modules) is then shared by the workers;
+    and the master must still have no thread of its own when it forks."""
+    script = (
+        "import importlib, json, os, runpy, sys\n"
+        "for name in runpy.run_path('gunicorn.conf.py')['SHARED_MODULES']:\n"
+        "    importlib.import_module(name)\n"
+        "threads = len(os.listdir('/proc/self/task'))\n"
+        "before = set(sys.modules)\n"
+        "importlib.import_module('warmup').warm_before_fork()\n"
+        "new = set(sys.modules) - before\n"
+        "print(json.dumps([threads, len(os.listdir('/proc/self/task')),\n"
+        "                  sum(m.startswith('plotly.graph_objs.') for m in new)]))\n"
+    )
+    root = Path(__file__).resolve().parent.parent
+    env = {k: v for k, v in os.environ.items() if not k.startswith("QUARTILE_")}
+    out = subprocess.run([sys.executable, "-c", script], cwd=root, env=env, check=True,
+                         capture_output=True, text=True, timeout=120).stdout
+    threads_before, threads_after, validators = json.loads(out)
+    assert threads_after == threads_before
+    assert validators > 50

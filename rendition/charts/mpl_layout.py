@@ -22,6 +22,7 @@ from matplotlib.ticker import (
     FixedFormatter,
     FixedLocator,
     FuncFormatter,
+    Locator,
     LogLocator,
     NullFormatter,
 )
@@ -69,6 +70,32 @@ def time_ticks(ax: Axes, lo: np.datetime64, hi: np.datetime64, max_ticks: int = 
     ax.xaxis.set_major_formatter(FixedFormatter(kept))
 
 
+class InView(Locator):
+    """Another locator's ticks, less those outside the view: matplotlib builds a Tick (five
+    artists, ~0.4 ms) for every location a locator gives, drawn or not (a sixth of them)."""
+
+    def __init__(self, inner: Locator):
+        self.inner = inner
+
+    def set_axis(self, axis) -> None:
+        super().set_axis(axis)
+        self.inner.set_axis(axis)
+
+    def __call__(self):
+        lo, hi = sorted(self.axis.get_view_interval())
+        slack = (hi - lo) * 1e-9  # what matplotlib's own test for drawing a tick allows
+        return [v for v in self.inner() if lo - slack <= v <= hi + slack]
+
+    def tick_values(self, vmin, vmax):
+        return self.inner.tick_values(vmin, vmax)
+
+    def view_limits(self, vmin, vmax):
+        return self.inner.view_limits(vmin, vmax)
+
+    def nonsingular(self, v0, v1):
+        return self.inner.nonsingular(v0, v1)
+
+
 def number_axis(axis) -> None:
     """Ticks like 2,000 / 12M instead of matplotlib's "1e7" offset; one unit per axis."""
 
@@ -83,6 +110,8 @@ def number_axis(axis) -> None:
         return f"{v:,.6g}"
 
     axis.set_major_formatter(FuncFormatter(fmt))
+    if not isinstance(axis.get_major_locator(), InView):
+        axis.set_major_locator(InView(axis.get_major_locator()))
 
 
 def log_axis(axis) -> None:
@@ -139,6 +168,38 @@ def fit_axes(
     _shorten_title(ax, renderer, width - left - PAD_PX)
     ax.set_position([left / width, bottom / height, 1 - (left + right) / width,
                      1 - (top + bottom) / height])
+
+
+def fit_grid(fig: Figure, axes: list[Axes], cols: int, *, title_pt: float, tick_pt: float,
+             x_label: bool) -> None:
+    """Place a grid of panels (small multiples) by measuring their y tick labels once.
+
+    Every row keeps room for a panel title above and x tick labels below; each column's left
+    margin fits its widest y tick label, so panels in a column line up. Replaces constrained
+    layout, which measured every label several times (~100 ms for 2 × 2 panels).
+    """
+    renderer = fig.canvas.get_renderer()
+    scale = fig.dpi / 72.0
+    width, height = fig.bbox.width, fig.bbox.height
+    rows = -(-len(axes) // cols)
+    tick_gap = (3.5 + 3.5) * scale
+    top = PAD_PX + TITLE_PT * scale * 1.25 + 4 * scale  # the figure's title
+    bottom = PAD_PX + (LABEL_PT * scale * 1.2 + 4 * scale if x_label else 0.0)
+    above = title_pt * scale * 1.25 + 6 * scale  # a panel's title and its pad
+    below = tick_gap + tick_pt * scale * 1.3  # x tick labels
+    right = tick_pt * scale * 1.6  # half of a year label over the last tick, and a gap
+    cell_w = (width - 2 * PAD_PX) / cols
+    cell_h = (height - top - bottom) / rows
+    for _ in range(2):  # the axes' new height can change the y ticks: measure them again
+        for c in range(cols):
+            column = [ax for ax in axes[c::cols] if ax.get_visible()]
+            labels = [lb for ax in column for lb in _tick_labels(ax.yaxis, ax.get_ylim())]
+            left = tick_gap + _max_width(renderer, labels, tick_pt)
+            for r, ax in enumerate(axes[c::cols]):
+                x0 = PAD_PX + c * cell_w + left
+                y0 = height - top - (r + 1) * cell_h + below
+                ax.set_position([x0 / width, y0 / height, (cell_w - left - right) / width,
+                                 (cell_h - above - below) / height])
 
 
 def _tick_labels(axis, limits) -> list[str]:

@@ -2,8 +2,8 @@
 
 Every string from the data goes through `mpl_text`/`mpl_label`, so `$` never starts mathtext.
 The image is exactly width × height pixels (no "tight" bounding box). Single-axes charts are
-laid out by `mpl_layout.fit_axes` (fast), pies too; heatmap and small multiples use matplotlib's
-constrained layout, which handles their colour bars and grids of panels.
+laid out by `mpl_layout.fit_axes` (fast), pies too, small multiples by `mpl_layout.fit_grid`; the
+heatmap uses matplotlib's constrained layout, which handles its colour bar.
 """
 
 from __future__ import annotations
@@ -34,14 +34,16 @@ from rendition.charts.chartdata import (
     color,
 )
 from rendition.charts.mpl_layout import (
+    PAD_PX,
     SLANT,
     fit_axes,
+    fit_grid,
     log_axis,
     number_axis,
     place_legend,
     time_ticks,
 )
-from rendition.charts.png import canvas_png
+from rendition.charts.png import canvas_rows, rows_png, share_renderer
 from rendition.charts.prepare import prepare
 from rendition.charts.spec import ChartSpec
 from rendition.charts.text import mpl_label, mpl_text, shorten
@@ -66,7 +68,8 @@ def render_png(
     with _MPL_LOCK:
         fig = build_figure(data, width, height, dpi)
         fig.canvas.draw()
-    return canvas_png(fig.canvas)  # this figure's own pixels: no lock needed
+        rows = canvas_rows(fig.canvas)  # the shared renderer's pixels: copied under the lock
+    return rows_png(rows)
 
 
 def render_svg(
@@ -89,7 +92,7 @@ def build_figure(data: ChartData, width: int | None, height: int | None, dpi: in
     w, h = width or data.width, height or data.height
     draw, layout = _DRAW[data.kind]
     fig = Figure(figsize=(w / dpi, h / dpi), dpi=dpi, facecolor="white", layout=layout)
-    FigureCanvasAgg(fig)
+    share_renderer(FigureCanvasAgg(fig))
     if layout == "constrained":
         fig.get_layout_engine().set(w_pad=0.1, h_pad=0.1)
     draw(fig, data)
@@ -171,10 +174,12 @@ def _draw_panels(fig: Figure, data: ChartData) -> None:
     rows = -(-n // cols)
     axes = fig.subplots(rows, cols, sharex=True, squeeze=False).ravel()
     fits = int(fig.bbox.width / 9.5)
-    fig.suptitle(mpl_text(shorten(data.title, fits)), x=0.01, ha="left", fontsize=13,
+    fig.suptitle(mpl_text(shorten(data.title, fits)), x=PAD_PX / fig.bbox.width,
+                 y=1 - PAD_PX / fig.bbox.height, ha="left", va="top", fontsize=13,
                  fontweight="bold", color=INK)
     if data.x_label:
-        fig.supxlabel(mpl_text(data.x_label), fontsize=10, color=INK)
+        fig.supxlabel(mpl_text(data.x_label), y=PAD_PX / fig.bbox.height, va="bottom",
+                      fontsize=10, color=INK)
     small = rows * cols > 4
     for i, ax in enumerate(axes):
         if i >= n:
@@ -197,6 +202,8 @@ def _draw_panels(fig: Figure, data: ChartData) -> None:
             number_axis(ax.yaxis)
         if i + cols >= n:  # the last panel in its column: show its x labels
             ax.xaxis.set_tick_params(labelbottom=True)
+    fit_grid(fig, list(axes), cols, title_pt=10 if small else 11, tick_pt=7.5 if small else 9,
+             x_label=bool(data.x_label))
 
 
 def _draw_bar(fig: Figure, data: ChartData) -> None:
@@ -376,7 +383,7 @@ def _draw_heatmap(fig: Figure, data: ChartData) -> None:
 _DRAW: dict[str, tuple[Callable[[Figure, ChartData], None], str | None]] = {
     "line": (_draw_line, None),
     "compare_sheets": (_draw_line, None),
-    "small_multiples": (_draw_panels, "constrained"),
+    "small_multiples": (_draw_panels, None),
     "bar": (_draw_bar, None),
     "pie": (_draw_pie, None),
     "scatter": (_draw_scatter, None),
