@@ -155,6 +155,8 @@ def describe(walk: Walk) -> None:
     numeric = list(workbook_sheet("HPI").iloc[:, 1:].dropna(axis=1, how="all").columns)
     drawn = p.locator("#histograms figure").evaluate_all("fs => fs.map(f => f.dataset.histogram)")
     assert drawn and drawn == numeric[:len(drawn)]  # a small histogram per column, in order
+    assert table.evaluate("t => !!(t.compareDocumentPosition(document.getElementById("
+                          "'histograms')) & Node.DOCUMENT_POSITION_FOLLOWING)")  # numbers first
     for name in drawn:
         walk.image_loaded(p.locator(f'[data-histogram="{name}"] img'))
     counts, _ = np.histogram(canada.to_numpy(float), bins="auto")
