@@ -254,6 +254,12 @@ def regression(walk: Walk) -> None:
     for which in ("fit", "residuals"):
         walk.image_loaded(p.locator(f'img[data-chart="{which}"]'))
     assert "r_squared" not in p.inner_text("#result")
+    for name, label in (("cov_type", "Standard errors"), ("hac_lags", "Newey–West lags"),
+                        ("cluster", "Cluster by")):  # words, not "Cov type", "Hac lags"
+        assert p.inner_text(f'label[for="p-{name}"]').startswith(label)
+    tops = p.locator("#result-actions .btn").evaluate_all(
+        "bs => bs.map(b => Math.round(b.getBoundingClientRect().top))")
+    assert len(tops) >= 7 and len(set(tops)) == 1  # save, report, downloads, copies: one row
     p.fill("#predict-form input[name='at.Area']", "5000")  # one field per regressor, no JSON
     p.select_option("#predict-form select", "unfurnished")
     with walk.navigation():
