@@ -128,6 +128,14 @@ def far_outliers(walk: Walk) -> None:
     assert alert.locator(".badge").inner_text() == "Warning"
     count, shown = re.search(r"Price: (\d+) above ([\d,.]+)", alert.inner_text()).groups()
     assert int(count) == (price > bound).sum() and agrees(shown, bound)
+    # the preview writes the price as the alert does, right-aligned under a right-aligned header
+    table = walk.p.locator('[aria-label="Preview of the sheet"] table')
+    cell = table.locator("tbody tr").first.locator("td").first
+    assert cell.inner_text() == f"{price.iloc[0]:,}"
+    header = table.locator("thead th", has_text="Price")
+    assert header.evaluate("th => getComputedStyle(th).textAlign") == "right"
+    assert walk.p.locator("aside li", has_text="Price").locator("[data-kind]").inner_text() \
+        == "integer"  # not int64
 
 
 def describe(walk: Walk) -> None:
