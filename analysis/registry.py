@@ -283,13 +283,13 @@ ANALYSES: dict[str, AnalysisSpec] = {s.kind: s for s in (
         Parameter("predict", "values", required=False,
                   help="Values of the regressors to predict at, e.g. [{\"Area\": 5000}]."),
         Parameter("cov_type", "choice", False, "classical", COV_TYPES,
-                  help="Standard errors: classical; HC0-HC3 robust to heteroskedasticity "
+                  help="Classical; HC0-HC3 robust to heteroskedasticity "
                        "(HC3 best in small samples); HAC = Newey-West, robust to "
                        "autocorrelation too (time series); cluster = clustered by a column."),
         Parameter("hac_lags", "int", required=False,
-                  help="Newey-West lags (HAC only); default floor(4·(n/100)^(2/9))."),
+                  help="HAC only; floor(4·(n/100)^(2/9)) when empty."),
         Parameter("cluster", "column", required=False,
-                  help="The column whose values define the clusters (cluster only)."),
+                  help="Cluster only: the column whose values define the clusters."),
     ), lambda f, v: ols_fit(f["sheet"], v["sheet"], v["formula"], v["predict"],
                             v["cov_type"], v["hac_lags"], v["cluster"])),
     AnalysisSpec("ttest", "Welch two-sample t-test", (
