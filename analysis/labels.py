@@ -58,3 +58,19 @@ def dtype_word(dtype: object) -> str:
     if name.startswith("period"):
         return "periods"
     return "yes/no" if name.startswith(("bool", "boolean")) else "text"
+
+PARAMETER_LABELS = {
+    "sheet": "Sheet", "columns": "Columns", "column": "Column", "value": "Value column",
+    "by": "Group by", "group": "Group column", "a": "First group", "b": "Second group",
+    "formula": "Formula", "predict": "Predict at", "cov_type": "Standard errors",
+    "hac_lags": "Newey–West lags", "cluster": "Cluster by", "method": "Method",
+    "regression": "Deterministic terms", "lag_rule": "Lag selection", "maxlag": "Largest lag",
+    "nlags": "Lags", "lamb": "Smoothing λ", "period": "Season length",
+    "window": "Window (rows)", "robust": "Robust fit", "expanding": "Expanding window",
+    "lag": "ADF lags", "r0": "Minimum window (r₀)", "replications": "Replications",
+    "significance": "Confidence level (%)", "min_duration": "Shortest episode (periods)",
+    "divide_by": "Divide by sheet", "periods": "Periods", "base_period": "Base period",
+    "start": "Start", "end": "End", "real_sheet": "Real sheet", "income_sheet": "Income sheet",
+    "scale": "Scale", "p0": "Base prices (p₀)", "q0": "Base quantities (q₀)",
+    "p1": "Current prices (p₁)", "q1": "Current quantities (q₁)",
+}

@@ -23,6 +23,7 @@ from analysis.exuberance_cv import DEFAULT_REPS
 from analysis.filters import hp_filter, stl_decompose, window_statistics
 from analysis.groups import group_summary
 from analysis.hypothesis import anova_oneway, chi2_independence, mann_whitney, welch_ttest
+from analysis.labels import PARAMETER_LABELS
 from analysis.ols import ols_fit
 from analysis.price_index import price_index
 from analysis.timeseries import (
@@ -51,10 +52,17 @@ class Parameter:
     default: Any = None
     choices: tuple | None = None
     help: str = ""
+    label: str = ""  # the form's label when PARAMETER_LABELS' word for the name does not fit
+
+    @property
+    def heading(self) -> str:
+        """The parameter in words for a form ("Standard errors", not "Cov type")."""
+        return self.label or PARAMETER_LABELS.get(self.name) \
+            or self.name.replace("_", " ").capitalize()
 
     def to_dict(self) -> dict:
-        return {"name": self.name, "type": self.type, "required": self.required,
-                "default": self.default,
+        return {"name": self.name, "label": self.heading, "type": self.type,
+                "required": self.required, "default": self.default,
                 "choices": list(self.choices) if self.choices else None, "help": self.help}
 
     def coerce(self, value: Any) -> Any:
@@ -275,13 +283,13 @@ ANALYSES: dict[str, AnalysisSpec] = {s.kind: s for s in (
         Parameter("predict", "values", required=False,
                   help="Values of the regressors to predict at, e.g. [{\"Area\": 5000}]."),
         Parameter("cov_type", "choice", False, "classical", COV_TYPES,
-                  help="Standard errors: classical; HC0-HC3 robust to heteroskedasticity "
+                  help="Classical; HC0-HC3 robust to heteroskedasticity "
                        "(HC3 best in small samples); HAC = Newey-West, robust to "
                        "autocorrelation too (time series); cluster = clustered by a column."),
         Parameter("hac_lags", "int", required=False,
-                  help="Newey-West lags (HAC only); default floor(4·(n/100)^(2/9))."),
+                  help="HAC only; floor(4·(n/100)^(2/9)) when empty."),
         Parameter("cluster", "column", required=False,
-                  help="The column whose values define the clusters (cluster only)."),
+                  help="Cluster only: the column whose values define the clusters."),
     ), lambda f, v: ols_fit(f["sheet"], v["sheet"], v["formula"], v["predict"],
                             v["cov_type"], v["hac_lags"], v["cluster"])),
     AnalysisSpec("ttest", "Welch two-sample t-test", (
@@ -301,8 +309,10 @@ ANALYSES: dict[str, AnalysisSpec] = {s.kind: s for s in (
         Parameter("group", "categorical_column", help="The column that splits the rows."),
     ), lambda f, v: anova_oneway(f["sheet"], v["sheet"], v["value"], v["group"])),
     AnalysisSpec("chi2", "Chi-square test of independence", (
-        SHEET, Parameter("a", "categorical_column", help="First categorical column."),
-        Parameter("b", "categorical_column", help="Second categorical column."),
+        SHEET, Parameter("a", "categorical_column", help="First categorical column.",
+                         label="First column"),
+        Parameter("b", "categorical_column", help="Second categorical column.",
+                  label="Second column"),
     ), lambda f, v: chi2_independence(f["sheet"], v["sheet"], v["a"], v["b"])),
     AnalysisSpec("growth", "Growth rates (percent)", (
         SHEET, COLUMNS,

@@ -66,6 +66,14 @@ def test_yoy_growth_checked_from_two_cells(client, hpi):
     q1_2007 = float(raw.loc[raw.iloc[:, 0] == "2007:Q1", "Spain"].iloc[0])
     position = body["index"].index("2008Q1")
     assert body["series"]["Spain"][position] == pytest.approx((q1_2008 / q1_2007 - 1) * 100)
+    # the LaTeX export prints every rate with the same decimals, as the page and the PDF do
+    spain = pd.to_numeric(raw["Spain"], errors="coerce").to_numpy(float)
+    rates = (spain[4:] / spain[:-4] - 1) * 100
+    decimals = 3 - int(np.floor(np.log10(np.nanmax(np.abs(rates)))))
+    latex = client.get(f"/api/v1/datasets/{hpi['id']}/analyses/growth?sheet=HPI&columns=Spain"
+                       "&periods=4&format=tex").get_data(as_text=True)
+    shown = f"{(q1_2008 / q1_2007 - 1) * 100:,.{decimals}f}".replace("-", "$-$")
+    assert f"2008Q1&{shown}\\\\" in latex
 
 
 def test_correlation_matches_scipy(client, housing):

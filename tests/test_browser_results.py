@@ -11,7 +11,6 @@ import requests
 from playwright.sync_api import expect
 from scipy import stats
 
-from rendition.latex.tables import format_number
 from tests.latex_fixtures import pdf_text, sig4, squash
 from tests.test_browser_analysis import open_analyse
 from tests.upload_actions import DATA
@@ -123,7 +122,15 @@ def test_growth_table_is_folded_paged_by_keyboard_and_the_column_stays_in_view(
     hpi = pd.read_excel(DATA / "2020Q1.xlsx", sheet_name="HPI", engine="calamine")
     values = pd.to_numeric(hpi[last_name], errors="coerce").dropna().to_numpy(float)
     first = p.locator("#growth-table tbody tr").first.locator("td").all_inner_texts()
-    assert first == ["1985Q1", format_number(float((values[40] / values[36] - 1) * 100))]
+    rates = (values[4:] / values[:-4] - 1) * 100
+    decimals = 3 - int(np.floor(np.log10(np.abs(rates).max())))  # 4 digits for the largest
+    assert first == ["1985Q1", f"{rates[36]:,.{decimals}f}"]  # every rate with those decimals
+    # a period and a rate: a narrow table, the rate right-aligned in tabular figures
+    table = p.locator("#growth-table table")
+    assert table.bounding_box()["width"] < 0.5 * p.viewport_size["width"]
+    rate = p.locator("#growth-table tbody td.num").first
+    assert rate.evaluate("td => [getComputedStyle(td).textAlign, "
+                         "getComputedStyle(td).fontVariantNumeric]") == ["right", "tabular-nums"]
     page.check_accessibility()
     p.screenshot(path=str(tmp_path / "growth-desktop.png"), full_page=True)
     phone_check(page, tmp_path, "growth")

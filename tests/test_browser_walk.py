@@ -128,6 +128,14 @@ def far_outliers(walk: Walk) -> None:
     assert alert.locator(".badge").inner_text() == "Warning"
     count, shown = re.search(r"Price: (\d+) above ([\d,.]+)", alert.inner_text()).groups()
     assert int(count) == (price > bound).sum() and agrees(shown, bound)
+    # the preview writes the price as the alert does, right-aligned under a right-aligned header
+    table = walk.p.locator('[aria-label="Preview of the sheet"] table')
+    cell = table.locator("tbody tr").first.locator("td").first
+    assert cell.inner_text() == f"{price.iloc[0]:,}"
+    header = table.locator("thead th", has_text="Price")
+    assert header.evaluate("th => getComputedStyle(th).textAlign") == "right"
+    assert walk.p.locator("aside li", has_text="Price").locator("[data-kind]").inner_text() \
+        == "integer"  # not int64
 
 
 def describe(walk: Walk) -> None:
@@ -155,6 +163,8 @@ def describe(walk: Walk) -> None:
     numeric = list(workbook_sheet("HPI").iloc[:, 1:].dropna(axis=1, how="all").columns)
     drawn = p.locator("#histograms figure").evaluate_all("fs => fs.map(f => f.dataset.histogram)")
     assert drawn and drawn == numeric[:len(drawn)]  # a small histogram per column, in order
+    assert table.evaluate("t => !!(t.compareDocumentPosition(document.getElementById("
+                          "'histograms')) & Node.DOCUMENT_POSITION_FOLLOWING)")  # numbers first
     for name in drawn:
         walk.image_loaded(p.locator(f'[data-histogram="{name}"] img'))
     counts, _ = np.histogram(canada.to_numpy(float), bins="auto")
@@ -252,6 +262,12 @@ def regression(walk: Walk) -> None:
     for which in ("fit", "residuals"):
         walk.image_loaded(p.locator(f'img[data-chart="{which}"]'))
     assert "r_squared" not in p.inner_text("#result")
+    for name, label in (("cov_type", "Standard errors"), ("hac_lags", "Newey–West lags"),
+                        ("cluster", "Cluster by")):  # words, not "Cov type", "Hac lags"
+        assert p.inner_text(f'label[for="p-{name}"]').startswith(label)
+    tops = p.locator("#result-actions .btn").evaluate_all(
+        "bs => bs.map(b => Math.round(b.getBoundingClientRect().top))")
+    assert len(tops) >= 7 and len(set(tops)) == 1  # save, report, downloads, copies: one row
     p.fill("#predict-form input[name='at.Area']", "5000")  # one field per regressor, no JSON
     p.select_option("#predict-form select", "unfurnished")
     with walk.navigation():

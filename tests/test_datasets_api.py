@@ -1,6 +1,7 @@
 """The datasets API: upload once, read many times, download, delete — and the contract's shapes."""
 
 import io
+import re
 
 import openpyxl
 import pandas as pd
@@ -168,3 +169,24 @@ def test_preview_cells_are_formatted_as_the_page_always_showed_them():
     assert preview_cells(rows) == [[
         (True, "0.333333"), (True, "12"), (False, None), (False, "2020-01-31"),
         (False, "2020-01-31T06:30:00"), (True, "True"), (False, "yes")]]
+
+
+def test_preview_groups_thousands_in_columns_of_large_numbers_and_words_the_types(client):
+    """Issue 17: "13300000" read as a code; "int64" and "str" are pandas' words."""
+    from web.datasets import preview_cells
+
+    # a column reaching 10,000 groups every value; years and small counts stay as typed
+    rows = [[13_300_000, 7420, 2020, 16200.0, 2.5], [1_750_000, 16_200, 1999, 3.0, 0.25]]
+    assert [[text for _, text in row] for row in preview_cells(rows)] == [
+        [f"{13_300_000:,}", "7,420", "2020", "16,200", "2.5"],
+        [f"{1_750_000:,}", "16,200", "1999", "3", "0.25"]]
+    dataset = UploadActions(client).dataset("HousingPreferences.csv")
+    page = client.get(f"/datasets/{dataset['id']}").get_data(as_text=True)
+    frame = pd.read_csv(DATA / "HousingPreferences.csv")
+    assert f'class="num">{frame["Price"].iloc[0]:,}</td>' in page
+    assert '<th scope="col" class="num">Price</th>' in page  # headers over their numbers
+    assert '<th scope="col">Mainroad</th>' in page
+    kinds = re.findall(r'title="([^"]+)" data-kind>([^<]+)<', page)
+    assert ("int64", "integer") in kinds
+    assert {kind for dtype, kind in kinds if dtype in ("str", "object")} == {"text"}
+    assert not any(word in {k for _, k in kinds} for word in ("int64", "float64", "str"))

@@ -77,8 +77,14 @@ def test_the_dataset_page_lists_the_alerts_of_the_sheet_shown(uploads, client):
     assert "First look" in section and 'data-alert="stops_early"' in section
     assert "stop at 2015Q2" in section
     assert 'data-alert="starts_late"' in section
+    alerts = first_look_of(client, dataset["id"], dataset["sheets"][0]["name"]).get_json()
+    warnings = sum(a["severity"] == "warning" for a in alerts["alerts"])
+    notes = len(alerts["alerts"]) - warnings
+    said = [f"{n} {word}{'s' if n != 1 else ''}"
+            for n, word in ((warnings, "warning"), (notes, "note")) if n]  # no "0 warnings"
+    assert re.search(r"data-alert-counts>([^<]*)<", section)[1] == ", ".join(said)
     notes = client.get(f"/datasets/{dataset['id']}?sheet=Notes").get_data(as_text=True)
-    assert "data-no-alerts" in notes
+    assert "data-no-alerts" in notes and "data-alert-counts>no alerts<" in notes
     assert ("Nothing stands out: no column misses 5 % of its values or more, none is constant "
             "or 95 % one value, no pair of columns has |r| ≥ 0.9, no value lies 3 × IQR "
             "beyond the quartiles.") in html.unescape(notes)

@@ -196,3 +196,17 @@ def test_analysis_never_imports_flask():
             offenders += [f"{path.name}: {n}" for n in names
                           if n.split(".")[0] in {"flask", "apiflask", "werkzeug"}]
     assert offenders == []
+
+
+def test_every_parameter_has_a_label_in_words():
+    """Issue 17: "Cov type" and "Hac lags" were identifiers; each parameter now has a word for
+    forms, from PARAMETER_LABELS or its own label, never the fallback from its name."""
+    from analysis.labels import PARAMETER_LABELS
+
+    for spec in ANALYSES.values():
+        for p in spec.parameters:
+            assert p.label or p.name in PARAMETER_LABELS, (spec.kind, p.name)
+            assert "_" not in p.heading and p.to_dict()["label"] == p.heading
+    ols = {p.name: p.heading for p in ANALYSES["ols"].parameters}
+    assert (ols["cov_type"], ols["hac_lags"], ols["cluster"]) == (
+        "Standard errors", "Newey–West lags", "Cluster by")

@@ -203,3 +203,6 @@ def test_correlation_and_growth_have_charts_with_the_numbers(client):
     png = client.get(f"/api/v1/datasets/{hpi['id']}/analyses/growth/chart.png",
                      query_string={"sheet": "HPI", "columns": ["Canada"], "periods": 4})
     assert png.status_code == 200 and png.data.startswith(b"\x89PNG")
+    svg = client.get(f"/api/v1/datasets/{hpi['id']}/analyses/growth/chart.svg",
+                     query_string={"sheet": "HPI", "columns": ["Canada"], "periods": 4})
+    assert "<!-- Canada: growth year on year, % -->" in svg.get_data(as_text=True)  # names it

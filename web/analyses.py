@@ -145,8 +145,9 @@ def _export_response(result, fmt: str, kind: str, provenance_block: dict) -> Res
         return exports.send_tables(tables, kind, fmt)
     text = "\n".join(
         f"% {title}\n" + long_table(list(map(str, frame.columns)), frame.to_numpy().tolist(),
-                                    [pd.api.types.is_numeric_dtype(d) for d in frame.dtypes])
-        for title, frame in tables
+                                    [pd.api.types.is_numeric_dtype(d) for d in frame.dtypes],
+                                    same_decimals=kind == "growth" and number < len(tables) - 1)
+        for number, (title, frame) in enumerate(tables)
     )
     response = Response(text, mimetype=EXPORTS[fmt])
     response.headers["Content-Disposition"] = f'attachment; filename="{kind}.{fmt}"'

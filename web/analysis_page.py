@@ -19,7 +19,7 @@ from analysis.registry import ANALYSES
 from analysis.timeseries import PER_YEAR
 from errors import BadInput, QuartileError
 from rendition.charts.analysis_charts import has_chart, histogram_columns
-from rendition.latex.tables import format_number
+from rendition.latex.tables import column_format, format_number
 from store.db import db
 from store.models import Dataset
 from upload.resources import default_sheet
@@ -48,7 +48,8 @@ def stars(value) -> str:
 def statistics_labels() -> dict:
     return {"cov_labels": COV_LABELS, "significance_legend": labels.SIGNIFICANCE_LEGEND,
             "ols_model_labels": labels.OLS_MODEL,
-            "ols_diagnostic_labels": labels.OLS_DIAGNOSTICS, "histogram_columns": histogram_columns}
+            "ols_diagnostic_labels": labels.OLS_DIAGNOSTICS, "histogram_columns": histogram_columns,
+            "column_formats": column_formats}
 
 
 @bp.app_template_filter("cell")
@@ -61,6 +62,13 @@ def cell(value) -> str:
             return f"{int(value):,}"  # counts and degrees of freedom
         return format_number(value)
     return str(value)
+
+
+def column_formats(frame) -> list:
+    """A formatter per column that gives every number of a numeric column the same decimals
+    (growth rates: -0.64, 5.89, 13.85), as the PDF's growth tables do; `cell` for the rest."""
+    return [column_format(frame[c].tolist()) if frame[c].dtype.kind in "fiu" else cell
+            for c in frame.columns]
 
 
 @bp.get("/analyse")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 import numbers
+import re
 from pathlib import Path
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
@@ -126,20 +128,46 @@ def library():
     return render_template("datasets/library.html", datasets=datasets, search=search)
 
 
+@bp.app_template_filter("column_kind")
+def column_kind(dtype: str) -> str:
+    """What a column holds in a word a reader knows ("integer", not "int64"); the chart
+    builder's kindOf (static/js/charts.js) says the same, with "number" for both numbers."""
+    dtype = str(dtype)
+    if re.match(r"(u?int|Int|UInt)", dtype):
+        return "integer"
+    if re.match(r"(float|Float|decimal)", dtype):
+        return "number"
+    if re.match(r"(datetime|date)", dtype):
+        return "date"
+    if dtype.startswith("period"):
+        return "period"
+    return "yes/no" if dtype.startswith("bool") else "text"
+
+
 def preview_cells(rows: list[list]) -> list[list[tuple[bool, str | None]]]:
     """Each preview cell as (numeric, text; None when missing), formatted here once rather than
     cell by cell in Jinja, which was most of the page's time: floats to 6 significant digits,
-    midnight timestamps as their date."""
-    return [[_preview_cell(value) for value in row] for row in rows]
+    whole numbers whole, midnight timestamps as their date. A column with a value of 10,000 or
+    more groups the thousands of all its values (13,300,000 and 7,420, as the first look
+    writes them); years and small counts stay ungrouped."""
+    grouped = {j for row in rows for j, value in enumerate(row)
+               if isinstance(value, int | float) and not isinstance(value, bool)
+               and abs(value) >= 1e4}
+    return [[_preview_cell(value, j in grouped) for j, value in enumerate(row)] for row in rows]
 
 
-def _preview_cell(value) -> tuple[bool, str | None]:
+def _preview_cell(value, grouped: bool = False) -> tuple[bool, str | None]:
     if value is None:
         return False, None
     if isinstance(value, float):
+        if grouped and math.isfinite(value) and abs(value) < 1e15:
+            whole = value.is_integer() or abs(value) >= 1e6  # never 1.33e+07 in a price column
+            return True, f"{value:,.0f}" if whole else f"{value:,.6g}"
         return True, f"{value:.6g}"
     if isinstance(value, str):
         return False, value[:10] if value.endswith("T00:00:00") else value
+    if grouped and isinstance(value, int) and not isinstance(value, bool):
+        return True, f"{value:,}"
     return isinstance(value, numbers.Number), str(value)
 
 
@@ -162,6 +190,8 @@ def detail(dataset_id):
         preview = page_of_rows(load_sheet(files_dir(), dataset, sheet), offset, PREVIEW_ROWS)
         look = sheet_first_look(dataset, sheet)
         preview["cells"] = preview_cells(preview["rows"])
+        preview["numeric"] = [any(row[j][0] for row in preview["cells"])
+                              for j in range(len(preview["columns"]))]  # headers to the right
     views = current_app.view_functions
     suggestions = []
     if "charts.builder" in views and sheet is not None:

@@ -152,7 +152,9 @@ def _growth(fig: Figure, data: dict, series: str | None) -> None:
     ax.set_ylabel("%", fontsize=9)
     more = f" (first {len(names)} of {len(data['series'])} columns)" \
         if len(data["series"]) > len(names) else ""
-    _style(ax, f"Growth {data.get('comparison') or ''}, percent{more}")
+    what = " ".join(filter(None, ["growth", data.get("comparison")])) + ", %"
+    # one series: name it ("Canada: growth year on year, %"), as a chart alone must say
+    _style(ax, f"{names[0]}: {what}" if len(names) == 1 else f"G{what[1:]}{more}")
     if len(names) > 1:
         ax.legend(fontsize=8, frameon=False, ncols=min(len(names), 4))
 

@@ -213,7 +213,7 @@ def long_table(
     if len(headers) > MAX_COLUMNS:
         return _split(headers, rows, numeric, caption, text_limit, same_decimals)
     formats = [
-        _column_format(row[j] for row in rows) if numeric[j] and same_decimals else format_number
+        column_format(row[j] for row in rows) if numeric[j] and same_decimals else format_number
         for j in range(len(headers))
     ]
     cells = [
@@ -262,7 +262,7 @@ def _minus(text: str) -> str:
     return "\u2212" + text[1:] if text.startswith("-") else text
 
 
-def _column_format(values) -> Callable[[object], str]:
+def column_format(values) -> Callable[[object], str]:
     """format_number with the decimals that give the column's largest finite magnitude
     FORMAT_DIGITS significant digits, for every value of the column."""
     finite = [abs(float(v)) for v in values if isinstance(v, numbers.Real)
