@@ -36,6 +36,8 @@ def test_describe_shows_a_histogram_per_column_and_goes_into_a_report(live_serve
     figures = p.locator("#histograms figure")
     frame = pd.read_csv(DATA / "HousingPreferences.csv")
     numeric = [c for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c])]
+    # Run submits the form: wait for the result page, or a slow machine reads the old one
+    expect(figures).to_have_count(len(numeric), timeout=30_000)
     assert figures.evaluate_all("fs => fs.map(f => f.dataset.histogram)") == numeric
     for name in numeric:
         image = p.locator(f'[data-histogram="{name}"] img')
