@@ -56,7 +56,8 @@ def test_describe_shows_a_histogram_per_column_and_goes_into_a_report(live_serve
     assert "Added to the draft report" in p.inner_text("main")
     expect(p.locator("#report-sections li")).to_have_count(1)
 
-    p.get_by_role("link", name="Analyse this dataset").click()
+    with p.expect_navigation():  # the Analyse page loaded, with its script, before the select
+        p.get_by_role("link", name="Analyse this dataset").click()
     with p.expect_navigation():
         p.select_option("#kind", "correlation")
     for name in ("Price", "Area", "Bathrooms"):
