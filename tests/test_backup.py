@@ -17,7 +17,7 @@ from sqlalchemy.engine import make_url
 from app import create_app
 from config import Config
 from store.db import db
-from tests.test_reports_api import built
+from tests.test_reports_api import built, housing_scatter
 from tests.upload_actions import UploadActions
 
 
@@ -64,13 +64,10 @@ def sqlite_app(make_app, database_url):
 def test_backup_wipe_restore_serves_every_byte_again(sqlite_app, tmp_path):
     app, client = sqlite_app, sqlite_app.test_client()
     housing = UploadActions(client).dataset("HousingPreferences.csv")
-    chart = client.post("/api/v1/charts", json={"dataset": housing["id"],
-                                                "sheet": "HousingPreferences",
-                                                "kind": "scatter", "x": "Area", "y": ["Price"]})
-    assert chart.status_code == 201, chart.get_data(as_text=True)
+    chart = housing_scatter(client, housing["id"])
     report = built(client, housing, [{"type": "summary"}])
     assert report["status"] == "done", report
-    before = served(client, housing["id"], chart.get_json()["id"], report["id"])
+    before = served(client, housing["id"], chart["id"], report["id"])
     files = Path(app.config["FILES_DIR"])
     database = Path(make_url(app.config["SQLALCHEMY_DATABASE_URI"]).database)
     stored = tree_hashes(files, skip={"tmp"})
@@ -102,7 +99,7 @@ def test_backup_wipe_restore_serves_every_byte_again(sqlite_app, tmp_path):
         with again.app_context():
             assert {table: db.session.execute(db.text(f"SELECT count(*) FROM {table}")).scalar()
                     for table in rows} == rows
-        after = served(again.test_client(), housing["id"], chart.get_json()["id"], report["id"])
+        after = served(again.test_client(), housing["id"], chart["id"], report["id"])
         assert after == before
     finally:
         quit_app(again)

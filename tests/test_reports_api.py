@@ -54,6 +54,15 @@ def finished(client, report_id: str, headers=None, timeout: float = 60) -> dict:
     return wait_for(final, timeout, f"report {report_id}", interval=0.1)
 
 
+def housing_scatter(client, dataset_id: str) -> dict:
+    """A saved Price-against-Area scatter of the housing CSV (its 201 checked), as JSON."""
+    chart = client.post("/api/v1/charts", json={"dataset": dataset_id,
+                                                "sheet": "HousingPreferences",
+                                                "kind": "scatter", "x": "Area", "y": ["Price"]})
+    assert chart.status_code == 201, chart.get_data(as_text=True)
+    return chart.get_json()
+
+
 def built(client, dataset, sections, title="Test report", headers=None) -> dict:
     """Queue a report (202), wait for its job, and return the report's final JSON."""
     response = build(client, dataset, sections, title, headers)
@@ -257,17 +266,14 @@ def test_the_report_page_follows_its_build(client, hpi):
 def test_deleting_a_dataset_deletes_its_reports_and_charts(client, app):
     """Regression: on SQLite (foreign keys were off) the report outlived its dataset."""
     housing = UploadActions(client).dataset("HousingPreferences.csv")
-    chart = client.post("/api/v1/charts", json={"dataset": housing["id"],
-                                                "sheet": "HousingPreferences",
-                                                "kind": "scatter", "x": "Area", "y": ["Price"]})
-    assert chart.status_code == 201, chart.get_data(as_text=True)
+    chart = housing_scatter(client, housing["id"])
     report = built(client, housing, [{"type": "summary"}])
     with app.app_context():
         pdf = stored(app, f"reports/{db.session.get(Report, report['id']).pdf_path}")
     assert pdf.exists()
     assert client.delete(f"/api/v1/datasets/{housing['id']}").status_code == 204
     assert client.get(f"/api/v1/reports/{report['id']}").status_code == 404
-    assert client.get(f"/api/v1/charts/{chart.get_json()['id']}").status_code == 404
+    assert client.get(f"/api/v1/charts/{chart['id']}").status_code == 404
     assert pdf.exists()  # in the trash with its dataset
     assert client.post("/api/v1/trash/empty").get_json() == {"purged": 1}
     with app.app_context():

@@ -14,6 +14,7 @@ from store.models import Dataset, Job, SiteSetting
 from store.objects import objects_for
 from tests.conftest import DATA
 from tests.storage_fixtures import stored_keys
+from tests.test_reports_api import housing_scatter
 from tests.upload_actions import UploadActions
 from upload import service
 
@@ -25,9 +26,8 @@ def quartile(app, *args):
 
 
 def chart_png(client, dataset_id: str) -> bytes:
-    chart = client.post("/api/v1/charts", json={"dataset": dataset_id, "sheet": HOUSING,
-                                                "kind": "scatter", "x": "Area", "y": ["Price"]})
-    with client.get(f"/api/v1/charts/{chart.get_json()['id']}.png") as response:
+    chart = housing_scatter(client, dataset_id)
+    with client.get(f"/api/v1/charts/{chart['id']}.png") as response:
         assert response.status_code == 200
         return response.data
 
