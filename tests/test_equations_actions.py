@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+from fractions import Fraction
 
 import numpy as np
 import pytest
@@ -144,6 +145,53 @@ def test_more_unknowns_than_equations_gives_the_parametric_solution():
 def test_inconsistent_system():
     result = actions.solve(["x + y = 1", "x + y = 2"], domain="complex")
     assert result["solutions"] == [] and "inconsistent" in result["note"]
+
+
+def exact_gauss(rows: list[list[Fraction]], rhs: list[Fraction]) -> list[Fraction]:
+    """Gauss-Jordan elimination in fractions, by hand (the test's own exact answer)."""
+    n = len(rows)
+    a = [list(row) + [b] for row, b in zip(rows, rhs, strict=True)]
+    for col in range(n):
+        pivot = next(r for r in range(col, n) if a[r][col] != 0)
+        a[col], a[pivot] = a[pivot], a[col]
+        for r in range(n):
+            if r != col and a[r][col] != 0:
+                factor = a[r][col] / a[col][col]
+                a[r] = [v - factor * p for v, p in zip(a[r], a[col], strict=True)]
+    return [a[i][n] / a[i][i] for i in range(n)]
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, 4])
+def test_linear_systems_with_rational_coefficients_exactly(size):
+    rng = np.random.default_rng(size)
+    names = ["x", "y", "z", "w"][:size]
+    while True:
+        rows = [[Fraction(int(c), int(d)) for c, d in zip(rng.integers(-9, 10, size),
+                                                           rng.integers(1, 5, size), strict=True)]
+                for _ in range(size)]
+        if sympy.Matrix(rows).det() != 0:
+            break
+    rhs = [Fraction(int(v), 3) for v in rng.integers(-50, 50, size)]
+    equations = [" + ".join(f"({c})*{n}" for c, n in zip(row, names, strict=True)) + f" = {b}"
+                 for row, b in zip(rows, rhs, strict=True)]
+    expected = exact_gauss(rows, rhs)
+    (solution,) = actions.solve(equations)["solutions"]
+    for name, value in zip(names, expected, strict=True):
+        assert_value(solution[name], sympy.Rational(value.numerator, value.denominator))
+
+
+@pytest.mark.parametrize("equations", [
+    ["0.5*x + 0.25*y = 1", "x - y = 0.5"],  # floats: sympy.solve's own rounding
+    ["sqrt(2)*x + y = 1", "x - y = 0"],  # an irrational answer
+    ["x**2 = 4", "x + y = 1"],  # nonlinear
+    ["x + y = 1", "2*x + 2*y = 2"],  # infinitely many
+    ["a*x + y = 1", "x - y = 0"],  # a symbolic coefficient (solved for x and y)
+])
+def test_other_systems_are_answered_by_sympy_solve_as_before(equations):
+    unknowns = [x, y]
+    parsed = [sympy.sympify(e.replace("=", "-(") + ")") for e in equations]
+    by_sympy = sympy.solve(parsed, unknowns, dict=True)
+    assert actions.solve_exact(parsed, unknowns) == by_sympy
 
 
 def fixed_point_of_cos() -> float:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 import sympy
+from sympy.solvers.solveset import NonlinearError
 
 from analysis.equations.build import Parsed, parse, symbol
 from analysis.equations.values import is_real, mathml, sort_key, value_dict
@@ -175,12 +176,33 @@ def solve_exact(
     back = {v: k for k, v in swap.items()}
     system = [e.xreplace(swap) for e in exprs]
     targets = [swap.get(u, u) for u in unknowns]
-    solutions = sympy.solve(system[0] if len(system) == 1 else system, targets, dict=True)
+    solutions = _unique_linear_solution(system, targets)
+    if solutions is None:
+        solutions = sympy.solve(system[0] if len(system) == 1 else system, targets, dict=True)
     return [
         {back.get(k, k): v.xreplace(back) for k, v in solution.items()}
         for solution in solutions
         if not any(v.has(sympy.nan, sympy.zoo) for v in solution.values())
     ]
+
+
+def _unique_linear_solution(
+    system: list[sympy.Expr], targets: list[sympy.Symbol]
+) -> list[dict] | None:
+    """The one rational solution of a linear system with numeric coefficients, by Gaussian
+    elimination (sympy.linsolve: a tenth of sympy.solve's time). A unique rational answer is
+    the same exact value whichever way it is found; anything else (nonlinear, symbolic or float
+    coefficients, irrational values, no solution or infinitely many) gives None, and
+    sympy.solve answers as before."""
+    if any(e.free_symbols - set(targets) or e.has(sympy.Float) for e in system):
+        return None
+    try:
+        found = sympy.linsolve(system, targets)
+    except NonlinearError:
+        return None
+    if len(found.args) != 1 or not all(v.is_Rational for v in found.args[0]):
+        return None
+    return [dict(zip(targets, found.args[0], strict=True))]
 
 
 def numeric_solve(
