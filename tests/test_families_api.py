@@ -307,3 +307,25 @@ def test_an_upload_like_a_family_release_is_proposed_and_can_join(client):
     # Something else entirely is proposed nothing.
     other = upload_many(client, {"people.csv": b"name,age\nada,36\nbob,41\n"}).get_json()
     assert other["proposed_family"] is None
+
+
+def test_with_no_family_an_upload_is_not_read_again_to_propose_one(app, client):
+    """Proposing a family compares sheets, but only when the owner has a family: the sheets
+    of this upload are deleted from storage, and the proposal still answers (None) instead of
+    failing to read them."""
+    from store.objects import objects_for
+    from upload import families
+    from upload.service import _read_cached
+    from upload.store import FileStore
+
+    response = upload_many(client, {"hpi-2021Q1.csv": csv_release("2021Q1", {
+        "Canada": [100.0 + n for n in range(9)]})})
+    assert response.status_code == 201 and response.get_json()["proposed_family"] is None
+    with app.app_context():
+        dataset = db.session.get(Dataset, response.get_json()["id"])
+        assert any(s["index"] for s in dataset.meta["sheets"])  # a sheet a family could match
+        prefix = FileStore.parse_prefix(dataset.sha256, dataset.parse_key)
+        assert objects_for(Path(app.config["FILES_DIR"])).delete_prefix(prefix) > 0
+        _read_cached.cache_clear()
+        assert families.propose_family(Path(app.config["FILES_DIR"]), dataset.owner_id,
+                                       dataset) is None

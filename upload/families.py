@@ -369,15 +369,15 @@ def propose_family(files_dir: Path, owner_id: int, dataset: Dataset) -> dict | N
     (`release_similarity`: sheet names, frequency, overlapping columns and values)."""
     if dataset.family_id is not None:
         return None
+    latest_releases = [(family, releases[-1]) for family in families_of(owner_id)
+                       if (releases := ordered_releases(family))]
+    indexed = any(s.get("index") for s in (dataset.meta or {}).get("sheets", []))
+    if not latest_releases or not indexed:
+        return None  # decided without reading a sheet: most uploads have no family to join
     candidate = _indexed_frames(files_dir, dataset)
-    if not candidate:
-        return None
     best = None
-    for family in families_of(owner_id):
-        releases = ordered_releases(family)
-        if not releases:
-            continue
-        latest = _indexed_frames(files_dir, releases[-1])
+    for family, latest_release in latest_releases:
+        latest = _indexed_frames(files_dir, latest_release)
         similarity = compute.release_similarity(_csv_as(candidate, dataset, latest), latest)
         if similarity.score >= PROPOSE_AT and (best is None or similarity.score > best[1].score):
             best = (family, similarity)
