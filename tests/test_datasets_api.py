@@ -162,6 +162,27 @@ def test_reparse_with_a_forced_header_row(uploads, client):
     assert reparsed["columns"][0]["name"] == "Title line"
 
 
+def test_the_preview_pages_through_the_sheet_and_follows_a_reparse(uploads, client):
+    """The preview table is kept per page of a stored parse: each page shows its own rows,
+    and a reparse (a new parse) shows the new columns, never a kept table of the old one."""
+    dataset = UploadActions(client).dataset("HousingPreferences.csv")
+    frame = pd.read_csv(DATA / "HousingPreferences.csv")
+    for offset in (0, 50, 0, 500):
+        page = client.get(f"/datasets/{dataset['id']}?offset={offset}").get_data(as_text=True)
+        shown = min(50, len(frame) - offset)
+        assert f"Rows {offset + 1} to {offset + shown} of {len(frame)}" in page
+        prices = re.findall(r'<td class="num">([\d,]+)</td>', page)[::6]  # Price, Area...
+        assert prices[0] == f"{frame['Price'].iloc[offset]:,}"
+
+    titled = uploads.upload_bytes(b"Title line\nA,B\n1,2\n3,4\n", "titled.csv").get_json()
+    before = client.get(f"/datasets/{titled['id']}").get_data(as_text=True)
+    assert '<th scope="col" class="num">A</th>' in before
+    client.post(f"/api/v1/datasets/{titled['id']}/reparse",
+                json={"sheets": {titled["sheets"][0]["original_name"]: {"header_row": 1}}})
+    after = client.get(f"/datasets/{titled['id']}").get_data(as_text=True)
+    assert '>Title line</th>' in after and '<th scope="col" class="num">A</th>' not in after
+
+
 def test_preview_cells_are_formatted_as_the_page_always_showed_them():
     from web.datasets import preview_cells
 
