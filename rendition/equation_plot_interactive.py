@@ -2,8 +2,8 @@
 
 They draw the `plot_lines` dict a solver worker makes (rendition.equation_plot): one polyline
 per input with None breaks, rounded floats, the crossing points. The split keeps each library
-where it already is: the worker has sympy, numpy and contourpy but not Bokeh, which imports
-pandas (~230 MB of address space that a worker, limited to 768 MB, cannot spare); the web
+where it already is: the worker has sympy, numpy and contourpy but does not import Bokeh (it
+imports pandas: ~230 MB of address space, a lot beside the worker's 512 MB limit); the web
 server has Bokeh loaded for the charts and must never import sympy. This module imports
 neither sympy nor matplotlib, and Plotly's figure is plain dicts (no plotly import).
 

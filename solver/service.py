@@ -32,7 +32,7 @@ DOMAINS = ("real", "complex")
 PLOT_VARIABLES = frozenset({"x", "y"})
 PLOT_FORMATS = ("png", "svg", "plotly", "bokeh")
 
-LIMITS = Limits(wall_seconds=5.0, cpu_seconds=5, memory_bytes=768 * 1024 * 1024)
+LIMITS = Limits(wall_seconds=5.0, cpu_seconds=5, memory_bytes=512 * 1024 * 1024)
 PRELOAD = (
     "sympy",
     "numpy",

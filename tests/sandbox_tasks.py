@@ -61,3 +61,32 @@ if child == 0:  # a gunicorn worker, as it were
     os._exit(0)
 os.waitpid(child, 0)
 '''
+
+
+def has_module(name):
+    import sys
+
+    return name in sys.modules
+
+
+FORKED_FORKSERVER = '''
+import os
+import wave  # imported before the fork: the sandbox workers have it without importing it
+import sandbox
+from multiprocessing import forkserver
+from tests import sandbox_tasks
+
+sandbox.start_forkserver_by_fork([])
+server = forkserver._forkserver._forkserver_pid
+pool = sandbox.LimitedPool("forked", size=1,
+                           limits=sandbox.Limits(wall_seconds=10, memory_bytes=256 * 2**20))
+pool.start()
+print(os.getpid(), server, pool.run(sandbox_tasks.parent_pid),
+      pool.run(sandbox_tasks.has_module, "wave"), pool.run(sandbox_tasks.allocate, 128),
+      flush=True)
+try:
+    pool.run(sandbox_tasks.allocate, 1024)
+except Exception as exc:
+    print(type(exc).__name__, exc.code, flush=True)
+pool.close()
+'''

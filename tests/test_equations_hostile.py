@@ -138,4 +138,4 @@ def test_production_limits_are_the_issues(make_app):
     make_app()  # the factory sizes the pool: QUARTILE_SOLVER_WORKERS, by default the cores (1-4)
     assert service.POOL.name == "equation solver"
     assert service.POOL.size == Config().SOLVER_WORKERS
-    assert service.LIMITS == Limits(wall_seconds=5.0, cpu_seconds=5, memory_bytes=768 * 2**20)
+    assert service.LIMITS == Limits(wall_seconds=5.0, cpu_seconds=5, memory_bytes=512 * 2**20)

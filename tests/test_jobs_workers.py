@@ -22,6 +22,7 @@ import pytest
 
 from app import create_app
 from jobs import lifecycle
+from sandbox import FORKSERVER_NAME
 from store.db import db
 from tests.stack_fixtures import (
     ROOT,
@@ -42,7 +43,8 @@ def gunicorn_workers(master: int) -> list[psutil.Process]:
     """The master's worker processes (the shared forkserver and its resource tracker, which
     gunicorn.conf.py starts beside them, are its children too)."""
     return [child for child in psutil.Process(master).children()
-            if "multiprocessing" not in " ".join(child.cmdline())]
+            if "multiprocessing" not in " ".join(child.cmdline())
+            and child.name() != FORKSERVER_NAME]
 
 
 @pytest.fixture(scope="module")
@@ -238,8 +240,9 @@ def test_gunicorn_serves_with_one_worker_per_core_by_default(tmp_path):
 
 
 def test_both_workers_fork_their_sandbox_processes_from_the_masters_one_forkserver(server):
-    """gunicorn.conf.py starts one forkserver (the solver's modules imported) for all workers:
-    a solve through each worker runs in a child of that server, and no worker starts its own."""
+    """gunicorn.conf.py forks one forkserver from the master (its modules imported) for all
+    workers: a solve through each worker runs in a child of that server, and no worker starts
+    its own."""
     for pid in server["workers"]:
         conn = connection_to(server, pid)
         try:
@@ -249,10 +252,9 @@ def test_both_workers_fork_their_sandbox_processes_from_the_masters_one_forkserv
             conn.close()
         assert status == 200, answer
     master = psutil.Process(server["workers"][0]).parent()
-    forkservers = [c for c in master.children()
-                   if "multiprocessing.forkserver" in " ".join(c.cmdline())]
+    forkservers = [c for c in master.children() if c.name() == FORKSERVER_NAME]
     assert len(forkservers) == 1
+    assert forkservers[0].cmdline() == master.cmdline()  # a fork of the master, not a new one
     assert len(forkservers[0].children()) >= 2  # a solver process for each worker
     for pid in server["workers"]:
-        assert not [c for c in psutil.Process(pid).children()
-                    if "forkserver" in " ".join(c.cmdline())]
+        assert psutil.Process(pid).children() == []

@@ -114,3 +114,31 @@ def test_a_forked_process_uses_the_inherited_forkserver_or_starts_its_own(alive)
                           capture_output=True, text=True, timeout=120, check=True)
     shared, parent = map(int, done.stdout.split())
     assert (parent == shared) is alive
+
+
+def test_a_forkserver_forked_from_this_process_shares_its_imports_and_keeps_the_limits():
+    """gunicorn's master forks the forkserver (sandbox.start_forkserver_by_fork) instead of
+    starting a new interpreter: its sandbox workers have the master's modules without importing
+    them, and the memory limit is a budget on top of that (128 MB fits in 256, 1 GB does not)."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run([sys.executable, "-c", tasks.FORKED_FORKSERVER], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=120, check=True)
+    first, refused = done.stdout.splitlines()
+    script, server, parent, has_wave, allocated = first.split()
+    assert int(parent) == int(server) != int(script)
+    assert ended(int(server))  # with the script, its last client
+    assert has_wave == "True" and int(allocated) == 128 * 2**20
+    assert refused == "Unprocessable memory_limit"
+
+
+def ended(pid: int, timeout: float = 10) -> bool:
+    """The process has exited (a zombie nobody has reaped yet counts as exited)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if psutil.Process(pid).status() == psutil.STATUS_ZOMBIE:
+                return True
+        except psutil.NoSuchProcess:
+            return True
+        time.sleep(0.05)
+    return False

@@ -33,11 +33,11 @@ from upload.writers import export_csv, export_parquet, export_xlsx
 __all__ = ["LIMITS", "POOL", "PRELOAD", "ParsedUpload", "SheetMeta", "export_csv", "export_parquet",
            "export_xlsx", "ingest_file", "parse_file", "read_sheet"]
 
-# A parse may use a minute of CPU and 3 GB of address space. The limit is on address space
-# (RLIMIT_AS), which is far above resident memory once pyarrow's allocator and thread stacks
-# have reserved theirs: the 1,000,000-row CSV peaks near 0.6 GB resident but 1.8 GB of address
-# space. Two workers: a second upload does not wait behind a big one.
-LIMITS = Limits(wall_seconds=60.0, cpu_seconds=60, memory_bytes=3 * 1024**3)
+# A parse may use a minute of CPU and 2 GB of address space beyond the warm worker's. The limit
+# is on address space (RLIMIT_AS), which is far above resident memory once pyarrow's allocator
+# and thread stacks have reserved theirs: the 1,000,000-row CSV peaks near 0.6 GB resident.
+# Two workers: a second upload does not wait behind a big one.
+LIMITS = Limits(wall_seconds=60.0, cpu_seconds=60, memory_bytes=2 * 1024**3)
 PRELOAD = ("pandas", "pyarrow", "pyarrow.csv", "pyarrow.parquet", "python_calamine",
            "upload.pipeline", "upload.warmup")
 POOL = LimitedPool("file parser", size=2, limits=LIMITS, preload=PRELOAD)
