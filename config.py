@@ -48,6 +48,9 @@ class Config:
         # With S3: a local read cache any node may lose, least recently used dropped first.
         self.CACHE_DIR = _env("CACHE_DIR", "") or None  # unset: FILES_DIR/cache
         self.CACHE_BYTES = int(_env("CACHE_MB", "2048")) * 1024 * 1024
+        # Report preambles precompiled for pdflatex (rendition/latex/formats.py); any process
+        # on the machine may share it, and deleting it only costs one rebuild.
+        self.LATEX_FORMAT_DIR = _env("LATEX_FORMAT_DIR", "") or None  # unset: in the cache dir
         self.JOB_ENGINE = _env("JOB_ENGINE", "embedded")  # "embedded" | "celery"
         self.REDIS_URL = _env("REDIS_URL", "") or None
         self.AUTH = _env("AUTH", "on").lower()  # "on" | "off"

@@ -2,9 +2,10 @@
 
 Without it, the first upload waits for the parser's worker processes to start, the first
 equation for the solver's (sympy's import and caches), the first chart for matplotlib's font
-cache and figure set-up, the first page for its template to compile. With QUARTILE_WARM_START
-on (the default under gunicorn and `make run`; off for `flask run` and the tests unless asked)
-the app factory starts a thread that does all of that while the server already answers;
+cache and figure set-up, the first page for its template to compile, the first report for its
+LaTeX preamble to be precompiled. With QUARTILE_WARM_START on (the default under gunicorn and
+`make run`; off for `flask run` and the tests unless asked) the app factory starts a thread
+that does all of that while the server already answers;
 `/healthz` says `"ready": true` once it is done, so the first request of every kind after that
 costs what the tenth does.
 
@@ -187,6 +188,15 @@ def _statistics(app: Flask | None) -> None:
     describe_sheet(frame, "warm").to_dict()
 
 
+def _latex(app: Flask) -> None:
+    """The report preamble's pdflatex format (~0.7 s to build, once per machine and version):
+    without it the first report would wait for it."""
+    from rendition.latex import prepare_report_format
+    from web.report_build import latex_formats
+
+    prepare_report_format(latex_formats(app.config))
+
+
 def _parquet(app: Flask) -> None:
     import pandas as pd
     import pyarrow as pa
@@ -199,4 +209,4 @@ def _parquet(app: Flask) -> None:
 
 
 STEPS = [("database", _database), ("templates", _templates), ("charts", _charts),
-         ("statistics", _statistics), ("parquet", _parquet)]
+         ("statistics", _statistics), ("latex", _latex), ("parquet", _parquet)]

@@ -7,6 +7,10 @@ it is built) until GET says done, through the job queue (embedded engine), numbe
 The bare run uses the same command line and environment in its own temporary directory, so the
 ratio measures what Quartile adds: building the source, the temporary directory, the log
 checks between passes.
+
+The second table (issue 19) is the typesetting of one describe section (sheet RHPI) as it was
+(plain: each pass reads the preamble) and as the app runs it now (the preamble precompiled into
+a format, the first pass a draft), pass by pass, and what building the format costs once.
 """
 
 from __future__ import annotations
@@ -20,13 +24,21 @@ from pathlib import Path
 import pandas as pd
 
 from bench.table import print_table, row, timings
-from rendition.latex import DescribeSection, ReportDocument, build_report_tex, render_report_pdf
+from rendition.latex import (
+    DescribeSection,
+    FormatCache,
+    ReportDocument,
+    build_report_tex,
+    render_report_pdf,
+)
 from rendition.latex.compile import latex_environment, pdflatex_command, typeset
+from rendition.latex.formats import build_format, fixed_preamble
 
 DATA = Path(__file__).resolve().parent.parent / "tests" / "data" / "2020Q1.xlsx"
 SHEETS = ("HPI", "RHPI", "PDI", "RPDI")
 REPEAT = 7
 RATIO_TARGET = 1.3
+FORMAT_TARGET = 0.4  # issue 19: the report preamble precompiled, ≤ 40 % of the plain typeset
 
 
 def describe(sheet: str) -> dict:
@@ -49,14 +61,50 @@ def describe(sheet: str) -> dict:
     return {"kind": "describe", "sheet": sheet, "n_rows": len(values), "columns": columns}
 
 
-def bare_pdflatex(tex: str, passes: int) -> None:
+def bare_pdflatex(tex: str, passes: int, command: list[str] | None = None) -> None:
     """pdflatex alone: same command, environment and pass count, nothing else."""
     with tempfile.TemporaryDirectory() as temp:
         work = Path(temp)
         (work / "report.tex").write_text(tex, encoding="utf-8")
         for _ in range(passes):
-            subprocess.run(pdflatex_command(), cwd=work, env=latex_environment(work),
+            subprocess.run(command or pdflatex_command(), cwd=work, env=latex_environment(work),
                            stdin=subprocess.DEVNULL, capture_output=True, check=True)
+
+
+def typeset_with_and_without_format() -> None:
+    """Issue 19: one describe section, plain vs precompiled preamble (+ draft first pass)."""
+    doc = ReportDocument(title="2020Q1: describe RHPI", quartile_version="bench",
+                         sections=[DescribeSection(describe("RHPI"))])
+    tex, assets = build_report_tex(doc)
+    with tempfile.TemporaryDirectory() as temp:
+        formats = FormatCache(Path(temp))
+        preloaded = formats.format_for(tex)
+        if preloaded is None:
+            print("no format could be built (see the log): nothing to compare")
+            return
+        building = timings(lambda: build_format(fixed_preamble(tex), Path(temp) / "x.fmt"), 3,
+                           warmup=0)
+        with_format = pdflatex_command(preloaded)
+        draft = [with_format[0], "-draftmode", *with_format[1:]]
+        plain, fast, one_plain, one_format, one_draft = [], [], [], [], []
+        for _ in range(REPEAT * 2):  # interleaved, so that machine load hits all alike
+            plain += timings(lambda: typeset(tex, assets=assets), 1, warmup=0)
+            fast += timings(lambda: typeset(tex, assets=assets, formats=formats,
+                                            draft_first=True), 1, warmup=0)
+            one_plain += timings(lambda: bare_pdflatex(tex, 1), 1, warmup=0)
+            one_format += timings(lambda: bare_pdflatex(tex, 1, with_format), 1, warmup=0)
+            one_draft += timings(lambda: bare_pdflatex(tex, 1, draft), 1, warmup=0)
+    print_table([
+        row("typeset RHPI, plain (2 passes, as before)", plain, None),
+        row("typeset RHPI, format + draft first pass (2 passes)", fast,
+            FORMAT_TARGET * statistics.median(plain)),
+        row("  one pass, plain", one_plain, None),
+        row("  one pass, format", one_format, None),
+        row("  one draft pass, format", one_draft, None),
+        row("build the format (once per machine and template)", building, None),
+    ])
+    print(f"typeset with the format: {statistics.median(fast) / statistics.median(plain):.2f} "
+          f"of plain (target ≤ {FORMAT_TARGET})")
 
 
 def http_client():
@@ -104,6 +152,8 @@ def main() -> None:
     ratio = statistics.median(ours) / statistics.median(bare)
     print(f"ratio render/bare: {ratio:.2f} (target ≤ {RATIO_TARGET}); "
           f"the book's prototype took about 3400 ms for one sheet")
+    print()
+    typeset_with_and_without_format()
 
 
 if __name__ == "__main__":

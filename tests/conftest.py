@@ -182,8 +182,15 @@ def pytest_generate_tests(metafunc):
     parametrize_storage(metafunc)
 
 
+@pytest.fixture(scope="session")
+def latex_format_dir(tmp_path_factory) -> Path:
+    """The session's apps share one report format, as a machine's processes do: it is built
+    once, not by every test's first report."""
+    return tmp_path_factory.mktemp("latex-formats")
+
+
 @pytest.fixture
-def make_app(tmp_path, database_url, storage_overrides):
+def make_app(tmp_path, database_url, storage_overrides, latex_format_dir):
     """Build an app on this test's files dir, database and object store, with overrides (e.g.
     AUTH="on")."""
     created = []
@@ -191,7 +198,8 @@ def make_app(tmp_path, database_url, storage_overrides):
     def factory(**overrides):
         files = tmp_path / "files"
         _forget_cached_results()
-        app = create_app(_settings(files, database_url, **{**storage_overrides, **overrides}))
+        app = create_app(_settings(files, database_url, **{
+            "LATEX_FORMAT_DIR": latex_format_dir, **storage_overrides, **overrides}))
         created.append(app)
         return app
 

@@ -52,6 +52,27 @@ def test_forward_references_get_the_second_pass_they_ask_for(tmp_path):
     assert "See page ??." in pdf_text(forced.pdf, tmp_path)
 
 
+def test_a_draft_first_pass_writes_only_what_the_next_pass_needs(tmp_path):
+    tex = document(r"See page \pageref{end}.\newpage Last.\label{end}")
+    built = typeset(tex, draft_first=True)
+    assert built.passes == 2
+    assert "See page 2." in pdf_text(built.pdf, tmp_path)
+    # a source that needed one pass still gets a real one after the draft
+    single = typeset(document("Hello, world."), draft_first=True)
+    assert single.passes == 2 and "Hello, world." in pdf_text(single.pdf, tmp_path)
+    # one pass asked for: no draft, or there would be no PDF
+    assert "Hello" in pdf_text(typeset(document("Hello"), passes=1, draft_first=True).pdf,
+                               tmp_path)
+
+
+def test_the_first_line_cannot_choose_the_format(tmp_path):
+    """pdflatex reads a first line "%&name" as the format to load (parse_first_line is on in
+    TeX Live): the source would choose which .fmt file TeX reads, past openin_any."""
+    built = typeset("%&pdfetex\n" + document("Still LaTeX."))
+    assert built.format == "pdflatex"
+    assert "Still LaTeX." in pdf_text(built.pdf, tmp_path)
+
+
 @pytest.mark.parametrize("passes", [0, MAX_PASSES + 1, -1])
 def test_a_pass_count_out_of_range_is_refused(passes):
     with pytest.raises(BadInput, match="passes must be"):

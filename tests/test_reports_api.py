@@ -89,6 +89,29 @@ def test_describe_report_numbers_equal_numpy(client, hpi, tmp_path):
     assert "sheet every sheet;" in text and "sheet None" not in text  # a whole-dataset report
 
 
+def test_reports_load_the_machines_precompiled_preamble(make_app, tmp_path, monkeypatch):
+    from rendition.latex import compile as latex_compile
+
+    loaded = []
+    real_typeset = latex_compile.typeset
+
+    def typeset(*args, **kwargs):
+        built = real_typeset(*args, **kwargs)
+        loaded.append(built.format)
+        return built
+
+    monkeypatch.setattr(latex_compile, "typeset", typeset)
+    app = make_app(LATEX_FORMAT_DIR=tmp_path / "formats")
+    client = app.test_client()
+    dataset = UploadActions(client).dataset("2020Q1.xlsx")
+    for title in ("First", "Second"):
+        body = built(client, dataset, [{"type": "describe", "sheets": ["RHPI"]}], title=title)
+        assert body["status"] == "done", body
+        assert "Describe: RHPI" in pdf_text(pdf_bytes(client, body["id"]), tmp_path)
+    (path,) = (tmp_path / "formats").glob("report-*.fmt")  # built by the first, kept
+    assert loaded == [path.stem, path.stem]
+
+
 def test_an_unchanged_report_is_not_rebuilt(client, hpi):
     sections = [{"type": "describe", "sheets": ["RHPI"]}]
     first = built(client, hpi, sections)

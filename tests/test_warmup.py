@@ -16,6 +16,7 @@ import pandas as pd
 import warmup
 from tests.stack_fixtures import wait_for
 from tests.upload_actions import DATA, UploadActions
+from web.report_build import latex_formats
 
 
 def healthz(client) -> tuple[dict, float]:
@@ -37,8 +38,9 @@ def test_ready_is_false_while_warming_and_the_first_requests_find_warm_workers(
     gate.set()
     body = wait_for(lambda: (b := healthz(client)[0])["ready"] and b, 120, "the warm start")
     assert body["warm_start"]["failed"] == []
-    assert {"database", "templates", "charts", "statistics", "parquet", "pools"} <= set(
-        body["warm_start"]["steps_ms"])
+    assert {"database", "templates", "charts", "statistics", "latex", "parquet",
+            "pools"} <= set(body["warm_start"]["steps_ms"])
+    assert list(latex_formats(app.config).directory.glob("report-*.fmt"))  # the first report's
 
     parser, solver = warmup.pools()["PARSE_WORKERS"], warmup.pools()["SOLVER_WORKERS"]
     started = (parser.spawned, solver.spawned)

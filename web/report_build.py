@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -201,7 +201,9 @@ def _chart_section(dataset: Dataset, owner_id: int, chart_id: str, draw: bool):
 def typeset(report: Report, document: latex.ReportDocument) -> None:
     """Run pdflatex into the object store's `reports/<key>.pdf` (unless it is there) and mark
     the report done. A LaTeX failure raises its QuartileError; the caller records it."""
-    report_life.save_pdf(files_dir(), report, lambda: latex.render_report_pdf(document))
+    formats = latex_formats(current_app.config)
+    report_life.save_pdf(files_dir(), report,
+                         lambda: latex.render_report_pdf(document, formats=formats))
 
 
 def build_inline(report: Report, dataset: Dataset) -> None:
@@ -254,6 +256,14 @@ def report_task(ctx: TaskContext, params: dict) -> dict:
 
 def files_dir() -> Path:
     return Path(current_app.config["FILES_DIR"])
+
+
+def latex_formats(config: Mapping) -> latex.FormatCache:
+    """Where this machine keeps the report preamble precompiled (warm-up builds it): by
+    default beside the read cache (store/storage.py), which is local to the machine too."""
+    cache = config.get("CACHE_DIR") or Path(config["FILES_DIR"]) / "cache"
+    directory = config.get("LATEX_FORMAT_DIR") or Path(cache) / "latex-formats"
+    return latex.FormatCache(Path(directory).resolve())
 
 
 def year_periods(sheet: dict) -> int:

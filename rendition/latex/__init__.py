@@ -1,13 +1,20 @@
 """LaTeX reports: escaping, pylatex tables, a Jinja2 layout and a hardened pdflatex run.
 
 The web layer builds a `ReportDocument` from computed results and calls `render_report_pdf`
-(or `build_report_tex` + `compile_pdf`). Nothing here imports Flask.
+(or `build_report_tex` + `compile_pdf`), with a `FormatCache` directory so that the fixed
+preamble is loaded precompiled. Nothing here imports Flask.
 """
 
 from rendition.latex.compile import compile_pdf
 from rendition.latex.escape import escape_latex
 from rendition.latex.fit_section import FitSection
-from rendition.latex.report import ReportDocument, build_report_tex, render_report_pdf
+from rendition.latex.formats import FormatCache
+from rendition.latex.report import (
+    ReportDocument,
+    build_report_tex,
+    prepare_report_format,
+    render_report_pdf,
+)
 from rendition.latex.result_section import ResultSection, ResultTable
 from rendition.latex.sections import (
     ChangesSection,
@@ -28,6 +35,7 @@ __all__ = [
     "CleaningLogSection",
     "DescribeSection",
     "FitSection",
+    "FormatCache",
     "GrowthSection",
     "OlsSection",
     "ProvenanceSection",
@@ -40,5 +48,6 @@ __all__ = [
     "build_report_tex",
     "compile_pdf",
     "escape_latex",
+    "prepare_report_format",
     "render_report_pdf",
 ]

@@ -4,6 +4,10 @@
 (paranoid) stop `\\input{/etc/passwd}` and writes outside the build directory; a wall-clock
 deadline over all passes stops `\\def\\x{\\x}\\x`. The command is an argument list run without a
 shell: no path or user text is ever pasted into a command line.
+
+With a `FormatCache` (rendition/latex/formats.py) a source whose preamble is precompiled loads
+it instead of reading it; should that fail where the plain run works, the plain run's PDF is
+returned and the format is set aside.
 """
 
 from __future__ import annotations
@@ -18,8 +22,12 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from errors import BadInput, Unavailable, Unprocessable
+
+if TYPE_CHECKING:
+    from rendition.latex.formats import FormatCache
 
 MAX_PASSES = 3
 JOB = "report"
@@ -32,19 +40,27 @@ _RERUN = re.compile(
 # "! Error" and "./report.tex:12: Error" (-file-line-error); kpathsea refusing a path.
 _ERROR_LINE = re.compile(r"^(!|\S+?:\d+: )")
 _REFUSED = re.compile(r"^\S+: (Not (?:reading from|writing to) .*)$", re.MULTILINE)
+_PRELOADED = re.compile(r"\(preloaded format=([^ )]+)")
 
 
 @dataclass(frozen=True)
 class Typeset:
-    """A finished build: the PDF, how many pdflatex passes it took, the last pass's log."""
+    """A finished build: the PDF, how many pdflatex passes it took, the last pass's log and
+    the format it loaded (`pdflatex`, or a precompiled report preamble's name)."""
 
     pdf: bytes
     passes: int
     log: str
 
+    @property
+    def format(self) -> str | None:
+        found = _PRELOADED.search(self.log[:500])
+        return found.group(1) if found else None
 
-def pdflatex_command() -> list[str]:
-    """The argument list for one pass (Unavailable when pdflatex is not installed)."""
+
+def pdflatex_command(preloaded: Path | None = None) -> list[str]:
+    """The argument list for one pass, loading the format file `preloaded` when given
+    (Unavailable when pdflatex is not installed)."""
     binary = shutil.which("pdflatex")
     if binary is None:
         raise Unavailable("pdflatex is not installed on this server, so PDFs cannot be built.")
@@ -54,6 +70,8 @@ def pdflatex_command() -> list[str]:
         "-interaction=nonstopmode",
         "-halt-on-error",
         "-file-line-error",
+        "-no-parse-first-line",  # else a first line "%&name" picks the format
+        *([f"-fmt={preloaded}"] if preloaded is not None else []),
         f"{JOB}.tex",
     ]
 
@@ -95,15 +113,21 @@ def compile_pdf(
     assets: Mapping[str, bytes] | None = None,
     timeout: float = 60,
     passes: int | None = None,
+    formats: FormatCache | None = None,
+    draft_first: bool = False,
 ) -> bytes:
     """Typeset `tex` (plus asset files beside it) and return the PDF bytes.
 
     `passes=None` reruns only while the log asks for it (page references, longtable widths,
-    the table of contents), at most MAX_PASSES. `timeout` bounds all passes together.
+    the table of contents), at most MAX_PASSES. `timeout` bounds all passes together (not
+    the one-time build of a format). `draft_first` is for sources that always need a second
+    pass (a "Page X of Y" footer): the first pass then only writes the .aux files (pdfTeX's
+    draft mode: no fonts or images embedded), the next ones the PDF.
     Raises Unprocessable (code latex_failed / latex_timeout) with the log's error lines, and
     Unavailable without pdflatex.
     """
-    return typeset(tex, assets=assets, timeout=timeout, passes=passes).pdf
+    return typeset(tex, assets=assets, timeout=timeout, passes=passes, formats=formats,
+                   draft_first=draft_first).pdf
 
 
 def typeset(
@@ -112,31 +136,77 @@ def typeset(
     assets: Mapping[str, bytes] | None = None,
     timeout: float = 60,
     passes: int | None = None,
+    formats: FormatCache | None = None,
+    draft_first: bool = False,
 ) -> Typeset:
-    """`compile_pdf`, also saying how many passes ran (for benchmarks and diagnostics)."""
+    """`compile_pdf`, also saying how many passes ran and which format they loaded (for
+    benchmarks, diagnostics and tests)."""
     if passes is not None and not 1 <= passes <= MAX_PASSES:
         raise BadInput(f"passes must be from 1 to {MAX_PASSES}, not {passes!r}.")
+    files = {check_asset_name(name): bytes(data) for name, data in (assets or {}).items()}
     command = pdflatex_command()
-    deadline = time.monotonic() + timeout
-    with tempfile.TemporaryDirectory(prefix="quartile-latex-") as temp:
-        workdir = Path(temp)
-        for name, data in (assets or {}).items():
-            (workdir / check_asset_name(name)).write_bytes(bytes(data))
-        (workdir / f"{JOB}.tex").write_text(tex, encoding="utf-8")
-        env = latex_environment(workdir)
-        wanted = passes or MAX_PASSES
-        number = 0
-        while True:
-            number += 1
-            log = _run_once(command, workdir, env, deadline, timeout)
-            if number >= wanted or (passes is None and not _RERUN.search(log)):
-                break
-        return Typeset((workdir / f"{JOB}.pdf").read_bytes(), number, log)
+    preloaded = formats.format_for(tex) if formats is not None else None
+    build = _Build(tex, files, time.monotonic() + timeout, timeout, passes,
+                   draft_first and passes != 1)
+    if preloaded is None:
+        return build.run(command)
+    try:
+        return build.run(pdflatex_command(preloaded))
+    except Unprocessable as exc:
+        if exc.code == "latex_timeout":
+            raise
+        failure = exc.message
+    built = build.run(command)
+    formats.discard(preloaded, f"LaTeX failed with it but not without: {failure}")
+    return built
 
 
-def _run_once(
-    command: list[str], workdir: Path, env: dict[str, str], deadline: float, timeout: float
+@dataclass(frozen=True)
+class _Build:
+    """One document's passes; run again from scratch (a fresh directory) when the plain path
+    has to take over from a format, within the same deadline."""
+
+    tex: str
+    files: dict[str, bytes]
+    deadline: float
+    timeout: float
+    passes: int | None
+    draft_first: bool
+
+    def run(self, command: list[str]) -> Typeset:
+        """All passes in a fresh directory."""
+        with tempfile.TemporaryDirectory(prefix="quartile-latex-") as temp:
+            workdir = Path(temp)
+            for name, data in self.files.items():
+                (workdir / name).write_bytes(data)
+            (workdir / f"{JOB}.tex").write_text(self.tex, encoding="utf-8")
+            wanted = self.passes or MAX_PASSES
+            number = 0
+            while True:
+                number += 1
+                draft = self.draft_first and number == 1
+                log = run_pdflatex([command[0], "-draftmode", *command[1:]] if draft else command,
+                                   workdir, self.deadline, self.timeout,
+                                   output=None if draft else "pdf")
+                if number >= wanted or (self.passes is None and not draft
+                                        and not _RERUN.search(log)):
+                    break
+            return Typeset((workdir / f"{JOB}.pdf").read_bytes(), number, log)
+
+
+def run_pdflatex(
+    command: list[str],
+    workdir: Path,
+    deadline: float,
+    timeout: float,
+    *,
+    job: str = JOB,
+    output: str | None = "pdf",
+    errors_allowed: bool = False,
 ) -> str:
+    """One pdflatex run of `job` in `workdir`, in its paranoid environment: its log, or
+    Unprocessable when it fails (unless `errors_allowed`), writes no `job`.`output` (when
+    one is expected) or passes the deadline."""
     remaining = deadline - time.monotonic()
     if remaining <= 0:
         raise _timeout(timeout)
@@ -144,24 +214,25 @@ def _run_once(
     process = subprocess.Popen(
         command,
         cwd=workdir,
-        env=env,
+        env=latex_environment(workdir),
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
     try:
-        output, _ = process.communicate(timeout=remaining)
+        console, _ = process.communicate(timeout=remaining)
     except subprocess.TimeoutExpired:
         _kill(process)
         raise _timeout(timeout) from None
-    log_path = workdir / f"{JOB}.log"
+    log_path = workdir / f"{job}.log"
     log = log_path.read_text(encoding="utf-8", errors="replace") if log_path.exists() else ""
-    if process.returncode != 0 or not (workdir / f"{JOB}.pdf").exists():
-        console = output.decode("utf-8", errors="replace")
+    written = output is None or (workdir / f"{job}.{output}").exists()
+    if (process.returncode != 0 and not errors_allowed) or not written:
+        text = console.decode("utf-8", errors="replace")
         # kpathsea says why it refused a file on the console only, not in the log.
-        refused = list(dict.fromkeys(_REFUSED.findall(console)))
-        detail = "\n".join(refused + [relevant_log_lines(log or console)])
+        refused = list(dict.fromkeys(_REFUSED.findall(text)))
+        detail = "\n".join(refused + [relevant_log_lines(log or text)])
         if process.returncode == 0:
             detail = "The document has no pages of output.\n" + detail
         raise Unprocessable(f"LaTeX could not build the PDF:\n{detail}", code="latex_failed")

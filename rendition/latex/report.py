@@ -17,6 +17,7 @@ import jinja2
 
 from rendition.latex.compile import compile_pdf
 from rendition.latex.escape import Latex, breakable, escape_latex, replacement_counter, shorten
+from rendition.latex.formats import FormatCache
 from rendition.latex.sections import (
     ChartSection,
     CleaningLogSection,
@@ -42,6 +43,7 @@ __all__ = [
     "SummarySection",
     "TestSection",
     "build_report_tex",
+    "prepare_report_format",
     "render_report_pdf",
 ]
 
@@ -101,10 +103,20 @@ def build_report_tex(doc: ReportDocument) -> tuple[str, dict[str, bytes]]:
     return tex, assets
 
 
-def render_report_pdf(doc: ReportDocument, timeout: float = 60) -> bytes:
-    """Build and typeset (as many passes as LaTeX asks for, usually two)."""
+def render_report_pdf(doc: ReportDocument, timeout: float = 60,
+                      formats: FormatCache | None = None) -> bytes:
+    """Build and typeset (as many passes as LaTeX asks for, usually two), loading the
+    template's preamble from `formats` when given (built there on first use). The footer's
+    "Page X of Y" always takes a second pass, so the first one is a draft."""
     tex, assets = build_report_tex(doc)
-    return compile_pdf(tex, assets=assets, timeout=timeout)
+    return compile_pdf(tex, assets=assets, timeout=timeout, formats=formats, draft_first=True)
+
+
+def prepare_report_format(formats: FormatCache) -> Path | None:
+    """Build the template's format now (start-up calls it, so no report waits for it);
+    None when there can be none."""
+    tex, _ = build_report_tex(ReportDocument(title="Quartile"))
+    return formats.format_for(tex)
 
 
 def _context(doc: ReportDocument, rendered: list[Rendered]) -> dict:
