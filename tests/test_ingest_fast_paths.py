@@ -87,3 +87,33 @@ def test_workbook_number_columns_type_as_before():
     assert gaps.kind == "number" and gaps.series.dtype == "float64"
     assert list(gaps.series.index) == [4, 5, 6]
     np.testing.assert_array_equal(gaps.series.to_numpy(), [1.5, np.nan, 2.25])
+
+
+def test_a_text_column_shared_by_sheets_is_typed_once_and_each_gets_its_own_copy(monkeypatch):
+    from upload import coerce
+
+    labels = pd.Series(["1975:Q1", "1975:Q2", "", "1975:Q4"], dtype=object, name=0,
+                       index=pd.RangeIndex(3, 7))
+    alone = coerce.type_column(labels.copy())
+    calls = []
+    read_text = coerce._from_text
+    monkeypatch.setattr(coerce, "_from_text",
+                        lambda text, decimal: calls.append(decimal) or read_text(text, decimal))
+    memo = coerce.TextColumnMemo()
+    first = coerce.type_column(labels.copy(), memo=memo)
+    second = coerce.type_column(labels.copy(), memo=memo)
+    assert len(calls) == 1
+    for typed in (first, second):
+        assert typed.kind == alone.kind == "date"
+        pd.testing.assert_series_equal(typed.series, alone.series)
+        pd.testing.assert_series_equal(typed.dates.series, alone.dates.series)
+        assert (typed.dates.form, typed.dates.described) == (alone.dates.form,
+                                                             alone.dates.described)
+    assert second.series is not first.series and second.dates is not first.dates
+    second.dates.failed.append("changed")
+    assert coerce.type_column(labels.copy(), memo=memo).dates.failed == []
+    # another index, name or decimal mark is typed afresh
+    coerce.type_column(labels.set_axis(pd.RangeIndex(4, 8)), memo=memo)
+    coerce.type_column(labels.rename(1), memo=memo)
+    coerce.type_column(labels.copy(), ",", memo=memo)
+    assert len(calls) == 4

@@ -19,7 +19,7 @@ import pandas as pd
 
 from upload import layout as lay
 from upload.cleaning_log import CleaningLog, column_letter, plural, quote_list, row_list
-from upload.coerce import STR, Typed, apply_override, type_column
+from upload.coerce import STR, TextColumnMemo, Typed, apply_override, type_column
 from upload.dates import DATE_TYPES, DateColumn, NotDates, numbers_as_dates
 from upload.guard import DEFAULT_LIMITS, GuardLimits, check_columns
 from upload.naming import column_names, header_texts, tidy_text
@@ -58,8 +58,10 @@ def override_for(options: dict | None, *names: str) -> Override:
 def clean_rows(
     sheet: str, rows: list[list], log: CleaningLog, override: Override, *,
     merges: list | None = None, limits: GuardLimits = DEFAULT_LIMITS,
+    memo: TextColumnMemo | None = None,
 ) -> CleanSheet | None:
-    """A workbook sheet given as raw rows (A1 at rows[0][0]); None when it holds no data."""
+    """A workbook sheet given as raw rows (A1 at rows[0][0]); None when it holds no data.
+    `memo` is shared by the sheets of one workbook (upload/coerce.TextColumnMemo)."""
     forced = override.header_row - 1 if override.header_row else None
     found = lay.detect_layout(rows, forced)
     if found is None:
@@ -74,13 +76,14 @@ def clean_rows(
     body = body.reindex(columns=range(width))
     titles = [tidy_text(" ".join(str(v) for v in rows[r] if lay.cell_kind(v))) for r in
               found.title_rows]
-    return build_table(sheet, found, header, titles, body, log, override, limits=limits)
+    return build_table(sheet, found, header, titles, body, log, override, limits=limits,
+                       memo=memo)
 
 
 def build_table(
     sheet: str, found: lay.Layout, header: list[list], titles: list[str], body: pd.DataFrame,
     log: CleaningLog, override: Override, *, decimal: str = ".", letters: bool = True,
-    limits: GuardLimits = DEFAULT_LIMITS,
+    limits: GuardLimits = DEFAULT_LIMITS, memo: TextColumnMemo | None = None,
 ) -> CleanSheet | None:
     """The common path for workbook sheets and CSV files once the layout is known."""
     _log_layout(sheet, found, titles, log)
@@ -93,7 +96,7 @@ def build_table(
         check_columns(sheet, int(filled.sum()), limits)
     texts = [" ".join(dict.fromkeys(t for t in col if t)) for col in
              zip(*header_texts(header, width), strict=True)] if header else [""] * width
-    typed = {c: type_column(body[c], decimal) for c in range(width)}
+    typed = {c: type_column(body[c], decimal, memo) for c in range(width)}
     keep = [c for c in range(width) if typed[c].kind != "empty"]
     _log_dropped_columns(sheet, [c for c in range(width) if c not in keep], texts, letters, log)
     keep = _drop_note_columns(sheet, keep, typed, texts, body, letters, log)
@@ -111,7 +114,9 @@ def build_table(
         return None
     _log_conversions(sheet, {names[c]: typed[c] for c in keep}, log)
     check_columns(sheet, frame.shape[1], limits)
-    frame = _apply_overrides(sheet, frame, override, log, {names[c]: body[c] for c in keep})
+    if override.types:  # the raw cells are only read for the user's date types
+        frame = _apply_overrides(sheet, frame, override, log,
+                                 {names[c]: body[c] for c in keep})
     generated = {names[c] for c in keep if originals[c] is None}
     fixed = {c for c, t in override.types.items() if not t.startswith("date")}
     frame, index = set_index(sheet, frame, generated, fixed, log)

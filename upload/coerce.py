@@ -13,6 +13,7 @@ dtype, stripped of surrounding spaces.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import re
 from dataclasses import dataclass, field
@@ -51,8 +52,36 @@ class Typed:
     dates: object = None  # upload.dates.DateColumn or NotDates: what the log says about dates
 
 
-def type_column(values: pd.Series, decimal: str = ".") -> Typed:
-    """The column as numbers, dates, booleans or text (see the module docstring)."""
+class TextColumnMemo:
+    """Text columns already typed in one upload, by their cells. The sheets of a workbook often
+    share a column of period labels ("1975:Q1", ... down each sheet): it is read once, and each
+    sheet gets its own copy of the result. Only columns up to MAX_ROWS are kept, as the memo
+    lives as long as the upload's parse."""
+
+    MAX_ROWS = 10_000
+
+    def __init__(self) -> None:
+        self._typed: dict[tuple, tuple[pd.Index, Typed]] = {}
+
+    def typed(self, values: pd.Series, decimal: str, compute) -> Typed:
+        """`compute()` for `values`, or a copy of what it gave for the same cells, name and
+        index before."""
+        if len(values) > self.MAX_ROWS:
+            return compute()
+        key = (values.name, decimal, tuple(values.tolist()))
+        index = values.index
+        found = self._typed.get(key)
+        if found is not None and type(found[0]) is type(index) and found[0].equals(index):
+            return copy.deepcopy(found[1])
+        result = compute()
+        self._typed[key] = (index, copy.deepcopy(result))
+        return result
+
+
+def type_column(values: pd.Series, decimal: str = ".",
+                memo: TextColumnMemo | None = None) -> Typed:
+    """The column as numbers, dates, booleans or text (see the module docstring); `memo`
+    remembers the text columns of the upload's earlier sheets."""
     dtype = values.dtype
     if pd.api.types.is_bool_dtype(dtype):
         return Typed(values, "bool")
@@ -82,6 +111,8 @@ def type_column(values: pd.Series, decimal: str = ".") -> Typed:
         found = reader_dates(cells)
         return Typed(found.series, "date", dates=found)
     if inferred == "string":
+        if memo is not None:
+            return memo.typed(values, decimal, lambda: _from_text(cells.astype(STR), decimal))
         return _from_text(cells.astype(STR), decimal)
     return _mixed(cells, decimal)
 
