@@ -117,3 +117,29 @@ def test_a_text_column_shared_by_sheets_is_typed_once_and_each_gets_its_own_copy
     coerce.type_column(labels.rename(1), memo=memo)
     coerce.type_column(labels.copy(), ",", memo=memo)
     assert len(calls) == 4
+
+
+def test_plain_number_columns_of_a_sheet_type_as_type_column_does():
+    from upload.coerce import plain_number_columns, type_column
+
+    columns = {
+        0: ["1975:Q1", "1975:Q2", "1975:Q3", "1975:Q4"],
+        1: [1.0, 2, 3.0, 4],
+        2: [1.5, "", 2.25, 3],
+        3: ["", "", "", ""],
+        4: [1.0, "n/a", 2.0, 3.0],  # text in it: left to type_column
+        5: [True, 1.0, 0.0, 1.0],
+        6: ["", 2.0**60, 1.0, 2.0],
+        7: [float("nan"), "", float("inf"), 1.0],
+        8: [float("nan"), "", "", ""],
+        9: [3, 4, 5, "6"],
+    }
+    body = pd.DataFrame(columns, dtype=object, index=pd.RangeIndex(3, 7))
+    body[10] = pd.Series([1.0, 2.0, 3.0, 4.0], index=body.index)  # float64: not an object column
+    fast = plain_number_columns(body)
+    assert sorted(fast) == [1, 2, 6, 7, 8, 9]
+    for c, typed in fast.items():
+        expected = type_column(body[c])
+        assert typed.kind == expected.kind
+        pd.testing.assert_series_equal(typed.series, expected.series)
+    assert plain_number_columns(body.iloc[:0]) == {}

@@ -19,7 +19,14 @@ import pandas as pd
 
 from upload import layout as lay
 from upload.cleaning_log import CleaningLog, column_letter, plural, quote_list, row_list
-from upload.coerce import STR, TextColumnMemo, Typed, apply_override, type_column
+from upload.coerce import (
+    STR,
+    TextColumnMemo,
+    Typed,
+    apply_override,
+    plain_number_columns,
+    type_column,
+)
 from upload.dates import DATE_TYPES, DateColumn, NotDates, numbers_as_dates
 from upload.guard import DEFAULT_LIMITS, GuardLimits, check_columns
 from upload.naming import column_names, header_texts, tidy_text
@@ -96,7 +103,9 @@ def build_table(
         check_columns(sheet, int(filled.sum()), limits)
     texts = [" ".join(dict.fromkeys(t for t in col if t)) for col in
              zip(*header_texts(header, width), strict=True)] if header else [""] * width
-    typed = {c: type_column(body[c], decimal, memo) for c in range(width)}
+    typed = plain_number_columns(body)
+    typed = {c: typed[c] if c in typed else type_column(body[c], decimal, memo)
+             for c in range(width)}
     keep = [c for c in range(width) if typed[c].kind != "empty"]
     _log_dropped_columns(sheet, [c for c in range(width) if c not in keep], texts, letters, log)
     keep = _drop_note_columns(sheet, keep, typed, texts, body, letters, log)
