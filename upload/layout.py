@@ -11,6 +11,7 @@ lines above those; notes are the text lines after the last row that holds number
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import math
 import re
 from dataclasses import dataclass, field
@@ -114,23 +115,23 @@ def kinds_of(rows: list[list]) -> list[list[int]]:
             found = known[value] = cell_kind(value)
         return found
 
-    return [[kind(v) for v in row] for row in rows]
+    # a float that is not NaN (most cells of a workbook) is a number without a call
+    return [[NUM if type(v) is float and v == v else kind(v) for v in row] for row in rows]
 
 
 def column_types(kinds: list[list[int]], width: int) -> list[int]:
     """Each column's majority kind over the given rows (BLANK when it has no values)."""
+    columns = list(itertools.zip_longest(*kinds))  # short rows are padded with None
     out = []
     for c in range(width):
-        counts = [0, 0, 0, 0]
-        for row in kinds:
-            if c < len(row):
-                counts[row[c]] += 1
-        filled = counts[NUM] + counts[DATE] + counts[TEXT]
+        column = columns[c] if c < len(columns) else ()
+        num, date = column.count(NUM), column.count(DATE)
+        filled = num + date + column.count(TEXT)
         if not filled:
             out.append(BLANK)
-        elif counts[NUM] * 5 >= filled * 4:  # mostly numbers; 12, 12a, 14, 3a are codes
+        elif num * 5 >= filled * 4:  # mostly numbers; 12, 12a, 14, 3a are codes
             out.append(NUM)
-        elif counts[DATE] * 2 >= filled:
+        elif date * 2 >= filled:
             out.append(DATE)
         else:
             out.append(TEXT)
@@ -273,7 +274,7 @@ def _year_labels(values: list, row: list[int]) -> bool:
 
 def _first_column(kinds: list[list[int]]) -> int:
     """The leftmost column the table uses (rows with two or more cells decide)."""
-    starts = [next(c for c, k in enumerate(r) if k) for r in kinds if sum(1 for k in r if k) > 1]
+    starts = [next(c for c, k in enumerate(r) if k) for r in kinds if len(r) - r.count(BLANK) > 1]
     return min(starts, default=0)
 
 
@@ -297,7 +298,7 @@ def _labels_recur(kinds: list[list[int]], lead: int) -> bool:
 
 def _text_table_layout(rows: list[list], kinds: list[list[int]], first: int) -> Layout:
     """No numbers anywhere near the top: the first full-width row of short texts is a header."""
-    counts = [sum(1 for k in r if k) for r in kinds]
+    counts = [len(r) - r.count(BLANK) for r in kinds]
     widest = max(counts)
     for i, n in enumerate(counts):
         if n >= max(min(2, widest), math.ceil(widest / 2)):
