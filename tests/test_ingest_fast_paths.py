@@ -143,3 +143,34 @@ def test_plain_number_columns_of_a_sheet_type_as_type_column_does():
         assert typed.kind == expected.kind
         pd.testing.assert_series_equal(typed.series, expected.series)
     assert plain_number_columns(body.iloc[:0]) == {}
+
+
+@pytest.mark.parametrize("ints", [[1, -2, 3], [2**53 - 1, -(2**53) + 1], [2**53, 0],
+                                  [-(2**63), 5], [2**63 - 1]])
+def test_int64_columns_type_as_their_round_trip_through_float64_does(ints):
+    from upload.coerce import _numbers, type_column
+
+    values = pd.Series(ints, dtype="int64", index=pd.RangeIndex(2, 2 + len(ints)), name="n")
+    typed, expected = type_column(values), _numbers(values.astype("float64"))
+    assert typed.kind == expected.kind == "number"
+    pd.testing.assert_series_equal(typed.series, expected.series)
+
+
+@pytest.mark.parametrize("cells", [
+    [" yes", "no ", None, "N/A", " - ", "yes", "NULL", "..", "furnished"],
+    ["north", "south", None, "east"],
+    ["n/a", "", None],
+])
+def test_text_columns_keep_their_stripped_cells_and_lose_only_missing_markers(cells):
+    from upload.coerce import type_column
+
+    values = pd.Series(cells, dtype=STR, index=pd.RangeIndex(5, 5 + len(cells)), name="c")
+    typed = type_column(values)
+    stripped = values.str.strip()
+    expected = stripped.where(~stripped.str.lower().isin(["n/a", "-", "null", "..", ""]))
+    if expected.isna().all():
+        assert typed.kind == "empty"
+        assert typed.markers == set(stripped.dropna())
+    else:
+        assert typed.kind == "text"
+        pd.testing.assert_series_equal(typed.series, expected)

@@ -35,6 +35,10 @@ def turn_long(sheet: str, cleaned: CleanSheet, log: CleaningLog) -> tuple[str, C
     frame = cleaned.frame
     if cleaned.index is not None or len(frame) < MIN_PERIODS:
         return None
+    # the period column is never a number column, so the value columns are all of these:
+    # counted first, as reading every text column for periods costs more
+    if not 1 <= sum(_is_number(frame[c]) for c in frame.columns) <= MAX_VALUE_COLUMNS:
+        return None
     found = _period_column(frame)
     if found is None:
         return None
