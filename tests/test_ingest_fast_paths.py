@@ -99,7 +99,7 @@ def test_a_text_column_shared_by_sheets_is_typed_once_and_each_gets_its_own_copy
     read_text = coerce._from_text
     monkeypatch.setattr(coerce, "_from_text",
                         lambda text, decimal: calls.append(decimal) or read_text(text, decimal))
-    memo = coerce.TextColumnMemo()
+    memo = coerce.SheetsMemo()
     first = coerce.type_column(labels.copy(), memo=memo)
     second = coerce.type_column(labels.copy(), memo=memo)
     assert len(calls) == 1

@@ -21,7 +21,7 @@ from upload import layout as lay
 from upload.cleaning_log import CleaningLog, column_letter, plural, quote_list, row_list
 from upload.coerce import (
     STR,
-    TextColumnMemo,
+    SheetsMemo,
     Typed,
     apply_override,
     plain_number_columns,
@@ -65,12 +65,12 @@ def override_for(options: dict | None, *names: str) -> Override:
 def clean_rows(
     sheet: str, rows: list[list], log: CleaningLog, override: Override, *,
     merges: list | None = None, limits: GuardLimits = DEFAULT_LIMITS,
-    memo: TextColumnMemo | None = None,
+    memo: SheetsMemo | None = None,
 ) -> CleanSheet | None:
     """A workbook sheet given as raw rows (A1 at rows[0][0]); None when it holds no data.
-    `memo` is shared by the sheets of one workbook (upload/coerce.TextColumnMemo)."""
+    `memo` is shared by the sheets of one workbook (upload/coerce.SheetsMemo)."""
     forced = override.header_row - 1 if override.header_row else None
-    found = lay.detect_layout(rows, forced)
+    found = lay.detect_layout(rows, forced, memo.cell_kinds if memo is not None else None)
     if found is None:
         log.add(sheet, "skipped", "The sheet is blank; it was skipped.")
         return None
@@ -90,7 +90,7 @@ def clean_rows(
 def build_table(
     sheet: str, found: lay.Layout, header: list[list], titles: list[str], body: pd.DataFrame,
     log: CleaningLog, override: Override, *, decimal: str = ".", letters: bool = True,
-    limits: GuardLimits = DEFAULT_LIMITS, memo: TextColumnMemo | None = None,
+    limits: GuardLimits = DEFAULT_LIMITS, memo: SheetsMemo | None = None,
 ) -> CleanSheet | None:
     """The common path for workbook sheets and CSV files once the layout is known."""
     _log_layout(sheet, found, titles, log)

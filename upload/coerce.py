@@ -56,15 +56,17 @@ class Typed:
     dates: object = None  # upload.dates.DateColumn or NotDates: what the log says about dates
 
 
-class TextColumnMemo:
-    """Text columns already typed in one upload, by their cells. The sheets of a workbook often
-    share a column of period labels ("1975:Q1", ... down each sheet): it is read once, and each
-    sheet gets its own copy of the result. Only columns up to MAX_ROWS are kept, as the memo
-    lives as long as the upload's parse."""
+class SheetsMemo:
+    """What the sheets of one upload share, worked out once: the kind of each text cell
+    (upload/layout.kinds_of) and the typed text columns. The sheets of a workbook often share
+    a column of period labels ("1975:Q1", ... down each sheet): it is read once, and each sheet
+    gets its own copy of the result. Only columns up to MAX_ROWS are kept, as the memo lives
+    as long as the upload's parse."""
 
     MAX_ROWS = 10_000
 
     def __init__(self) -> None:
+        self.cell_kinds: dict[str, int] = {}
         self._typed: dict[tuple, tuple[pd.Index, Typed]] = {}
 
     def typed(self, values: pd.Series, decimal: str, compute) -> Typed:
@@ -83,7 +85,7 @@ class TextColumnMemo:
 
 
 def type_column(values: pd.Series, decimal: str = ".",
-                memo: TextColumnMemo | None = None) -> Typed:
+                memo: SheetsMemo | None = None) -> Typed:
     """The column as numbers, dates, booleans or text (see the module docstring); `memo`
     remembers the text columns of the upload's earlier sheets."""
     dtype = values.dtype
@@ -102,11 +104,14 @@ def type_column(values: pd.Series, decimal: str = ".",
         return Typed(found.series, "date", dates=found)
     if pd.api.types.is_string_dtype(dtype) and not pd.api.types.is_object_dtype(dtype):
         return _from_text(values, decimal)
-    fast = _plain_floats(values)
+    array = values.to_numpy(dtype=object)
+    blank = array == ""
+    fast = _plain_floats(array, blank)
     if fast is not None:  # one Series built for the column, not three
         kind = "empty" if np.isnan(fast).all() else "number"
         return Typed(pd.Series(_whole_as_int(fast), index=values.index, name=values.name), kind)
-    cells = values.mask(values.eq(""))
+    # values.mask(values.eq("")), in numpy
+    cells = pd.Series(np.where(blank, np.nan, array), index=values.index, name=values.name)
     inferred = pd.api.types.infer_dtype(cells, skipna=True)
     if inferred == "empty":
         return Typed(pd.Series(np.nan, index=values.index), "empty")
@@ -176,10 +181,9 @@ def _as_floats(cells: np.ndarray, blank: np.ndarray,
     return (np.array(rows) if rows else np.empty((0, cells.shape[1]))), kept
 
 
-def _plain_floats(values: pd.Series) -> np.ndarray | None:
-    """The common workbook case in one numpy step: numbers and empty cells only (float64)."""
-    array = values.to_numpy(dtype=object)
-    blank = array == ""
+def _plain_floats(array: np.ndarray, blank: np.ndarray) -> np.ndarray | None:
+    """The common workbook case in one numpy step: numbers and empty cells only (float64);
+    `blank` is `array == ""`."""
     if blank.all():
         return None
     filled = array[~blank]

@@ -103,9 +103,10 @@ class Layout:
     text_only: bool = False  # no numbers or dates near the top
 
 
-def kinds_of(rows: list[list]) -> list[list[int]]:
-    """cell_kind of every cell, asked once per distinct text ("yes", "no", "furnished"...)."""
-    known: dict[str, int] = {}
+def kinds_of(rows: list[list], known: dict[str, int] | None = None) -> list[list[int]]:
+    """cell_kind of every cell, asked once per distinct text ("yes", "no", "furnished"...);
+    `known` holds the kinds of texts met before (in an upload's other sheets)."""
+    known = {} if known is None else known
 
     def kind(value: object) -> int:
         if type(value) is not str:
@@ -138,10 +139,12 @@ def column_types(kinds: list[list[int]], width: int) -> list[int]:
     return out
 
 
-def detect_layout(rows: list[list], header_row: int | None = None) -> Layout | None:
+def detect_layout(rows: list[list], header_row: int | None = None,
+                  known: dict[str, int] | None = None) -> Layout | None:
     """The layout of a sheet from its first rows; None if they are all blank.
 
     `header_row` (0-based) forces the header: the body starts at the next non-blank row.
+    `known` is passed to `kinds_of`.
     """
     first = next((i for i, row in enumerate(rows) if _filled(row)), None)
     if first is None:
@@ -149,7 +152,7 @@ def detect_layout(rows: list[list], header_row: int | None = None) -> Layout | N
     if header_row is not None:
         return _forced_layout(rows, header_row)
     window = rows[first : first + SCAN_ROWS]
-    kinds = kinds_of(window)
+    kinds = kinds_of(window, known)
     width = max((len(r) for r in window), default=0)
     types = column_types(kinds[1:] if len(kinds) > 2 else kinds, width)
     start = _body_start(kinds, types, window)
@@ -274,7 +277,8 @@ def _year_labels(values: list, row: list[int]) -> bool:
 
 def _first_column(kinds: list[list[int]]) -> int:
     """The leftmost column the table uses (rows with two or more cells decide)."""
-    starts = [next(c for c, k in enumerate(r) if k) for r in kinds if len(r) - r.count(BLANK) > 1]
+    starts = [min(r.index(k) for k in (NUM, DATE, TEXT) if k in r) for r in kinds
+              if len(r) - r.count(BLANK) > 1]
     return min(starts, default=0)
 
 

@@ -304,9 +304,10 @@ def _labels(values: pd.Series, name: str, generated: bool) -> Labels | None:
         if freq not in ("M", "Q-DEC", "Y-DEC"):
             return None  # financial years stay a column: no period tool expects them
         words = {"M": "months", "Q-DEC": "quarters", "Y-DEC": "years"}[freq]
+        missing = values.isna().to_numpy()
         return Labels(pd.PeriodIndex(values), "year" if freq == "Y-DEC" else "period",
-                      f"{words} written like {str(values.dropna().iloc[0])!r}"
-                      if values.notna().any() else words)
+                      f"{words} written like {str(values.iloc[int(np.argmin(missing))])!r}"
+                      if not missing.all() else words)
     if pd.api.types.is_bool_dtype(dtype):
         return None
     if pd.api.types.is_numeric_dtype(dtype):
@@ -334,7 +335,8 @@ def _with_index(sheet, frame, name, labels: Labels, generated, log):
     index = labels.index
     index_name = {"period": "period", "year": "year", "datetime": "date"}[labels.kind] \
         if generated else name
-    frame = frame.drop(columns=[name])
+    frame = frame.copy(deep=False)  # then dropping the column is cheaper than frame.drop
+    del frame[name]
     while index_name in frame.columns:
         index_name += "_index"
     frame.index = index.rename(index_name)

@@ -25,7 +25,7 @@ from errors import Unprocessable, UnsupportedFile
 from sandbox import LimitedPool, Limits
 from upload.clean import CleanSheet, build_table, clean_rows, override_for
 from upload.cleaning_log import CleaningLog
-from upload.coerce import TextColumnMemo
+from upload.coerce import SheetsMemo
 from upload.guard import DEFAULT_LIMITS, GuardLimits, check_archive, check_xlsx_extent
 from upload.layout import detect_layout
 from upload.long import turn_long
@@ -127,7 +127,7 @@ def _parse_workbook(path, fmt: str, out: Path, options, log: CleaningLog, limits
     names = sheet_names([s.name for s in raw], log)
     taken = list(names)  # grows with the names of turned copies
     stored, refused = [], []
-    memo = TextColumnMemo()  # the sheets often share a column of period labels
+    memo = SheetsMemo()  # the sheets often share a column of period labels
     for number, (sheet, name) in enumerate(zip(raw, names, strict=True)):
         log.rename_sheet(sheet.name, name)
         override = override_for(options, name, sheet.name)
