@@ -56,20 +56,19 @@ def test_kinds_of_answers_as_cell_kind_does_cell_by_cell():
 
 @pytest.mark.parametrize("values", [
     ["1975:Q1", "1975:Q2", "1975Q3", "Q4 1975"],
+    ["DEC\n3, 2016", "2016\nQ1", "JAN", "3, 2016", "1975:Q1\n"],
     ["2020-01-31", "2020/02/29", "31/12/2020", "JAN 2021", "2021-22", "N/A"],
     ["MARCH 2020", "2020 APRIL", "2020M05", "05-2020", "12.5"],
     ["YES", "NO"],
 ])
 def test_date_forms_found_are_those_a_full_extract_finds(values, monkeypatch):
     """Skipping the forms no key matches changes nothing: the same forms, parts and masks as
-    running str.extract for every form (the skip switched off: every key "matches")."""
-    import re
-
+    running str.extract for every form (the skip switched off: every form "matches")."""
     from upload import dates
 
     keys = pd.Series(values, dtype=STR)
     found = dates._matches(keys, None)
-    monkeypatch.setattr(dates, "_ANCHORED", {f: re.compile("") for f, _, _ in dates.FORMS})
+    monkeypatch.setattr(dates, "_forms_in", lambda keys, forms: forms)
     every = dates._matches(keys, None)
     assert list(found) == list(every)
     for form, (parts, hit) in every.items():
@@ -174,3 +173,12 @@ def test_text_columns_keep_their_stripped_cells_and_lose_only_missing_markers(ce
     else:
         assert typed.kind == "text"
         pd.testing.assert_series_equal(typed.series, expected)
+
+
+@pytest.mark.parametrize("text", ["12", " 1,234.5 ", "(1,234)", "12.5%", "$1,234", "−3", "123.4p",
+                                  "7.1[r]", "1975:Q1", "2020-01-31", "n/a", "NA", "..", "x", "",
+                                  "  ", "12a", "yes", "1.234,5", ".5E0", "Q4 1952", "1 480 000 €"])
+def test_number_text_is_what_cell_kind_calls_a_number(text):
+    from upload.layout import NUM, cell_kind, is_number_text
+
+    assert is_number_text(text) == (cell_kind(text) == NUM)

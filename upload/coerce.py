@@ -25,7 +25,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from upload.dates import DateColumn, NotDates, looks_like_date, read_dates, reader_dates
-from upload.layout import MISSING_MARKERS, NUM, cell_kind
+from upload.layout import MISSING_MARKERS, is_number_text
 from upload.periods import STR, excel_serial_dates, parse_labels
 
 NUMERIC_SHARE = 0.95
@@ -335,7 +335,7 @@ def _dates_with_text(cells: pd.Series, stamps: pd.Series) -> Typed:
 
 
 def _looks_numeric(text: str) -> bool:
-    return cell_kind(text) == NUM or text.lower() in MISSING_MARKERS
+    return is_number_text(text) or text.lower() in MISSING_MARKERS
 
 
 def as_text(value: object) -> str:

@@ -86,6 +86,12 @@ def cell_kind(value: object) -> int:
     return TEXT
 
 
+def is_number_text(text: str) -> bool:
+    """`cell_kind(text) == NUM` for a string, without the date tests cell_kind goes on to."""
+    stripped = text.strip()
+    return stripped.lower() not in MISSING_MARKERS and _NUMERIC_TEXT.match(stripped) is not None
+
+
 def is_note_text(value: object) -> bool:
     return isinstance(value, str) and bool(_NOTE_MARKER.match(value))
 
