@@ -13,8 +13,10 @@ else a RangeIndex.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from upload import layout as lay
@@ -137,8 +139,9 @@ def build_table(
         log.add(sheet, "column names", f"Column {where} had no header; such columns are named "
                 "column_N after their position.")
     log.add(sheet, "types", _type_summary(frame))
-    columns = [{"name": name, "original": originals_by_name.get(name), "dtype": str(dtype)}
-               for name, dtype in frame.dtypes.items()]
+    dtype_names = {dtype: str(dtype) for dtype in set(frame.dtypes)}
+    columns = [{"name": name, "original": originals_by_name.get(name), "dtype": dtype_names[dtype]}
+               for name, dtype in zip(frame.columns, frame.dtypes, strict=True)]
     return CleanSheet(frame, columns, index)
 
 
@@ -218,7 +221,8 @@ def _drop_note_columns(sheet, keep, typed, texts, body, letters, log) -> list[in
 
 
 def _drop_blank_rows(sheet: str, frame: pd.DataFrame, log: CleaningLog) -> pd.DataFrame:
-    blank = frame.isna().all(axis=1) if len(frame.columns) else pd.Series(True, frame.index)
+    blank = (frame.isna().to_numpy().all(axis=1) if len(frame.columns)
+             else np.ones(len(frame), dtype=bool))
     if blank.any():
         log.add(sheet, "blank rows", f"Dropped {plural(int(blank.sum()), 'blank row')} "
                 f"({row_list(int(n) for n in frame.index[blank])}).")
@@ -340,17 +344,17 @@ def _log_marks(sheet: str, typed: dict[str, Typed], log: CleaningLog) -> None:
 
 def _type_summary(frame: pd.DataFrame) -> str:
     kinds = {"numeric": 0, "text": 0, "date": 0, "category": 0, "true/false": 0}
-    for dtype in frame.dtypes:
+    for dtype, n in Counter(frame.dtypes).items():  # each distinct dtype asked once
         if isinstance(dtype, pd.CategoricalDtype):
-            kinds["category"] += 1
+            kinds["category"] += n
         elif pd.api.types.is_bool_dtype(dtype):
-            kinds["true/false"] += 1
+            kinds["true/false"] += n
         elif pd.api.types.is_numeric_dtype(dtype):
-            kinds["numeric"] += 1
+            kinds["numeric"] += n
         elif pd.api.types.is_datetime64_any_dtype(dtype) or isinstance(dtype, pd.PeriodDtype):
-            kinds["date"] += 1
+            kinds["date"] += n
         else:
-            kinds["text"] += 1
+            kinds["text"] += n
     parts = [plural(n, f"{k} column") for k, n in kinds.items() if n]
     return "Column types: " + ", ".join(parts) + "."
 

@@ -283,8 +283,7 @@ def _year_labels(values: list, row: list[int]) -> bool:
 
 def _first_column(kinds: list[list[int]]) -> int:
     """The leftmost column the table uses (rows with two or more cells decide)."""
-    starts = [min(r.index(k) for k in (NUM, DATE, TEXT) if k in r) for r in kinds
-              if len(r) - r.count(BLANK) > 1]
+    starts = [next(c for c, k in enumerate(r) if k) for r in kinds if len(r) - r.count(BLANK) > 1]
     return min(starts, default=0)
 
 
