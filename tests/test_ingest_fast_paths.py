@@ -182,3 +182,31 @@ def test_number_text_is_what_cell_kind_calls_a_number(text):
     from upload.layout import NUM, cell_kind, is_number_text
 
     assert is_number_text(text) == (cell_kind(text) == NUM)
+
+
+def test_the_index_column_is_taken_out_by_position_wherever_it_stands():
+    from upload.cleaning_log import CleaningLog
+    from upload.periods import set_index
+
+    quarters = ["2019Q1", "2019Q2", "2019Q3"]
+    frame = pd.DataFrame({"x": ["a", "b", "c"], "quarter": quarters, "period": [1.0, 2.0, 3.0]})
+    out, index = set_index("s", frame.astype({"x": STR, "quarter": STR}), set(), set(),
+                           CleaningLog())
+    assert list(out.columns) == ["x", "period"] and out.index.name == "quarter"
+    assert index["start"] == "2019Q1" and out["period"].tolist() == [1.0, 2.0, 3.0]
+    unnamed = pd.DataFrame({"column_1": quarters, "period": [1, 2, 3], "v": [4, 5, 6]})
+    out, index = set_index("s", unnamed.astype({"column_1": STR}), {"column_1"}, set(),
+                           CleaningLog())
+    assert list(out.columns) == ["period", "v"] and index["name"] == "period_index"
+
+
+@pytest.mark.parametrize("text", ["  Price (£)  ", "a\tb\nc", "x\u00a0y", "Zürich  Ost", "a\x00b",
+                                  "line\u2028two", "soft\u00adhyphen", "über\u200bzero", "", " ",
+                                  "日本 語", "\x85next", "a\x1cb"])
+def test_tidy_text_reads_every_character_only_when_the_text_is_not_printable(text):
+    import unicodedata
+
+    from upload.naming import tidy_text
+
+    slow = "".join(" " if unicodedata.category(ch)[0] in "CZ" else ch for ch in text)
+    assert tidy_text(text) == " ".join(slow.split())

@@ -72,12 +72,13 @@ def clean_rows(
     """A workbook sheet given as raw rows (A1 at rows[0][0]); None when it holds no data.
     `memo` is shared by the sheets of one workbook (upload/coerce.SheetsMemo)."""
     forced = override.header_row - 1 if override.header_row else None
-    found = lay.detect_layout(rows, forced, memo.cell_kinds if memo is not None else None)
+    known = memo.cell_kinds if memo is not None else {}  # the kinds of text cells seen
+    found = lay.detect_layout(rows, forced, known)
     if found is None:
         log.add(sheet, "skipped", "The sheet is blank; it was skipped.")
         return None
-    if found.text_only and _is_prose(rows):
-        return _prose_sheet(sheet, rows, log)
+    if found.text_only and _is_prose(rows, known):
+        return _prose_sheet(sheet, rows, log, known)
     header = [list(rows[r]) for r in found.header_rows]
     _fill_merged(header, found.header_rows, merges or [])
     width = max(len(r) for r in rows)
@@ -246,21 +247,24 @@ def _fill_merged(header: list[list], rows: list[int], merges: list) -> None:
 
 
 # -- prose sheets ---------------------------------------------------------------------------
-def _is_prose(rows: list[list]) -> bool:
+def _is_prose(rows: list[list], known: dict[str, int]) -> bool:
     """Notes rather than a table: no numbers, and mostly single lines or long sentences
-    (a bullet and a sentence count as a line)."""
-    window = [r for r in rows[: lay.SCAN_ROWS * 2] if any(lay.cell_kind(v) for v in r)]
-    kinds = lay.kinds_of(window)
-    if any(k in (lay.NUM, lay.DATE) for row in kinds for k in row):
+    (a bullet and a sentence count as a line). `known` is passed to layout.kinds_of."""
+    head = rows[: lay.SCAN_ROWS * 2]
+    window = [(row, kinds) for row, kinds in zip(head, lay.kinds_of(head, known), strict=True)
+              if any(kinds)]
+    if any(k in (lay.NUM, lay.DATE) for _, kinds in window for k in kinds):
         return False
-    filled = [[str(v) for v in row if lay.cell_kind(v)] for row in window]
+    filled = [[str(v) for v, k in zip(row, kinds, strict=True) if k] for row, kinds in window]
     single = sum(1 for cells in filled if len(cells) == 1)
     sentences = sum(1 for cells in filled if len(cells) <= 2 and max(map(len, cells)) >= 50)
     return single * 2 >= len(filled) or sentences * 2 >= len(filled)
 
 
-def _prose_sheet(sheet: str, rows: list[list], log: CleaningLog) -> CleanSheet:
-    lines = [" ".join(tidy_text(v) for v in row if lay.cell_kind(v)) for row in rows]
+def _prose_sheet(sheet: str, rows: list[list], log: CleaningLog,
+                 known: dict[str, int]) -> CleanSheet:
+    lines = [" ".join(tidy_text(v) for v, k in zip(row, kinds, strict=True) if k)
+             for row, kinds in zip(rows, lay.kinds_of(rows, known), strict=True)]
     lines = [line for line in lines if line]
     frame = pd.DataFrame({"text": pd.Series(lines, dtype=STR)})
     log.add(sheet, "notes", f"The sheet holds notes rather than a table; its "
