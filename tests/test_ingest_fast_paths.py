@@ -210,3 +210,19 @@ def test_tidy_text_reads_every_character_only_when_the_text_is_not_printable(tex
 
     slow = "".join(" " if unicodedata.category(ch)[0] in "CZ" else ch for ch in text)
     assert tidy_text(text) == " ".join(slow.split())
+
+
+@pytest.mark.parametrize(("rows", "types", "data_last"), [
+    ([["2019Q1", 1.5], ["2019Q2", 2.5]], [2, 1], True),
+    ([["2019Q1", 1.5], ["Source: ONS", ""]], [2, 1], False),
+    ([["2019Q1", 1.5], ["", ""], ["Note", "more"]], [2, 1], False),
+    ([["north", "b"], ["south", "e"]], [3, 3], True),
+    ([["north", "b"], ["south", ""]], [3, 3], False),
+    ([["2019Q1", "n/a"]], [2, 1], False),
+])
+def test_a_last_row_of_data_means_no_notes_below_it(rows, types, data_last):
+    from upload.layout import ends_with_data, footer_start
+
+    assert ends_with_data(rows[-1], types) == data_last
+    if data_last:
+        assert footer_start(rows, types) == len(rows)

@@ -177,6 +177,8 @@ def _cut_notes(sheet: str, body: pd.DataFrame, types: list[int] | None,
     if types is None:
         head = body.head(100).to_numpy(dtype=object).tolist()
         types = lay.column_types(lay.kinds_of(head), body.shape[1])
+    if lay.ends_with_data(body.iloc[-1:].to_numpy(dtype=object).tolist()[0], types):
+        return body  # the last row holds data: footer_start would find no notes
     tail_start = max(0, len(body) - 400)
     tail = body.iloc[tail_start:].to_numpy(dtype=object).tolist()
     cut = tail_start + lay.footer_start(tail, types)

@@ -325,6 +325,22 @@ def _text_table_layout(rows: list[list], kinds: list[list[int]], first: int) -> 
     return Layout([], [], first, [])
 
 
+def ends_with_data(row: list, types: list[int]) -> bool:
+    """Is `row`, the body's last, data (then `footer_start` finds no notes below it)?"""
+    return _holds_data([cell_kind(v) for v in row], _numeric_columns(types))
+
+
+def _numeric_columns(types: list[int]) -> set[int]:
+    return {c for c, t in enumerate(types) if t in (NUM, DATE)}
+
+
+def _holds_data(kinds: list[int], numeric: set[int]) -> bool:
+    """A number in a numeric column, or (without numeric columns) two filled cells."""
+    if numeric:
+        return any(k == NUM and c in numeric for c, k in enumerate(kinds))
+    return sum(1 for k in kinds if k) >= 2
+
+
 def footer_start(rows: list[list], types: list[int]) -> int:
     """Index into `rows` (the body, top to bottom) where the notes below the data begin.
 
@@ -332,16 +348,10 @@ def footer_start(rows: list[list], types: list[int]) -> int:
     the first blank line that follows it, if those lines are short text lines; otherwise only
     the trailing lines that read like notes ("Source: ...", "© ...", "1. ...").
     """
-    numeric = {c for c, t in enumerate(types) if t in (NUM, DATE)}
-
-    def substantive(row: list[int]) -> bool:
-        if numeric:
-            return any(k == NUM and c in numeric for c, k in enumerate(row))
-        return sum(1 for k in row if k) >= 2
-
+    numeric = _numeric_columns(types)
     last = None
     for i in range(len(rows) - 1, -1, -1):  # from the bottom: usually one row is enough
-        if substantive([cell_kind(v) for v in rows[i]]):
+        if _holds_data([cell_kind(v) for v in rows[i]], numeric):
             last = i
             break
     if last is None:

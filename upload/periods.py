@@ -312,13 +312,12 @@ def _labels(values: pd.Series, name: str, generated: bool) -> Labels | None:
     if pd.api.types.is_bool_dtype(dtype):
         return None
     if pd.api.types.is_numeric_dtype(dtype):
-        floats = values.astype("float64")
         if generated or _TIME_WORD.search(name):
-            years = years_from_numbers(floats)
+            years = years_from_numbers(values.astype("float64"))
             if years is not None:
                 return years
         if _DAY_WORD.search(name):
-            stamps = excel_serial_dates(floats)
+            stamps = excel_serial_dates(values.astype("float64"))
             if stamps is not None:
                 found = regular_periods(stamps) or Labels(stamps, "datetime", "dates")
                 found.form = "Excel day numbers read as " + found.form
