@@ -226,3 +226,12 @@ def test_a_last_row_of_data_means_no_notes_below_it(rows, types, data_last):
     assert ends_with_data(rows[-1], types) == data_last
     if data_last:
         assert footer_start(rows, types) == len(rows)
+
+
+def test_code_columns_are_those_with_a_value_such_as_02134():
+    from upload.readers import _code_columns
+
+    rows = [["02134", "1", " 0", "x"], ["12", " 007 ", "0.5"], ["", "3"], ["0²"]]
+    assert _code_columns(rows, 6) == [0, 1]
+    assert _code_columns(rows, 1) == [0]
+    assert _code_columns([], 3) == []
