@@ -109,7 +109,7 @@ def read_dates(text: pd.Series, choice: str | None = None,
     """`text` (stripped strings, missing as NA) as dates or periods, or None when it is not a
     date column. `choice` is a user's column type from DATE_TYPES (or "date"); `fiscal_end`
     the month financial years end in."""
-    present = text.notna()
+    present = ~text.array.isna()
     n_present = int(present.sum())
     if not n_present:
         return None
@@ -151,8 +151,9 @@ def read_dates(text: pd.Series, choice: str | None = None,
     good = ~failed_mask
     example = str(uniques[int(np.argmax(good))]) if good.any() else str(uniques[0])
     described = _FORM_WORDS.get(form, described).format(example)
-    out = pd.Series(np.asarray(values.take(codes)) if kind == "D" else values.take(codes),
-                    index=text.index[present]).reindex(text.index)
+    taken = np.asarray(values.take(codes)) if kind == "D" else values.take(codes)
+    out = (pd.Series(taken, index=text.index) if n_present == len(text)  # nothing to reindex
+           else pd.Series(taken, index=text.index[present]).reindex(text.index))
     failed = failed_mask & ~out_of_range
     return DateColumn(
         out, form, described, failed=[str(uniques[i]) for i in np.flatnonzero(failed)[:6]],
@@ -193,7 +194,7 @@ def _matches(keys: pd.Series, choice: str | None) -> dict[str, tuple[pd.DataFram
             continue
         parts = keys.str.extract(f"^(?:{pattern.pattern})$")
         parts.columns = list(pattern.groupindex)
-        matched = np.logical_and.reduce([parts[c].notna().to_numpy() for c in parts.columns
+        matched = ~np.logical_or.reduce([parts[c].array.isna() for c in parts.columns
                                          if c not in ("time", "ss")])
         if form in ("day_name_year", "name_day_year", "name_year", "year_name"):
             matched &= parts["name"].isin(MONTHS.keys()).to_numpy()
