@@ -235,3 +235,25 @@ def test_code_columns_are_those_with_a_value_such_as_02134():
     assert _code_columns(rows, 6) == [0, 1]
     assert _code_columns(rows, 1) == [0]
     assert _code_columns([], 3) == []
+
+
+@pytest.mark.parametrize("index", [
+    pd.PeriodIndex.from_ordinals([200, 201, 202], freq="Q-DEC").rename("period"),
+    pd.PeriodIndex.from_ordinals([600, 601, 602], freq="M").rename("month"),
+    pd.DatetimeIndex(["2020-01-31", "2020-02-29", "2020-03-31"], name="date"),
+])
+def test_sheets_laid_out_alike_are_stored_as_pandas_stores_them(index):
+    from upload.pipeline import SheetSchemas, _from_pandas
+
+    schemas = SheetSchemas()
+    first = pd.DataFrame({"UK": [1.5, np.nan, 2.0], "US": [1, 2, 3], "up": [True, False, True]},
+                         index=index)
+    second = pd.DataFrame({"UK": [7.0, 8.5, np.nan], "US": [-4, 5, 6],
+                           "up": [False, False, True]}, index=index[::-1])
+    other = second.astype({"US": "float64"})
+    for frame in (first, second, other, first.rename(columns={"UK": "GB"})):
+        table = schemas.table(frame)
+        assert table.equals(_from_pandas(frame), check_metadata=True)
+        assert table.schema.metadata == _from_pandas(frame).schema.metadata
+        pd.testing.assert_frame_equal(table.to_pandas(), frame)
+    assert len(schemas._schemas) == 3  # first and second share one
