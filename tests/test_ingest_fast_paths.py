@@ -251,9 +251,10 @@ def test_sheets_laid_out_alike_are_stored_as_pandas_stores_them(index):
     second = pd.DataFrame({"UK": [7.0, 8.5, np.nan], "US": [-4, 5, 6],
                            "up": [False, False, True]}, index=index[::-1])
     other = second.astype({"US": "float64"})
-    for frame in (first, second, other, first.rename(columns={"UK": "GB"})):
+    floats = first[["UK"]].assign(US=[1.0, 2.0, np.nan])  # one dtype: one 2-D array
+    for frame in (first, second, other, first.rename(columns={"UK": "GB"}), floats, floats * 2):
         table = schemas.table(frame)
         assert table.equals(_from_pandas(frame), check_metadata=True)
         assert table.schema.metadata == _from_pandas(frame).schema.metadata
         pd.testing.assert_frame_equal(table.to_pandas(), frame)
-    assert len(schemas._schemas) == 3  # first and second share one
+    assert len(schemas._schemas) == 4  # first and second share one, so do the floats

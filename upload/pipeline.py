@@ -236,15 +236,20 @@ class SheetSchemas:
                 self._schemas[layout] = table.schema
             return table
         fields = iter(schema)
-        arrays = [pa.array(column.to_numpy(), type=next(fields).type, from_pandas=True)
-                  for _, column in frame.items()]
+        if len(set(layout[1])) == 1:  # one dtype: the columns of one 2-D array
+            values = frame.to_numpy()
+            columns = (values[:, j] for j in range(values.shape[1]))
+        else:
+            columns = (column.to_numpy() for _, column in frame.items())
+        arrays = [pa.array(column, type=next(fields).type, from_pandas=True)
+                  for column in columns]
         arrays.append(pa.array(frame.index, type=next(fields).type, from_pandas=True))
         return pa.Table.from_arrays(arrays, schema=schema)
 
     def _layout(self, frame: pd.DataFrame) -> tuple | None:
         """What the schema depends on, for the frames whose columns are numpy numbers or
         booleans over a period index or a date index without time zone; else None."""
-        index, dtypes = frame.index, tuple(frame.dtypes)
+        index, dtypes = frame.index, tuple(frame.dtypes.tolist())
         if (len(frame) > self.MAX_ROWS or frame.attrs
                 or not isinstance(index, pd.PeriodIndex | pd.DatetimeIndex)
                 or getattr(index, "tz", None) is not None
