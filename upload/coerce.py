@@ -69,19 +69,23 @@ class SheetsMemo:
         self.cell_kinds: dict[str, int] = {}
         self._typed: dict[tuple, tuple[pd.Index, Typed]] = {}
 
-    def typed(self, values: pd.Series, decimal: str, compute) -> Typed:
-        """`compute()` for `values`, or a copy of what it gave for the same cells, name and
-        index before."""
+    def recall(self, values: pd.Series, decimal: str) -> Typed | None:
+        """A copy of what a column of the same cells, name and index was typed as, or None."""
         if len(values) > self.MAX_ROWS:
-            return compute()
-        key = (values.name, decimal, tuple(values.tolist()))
+            return None
+        found = self._typed.get(self._key(values, decimal))
         index = values.index
-        found = self._typed.get(key)
         if found is not None and type(found[0]) is type(index) and found[0].equals(index):
             return copy.deepcopy(found[1])
-        result = compute()
-        self._typed[key] = (index, copy.deepcopy(result))
-        return result
+        return None
+
+    def keep(self, values: pd.Series, decimal: str, typed: Typed) -> None:
+        if len(values) <= self.MAX_ROWS:
+            self._typed[self._key(values, decimal)] = (values.index, copy.deepcopy(typed))
+
+    @staticmethod
+    def _key(values: pd.Series, decimal: str) -> tuple:
+        return values.name, decimal, tuple(values.tolist())
 
 
 def type_column(values: pd.Series, decimal: str = ".",
@@ -110,6 +114,8 @@ def type_column(values: pd.Series, decimal: str = ".",
     if fast is not None:  # one Series built for the column, not three
         kind = "empty" if np.isnan(fast).all() else "number"
         return Typed(pd.Series(_whole_as_int(fast), index=values.index, name=values.name), kind)
+    if memo is not None and (remembered := memo.recall(values, decimal)) is not None:
+        return remembered  # the same cells were a text column below: read as they were
     # values.mask(values.eq("")), in numpy
     cells = pd.Series(np.where(blank, np.nan, array), index=values.index, name=values.name)
     inferred = pd.api.types.infer_dtype(cells, skipna=True)
@@ -124,17 +130,18 @@ def type_column(values: pd.Series, decimal: str = ".",
         found = reader_dates(cells)
         return Typed(found.series, "date", dates=found)
     if inferred == "string":
+        typed = _from_text(cells.astype(STR), decimal)
         if memo is not None:
-            return memo.typed(values, decimal, lambda: _from_text(cells.astype(STR), decimal))
-        return _from_text(cells.astype(STR), decimal)
+            memo.keep(values, decimal, typed)
+        return typed
     return _mixed(cells, decimal)
 
 
 def plain_number_columns(body: pd.DataFrame) -> dict[int, Typed]:
     """{position: Typed} for the object columns of `body` that hold numbers and empty cells
-    only, as `type_column` types each of them, in a few numpy steps for the whole sheet rather
-    than a dozen per column (a workbook sheet is mostly such columns). The other columns are
-    left out, for `type_column`."""
+    only (or empty cells only), as `type_column` types each of them, in a few numpy steps for
+    the whole sheet rather than a dozen per column (a workbook sheet is mostly such columns).
+    The other columns are left out, for `type_column`."""
     objects = [j for j, dtype in enumerate(body.dtypes) if dtype == _OBJECT]
     if not objects or not len(body):
         return {}
@@ -142,20 +149,21 @@ def plain_number_columns(body: pd.DataFrame) -> dict[int, Typed]:
         body = body.iloc[:, objects]
     cells = body.to_numpy(dtype=object).T  # one row of cells per column
     blank = cells == ""
-    chosen = []
+    chosen, out = [], {}
     for k, (column, empty) in enumerate(zip(cells, blank, strict=True)):
-        if not empty.all():
-            first = column[np.argmin(empty)]
-            if isinstance(first, (int, float)) and not isinstance(first, bool):
-                chosen.append(k)
+        if empty.all():  # every cell "": what type_column makes of it
+            out[objects[k]] = Typed(pd.Series(np.nan, index=body.index), "empty")
+            continue
+        first = column[np.argmin(empty)]
+        if isinstance(first, (int, float)) and not isinstance(first, bool):
+            chosen.append(k)
     floats, chosen = _as_floats(cells, blank, chosen)
     if not chosen:
-        return {}
+        return out
     with np.errstate(invalid="ignore"):
         whole = (np.isfinite(floats).all(axis=1) & (np.abs(floats).max(axis=1) < _SAFE_INT)
                  & (floats == np.round(floats)).all(axis=1))
     empty = np.isnan(floats).all(axis=1)
-    out = {}
     for row, k in enumerate(chosen):
         values = floats[row].astype("int64") if whole[row] else floats[row]
         out[objects[k]] = Typed(pd.Series(values, index=body.index, name=body.columns[k]),
