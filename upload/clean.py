@@ -83,7 +83,8 @@ def clean_rows(
     _fill_merged(header, found.header_rows, merges or [])
     width = max(len(r) for r in rows)
     body = pd.DataFrame(rows[found.body_start :], dtype=object)
-    body = body.reindex(columns=range(width))
+    if body.shape[1] != width:
+        body = body.reindex(columns=range(width))
     titles = [tidy_text(" ".join(str(v) for v in rows[r] if lay.cell_kind(v))) for r in
               found.title_rows]
     return build_table(sheet, found, header, titles, body, log, override, limits=limits,
