@@ -333,7 +333,11 @@ def _code_columns(rows: list[list[str]], width: int) -> list[int]:
     """The columns with values such as '02134': codes, kept as text, not the number 2134."""
     columns = zip(range(width), itertools.zip_longest(*rows, fillvalue=""), strict=False)
     return [i for i, cells in columns
-            if any(len(v) > 1 and v[0] == "0" and v.isdigit() for v in map(str.strip, cells))]
+            if _ZERO_FIRST.search("\0".join(cells))  # no cell starts with 0: no code
+            and any(len(v) > 1 and v[0] == "0" and v.isdigit() for v in map(str.strip, cells))]
+
+
+_ZERO_FIRST = re.compile(r"(?:^|\0)\s*0")
 
 
 def _log_invalid(invalid: list[tuple[int, str]], n_rows: int, log: CleaningLog, sheet: str):
