@@ -90,6 +90,7 @@ def test_workbook_number_columns_type_as_before():
 
 def test_a_text_column_shared_by_sheets_is_typed_once_and_each_gets_its_own_copy(monkeypatch):
     from upload import coerce
+    from upload.memo import SheetsMemo
 
     labels = pd.Series(["1975:Q1", "1975:Q2", "", "1975:Q4"], dtype=object, name=0,
                        index=pd.RangeIndex(3, 7))
@@ -98,7 +99,7 @@ def test_a_text_column_shared_by_sheets_is_typed_once_and_each_gets_its_own_copy
     read_text = coerce._from_text
     monkeypatch.setattr(coerce, "_from_text",
                         lambda text, decimal: calls.append(decimal) or read_text(text, decimal))
-    memo = coerce.SheetsMemo()
+    memo = SheetsMemo()
     first = coerce.type_column(labels.copy(), memo=memo)
     second = coerce.type_column(labels.copy(), memo=memo)
     assert len(calls) == 1

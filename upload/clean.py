@@ -21,16 +21,10 @@ import pandas as pd
 
 from upload import layout as lay
 from upload.cleaning_log import CleaningLog, column_letter, plural, quote_list, row_list
-from upload.coerce import (
-    STR,
-    SheetsMemo,
-    Typed,
-    apply_override,
-    plain_number_columns,
-    type_column,
-)
+from upload.coerce import STR, Typed, apply_override, plain_number_columns, type_column
 from upload.dates import DATE_TYPES, DateColumn, NotDates, numbers_as_dates
 from upload.guard import DEFAULT_LIMITS, GuardLimits, check_columns
+from upload.memo import SheetsMemo
 from upload.naming import column_names, header_texts, tidy_text
 from upload.periods import set_index
 
@@ -70,7 +64,7 @@ def clean_rows(
     memo: SheetsMemo | None = None,
 ) -> CleanSheet | None:
     """A workbook sheet given as raw rows (A1 at rows[0][0]); None when it holds no data.
-    `memo` is shared by the sheets of one workbook (upload/coerce.SheetsMemo)."""
+    `memo` is shared by the sheets of one workbook (upload/memo.SheetsMemo)."""
     forced = override.header_row - 1 if override.header_row else None
     known = memo.cell_kinds if memo is not None else {}  # the kinds of text cells seen
     found = lay.detect_layout(rows, forced, known)

@@ -13,11 +13,11 @@ dtype, stripped of surrounding spaces.
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
 import re
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -27,6 +27,9 @@ import pyarrow.compute as pc
 from upload.dates import DateColumn, NotDates, looks_like_date, read_dates, reader_dates
 from upload.layout import MISSING_MARKERS, is_number_text
 from upload.periods import STR, excel_serial_dates, parse_labels
+
+if TYPE_CHECKING:
+    from upload.memo import SheetsMemo
 
 NUMERIC_SHARE = 0.95
 _SAFE_INT = 2**53
@@ -54,38 +57,6 @@ class Typed:
     currency: bool = False
     marks: pd.Series | None = None  # footnote marks ("p", "*") by row, on the values with one
     dates: object = None  # upload.dates.DateColumn or NotDates: what the log says about dates
-
-
-class SheetsMemo:
-    """What the sheets of one upload share, worked out once: the kind of each text cell
-    (upload/layout.kinds_of) and the typed text columns. The sheets of a workbook often share
-    a column of period labels ("1975:Q1", ... down each sheet): it is read once, and each sheet
-    gets its own copy of the result. Only columns up to MAX_ROWS are kept, as the memo lives
-    as long as the upload's parse."""
-
-    MAX_ROWS = 10_000
-
-    def __init__(self) -> None:
-        self.cell_kinds: dict[str, int] = {}
-        self._typed: dict[tuple, tuple[pd.Index, Typed]] = {}
-
-    def recall(self, values: pd.Series, decimal: str) -> Typed | None:
-        """A copy of what a column of the same cells, name and index was typed as, or None."""
-        if len(values) > self.MAX_ROWS:
-            return None
-        found = self._typed.get(self._key(values, decimal))
-        index = values.index
-        if found is not None and type(found[0]) is type(index) and found[0].equals(index):
-            return copy.deepcopy(found[1])
-        return None
-
-    def keep(self, values: pd.Series, decimal: str, typed: Typed) -> None:
-        if len(values) <= self.MAX_ROWS:
-            self._typed[self._key(values, decimal)] = (values.index, copy.deepcopy(typed))
-
-    @staticmethod
-    def _key(values: pd.Series, decimal: str) -> tuple:
-        return values.name, decimal, tuple(values.tolist())
 
 
 def type_column(values: pd.Series, decimal: str = ".",

@@ -26,10 +26,10 @@ from errors import Unprocessable, UnsupportedFile
 from sandbox import LimitedPool, Limits
 from upload.clean import CleanSheet, build_table, clean_rows, override_for
 from upload.cleaning_log import CleaningLog
-from upload.coerce import SheetsMemo
 from upload.guard import DEFAULT_LIMITS, GuardLimits, check_archive, check_xlsx_extent
 from upload.layout import detect_layout
 from upload.long import turn_long
+from upload.memo import SheetsMemo
 from upload.naming import sheet_names, tidy_text
 from upload.readers import open_text_table, read_text_body, read_workbook
 from upload.sniff import ACCEPTED, detect_format
