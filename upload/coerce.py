@@ -38,7 +38,6 @@ _INT64 = np.dtype(np.int64)
 # Markers that mean "missing" even in a text column; the others ("x", "s", "c") only count as
 # missing inside a numeric column.
 _ALWAYS_MISSING = {"", "..", "...", "-", "–", "—", "n/a", "#n/a", "nan", "null"}
-_ALWAYS_MISSING_CELLS = np.array(sorted(_ALWAYS_MISSING), dtype=object)
 _GROUP_SEPARATORS = " \u00a0\u202f\u2009'"
 
 
@@ -200,8 +199,8 @@ def _whole_as_int(array: np.ndarray) -> np.ndarray:
 def _from_text(text: pd.Series, decimal: str) -> Typed:
     """A column of strings: numbers written as text, ISO dates, or text."""
     text = text.str.strip()
-    lowered = text.str.lower()
-    markers = lowered.array.isin(_ALWAYS_MISSING_CELLS)  # numpy: a few Series steps fewer
+    lowered = pc.utf8_lower(pa.array(text.array))  # text.str.lower(), kept in Arrow
+    markers = _lowered_in(lowered, _ALWAYS_MISSING)
     present = ~(text.array.isna() | markers)
     if not present.any():
         return Typed(
@@ -213,7 +212,7 @@ def _from_text(text: pd.Series, decimal: str) -> Typed:
         return _dates_or_text(kept, sample)
     present = pd.Series(present, index=text.index)
     numbers, parsed, notes = parse_numbers(kept, decimal)
-    maybe_missing = present & ~parsed & lowered.isin(MISSING_MARKERS)
+    maybe_missing = present & ~parsed & _lowered_in(lowered, MISSING_MARKERS)
     counted = present & ~maybe_missing
     n_counted = int(counted.sum())
     n_parsed = int(parsed.sum())
@@ -224,6 +223,13 @@ def _from_text(text: pd.Series, decimal: str) -> Typed:
         dropped = list(pd.unique(text[counted & ~parsed]))
         return _numbers(numbers, markers=markers, dropped=[str(d) for d in dropped], **notes)
     return _dates_or_text(kept, sample)
+
+
+def _lowered_in(lowered: pa.Array | pa.ChunkedArray, values: set[str] | frozenset) -> np.ndarray:
+    """`text.str.lower().isin(values)` as pandas computes it (pyarrow's is_in; a missing cell
+    is in no set), as a numpy mask."""
+    found = pc.is_in(lowered, value_set=pa.array(sorted(values), type=lowered.type))
+    return pc.fill_null(found, False).to_numpy(zero_copy_only=False)
 
 
 def share(sample, predicate) -> float:
