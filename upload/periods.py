@@ -305,7 +305,7 @@ def _labels(values: pd.Series, name: str, generated: bool) -> Labels | None:
         if freq not in ("M", "Q-DEC", "Y-DEC"):
             return None  # financial years stay a column: no period tool expects them
         words = {"M": "months", "Q-DEC": "quarters", "Y-DEC": "years"}[freq]
-        missing = values.isna().to_numpy()
+        missing = values.array.isna()
         return Labels(pd.PeriodIndex(values), "year" if freq == "Y-DEC" else "period",
                       f"{words} written like {str(values.iloc[int(np.argmin(missing))])!r}"
                       if not missing.all() else words)

@@ -251,6 +251,7 @@ class SheetSchemas:
         booleans over a period index or a date index without time zone; else None."""
         index, dtypes = frame.index, tuple(frame.dtypes.tolist())
         if (len(frame) > self.MAX_ROWS or frame.attrs
+                or isinstance(frame.columns, pd.MultiIndex)
                 or not isinstance(index, pd.PeriodIndex | pd.DatetimeIndex)
                 or getattr(index, "tz", None) is not None
                 or not all(isinstance(d, np.dtype) and d.kind in "fiub" for d in dtypes)):
