@@ -95,6 +95,35 @@ def test_the_extent_is_measured_from_the_cells_whatever_the_attribute_order(tmp_
         check_xlsx_extent(write(tmp_path, moved), limits)
 
 
+def sheet_part_with(*refs: str) -> bytes:
+    """A zip holding only a worksheet part with a cell at each reference (enough for the guard)."""
+    cells = "".join(f'<row><c r="{ref}"><v>1</v></c></row>' for ref in refs)
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("xl/worksheets/sheet1.xml",
+                         f"<worksheet><sheetData>{cells}</sheetData></worksheet>")
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("limit", [100, 10_000, 2_000_000, 50_000_000])
+@pytest.mark.parametrize("far", ["J9", "Z99", "Z999999", "AA10", "ZZ9999", "ZZ71225", "ZZ71226",
+                                 "AAA999", "BZ12345", "XFD1", "A1048576", "A0000000012"])
+def test_the_quick_bounds_clear_only_sheets_within_the_limit(tmp_path, limit, far):
+    # a sheet is refused exactly when its cells (A1 to the furthest one) exceed the limit,
+    # whichever quick bound (ZZ × 9,999, Z × 999,999, ZZZ × 999) clears the others
+    column = 0
+    for letter in re.match("[A-Z]+", far)[0]:
+        column = column * 26 + ord(letter) - 64
+    cells = column * int(re.search(r"\d+", far)[0])
+    path = write(tmp_path, sheet_part_with("A1", far))
+    if cells > limit:
+        with pytest.raises(TooLarge, match=f"over A1:{re.sub('(?<=[A-Z])0+', '', far)}, "
+                                           f"a rectangle of {cells:,} cells"):
+            check_xlsx_extent(path, GuardLimits(max_sheet_cells=limit))
+    else:
+        check_xlsx_extent(path, GuardLimits(max_sheet_cells=limit))
+
+
 def test_a_bomb_the_guard_lets_through_costs_a_worker_not_the_server(tmp_path, pool):
     path = write(tmp_path, far_cell_bomb("XFD1048576"))
     lax = GuardLimits(max_sheet_cells=10**12)

@@ -133,3 +133,17 @@ def test_very_long_series_names_are_cut_like_column_names(tmp_path):
     _, frames = parse_text(tmp_path, "\n".join(lines) + "\n", "n.csv")
     turned = frames["n by quarter"]
     assert list(turned.columns) == [long_name[:MAX_NAME].rstrip(), "Norte"]
+
+
+def test_a_table_of_many_numbers_is_not_read_for_periods(monkeypatch):
+    # more number columns than a long series has values: left alone before any text column
+    # is read for periods (the per-house table has six)
+    from upload import long
+    from upload.clean import CleanSheet
+
+    def no_reading(frame):
+        raise AssertionError("the text columns were read for periods")
+
+    monkeypatch.setattr(long, "_period_column", no_reading)
+    frame = pd.DataFrame({"q": quarters(10), **{f"n{i}": [1.0 * i] * 10 for i in range(4)}})
+    assert long.turn_long("t", CleanSheet(frame, [], None), None) is None

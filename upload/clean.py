@@ -13,15 +13,18 @@ else a RangeIndex.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from upload import layout as lay
 from upload.cleaning_log import CleaningLog, column_letter, plural, quote_list, row_list
-from upload.coerce import STR, Typed, apply_override, type_column
+from upload.coerce import STR, Typed, apply_override, plain_number_columns, type_column
 from upload.dates import DATE_TYPES, DateColumn, NotDates, numbers_as_dates
 from upload.guard import DEFAULT_LIMITS, GuardLimits, check_columns
+from upload.memo import SheetsMemo
 from upload.naming import column_names, header_texts, tidy_text
 from upload.periods import set_index
 
@@ -58,29 +61,34 @@ def override_for(options: dict | None, *names: str) -> Override:
 def clean_rows(
     sheet: str, rows: list[list], log: CleaningLog, override: Override, *,
     merges: list | None = None, limits: GuardLimits = DEFAULT_LIMITS,
+    memo: SheetsMemo | None = None,
 ) -> CleanSheet | None:
-    """A workbook sheet given as raw rows (A1 at rows[0][0]); None when it holds no data."""
+    """A workbook sheet given as raw rows (A1 at rows[0][0]); None when it holds no data.
+    `memo` is shared by the sheets of one workbook (upload/memo.SheetsMemo)."""
     forced = override.header_row - 1 if override.header_row else None
-    found = lay.detect_layout(rows, forced)
+    known = memo.cell_kinds if memo is not None else {}  # the kinds of text cells seen
+    found = lay.detect_layout(rows, forced, known)
     if found is None:
         log.add(sheet, "skipped", "The sheet is blank; it was skipped.")
         return None
-    if found.text_only and _is_prose(rows):
-        return _prose_sheet(sheet, rows, log)
+    if found.text_only and _is_prose(rows, known):
+        return _prose_sheet(sheet, rows, log, known)
     header = [list(rows[r]) for r in found.header_rows]
     _fill_merged(header, found.header_rows, merges or [])
     width = max(len(r) for r in rows)
     body = pd.DataFrame(rows[found.body_start :], dtype=object)
-    body = body.reindex(columns=range(width))
+    if body.shape[1] != width:
+        body = body.reindex(columns=range(width))
     titles = [tidy_text(" ".join(str(v) for v in rows[r] if lay.cell_kind(v))) for r in
               found.title_rows]
-    return build_table(sheet, found, header, titles, body, log, override, limits=limits)
+    return build_table(sheet, found, header, titles, body, log, override, limits=limits,
+                       memo=memo)
 
 
 def build_table(
     sheet: str, found: lay.Layout, header: list[list], titles: list[str], body: pd.DataFrame,
     log: CleaningLog, override: Override, *, decimal: str = ".", letters: bool = True,
-    limits: GuardLimits = DEFAULT_LIMITS,
+    limits: GuardLimits = DEFAULT_LIMITS, memo: SheetsMemo | None = None,
 ) -> CleanSheet | None:
     """The common path for workbook sheets and CSV files once the layout is known."""
     _log_layout(sheet, found, titles, log)
@@ -93,7 +101,9 @@ def build_table(
         check_columns(sheet, int(filled.sum()), limits)
     texts = [" ".join(dict.fromkeys(t for t in col if t)) for col in
              zip(*header_texts(header, width), strict=True)] if header else [""] * width
-    typed = {c: type_column(body[c], decimal) for c in range(width)}
+    typed = plain_number_columns(body)
+    typed = {c: typed[c] if c in typed else type_column(body[c], decimal, memo)
+             for c in range(width)}
     keep = [c for c in range(width) if typed[c].kind != "empty"]
     _log_dropped_columns(sheet, [c for c in range(width) if c not in keep], texts, letters, log)
     keep = _drop_note_columns(sheet, keep, typed, texts, body, letters, log)
@@ -111,7 +121,9 @@ def build_table(
         return None
     _log_conversions(sheet, {names[c]: typed[c] for c in keep}, log)
     check_columns(sheet, frame.shape[1], limits)
-    frame = _apply_overrides(sheet, frame, override, log, {names[c]: body[c] for c in keep})
+    if override.types:  # the raw cells are only read for the user's date types
+        frame = _apply_overrides(sheet, frame, override, log,
+                                 {names[c]: body[c] for c in keep})
     generated = {names[c] for c in keep if originals[c] is None}
     fixed = {c for c, t in override.types.items() if not t.startswith("date")}
     frame, index = set_index(sheet, frame, generated, fixed, log)
@@ -123,8 +135,9 @@ def build_table(
         log.add(sheet, "column names", f"Column {where} had no header; such columns are named "
                 "column_N after their position.")
     log.add(sheet, "types", _type_summary(frame))
-    columns = [{"name": name, "original": originals_by_name.get(name), "dtype": str(dtype)}
-               for name, dtype in frame.dtypes.items()]
+    dtype_names = {dtype: str(dtype) for dtype in set(frame.dtypes)}
+    columns = [{"name": name, "original": originals_by_name.get(name), "dtype": dtype_names[dtype]}
+               for name, dtype in zip(frame.columns, frame.dtypes, strict=True)]
     return CleanSheet(frame, columns, index)
 
 
@@ -159,6 +172,8 @@ def _cut_notes(sheet: str, body: pd.DataFrame, types: list[int] | None,
     if types is None:
         head = body.head(100).to_numpy(dtype=object).tolist()
         types = lay.column_types(lay.kinds_of(head), body.shape[1])
+    if lay.ends_with_data(body.iloc[-1:].to_numpy(dtype=object).tolist()[0], types):
+        return body  # the last row holds data: footer_start would find no notes
     tail_start = max(0, len(body) - 400)
     tail = body.iloc[tail_start:].to_numpy(dtype=object).tolist()
     cut = tail_start + lay.footer_start(tail, types)
@@ -204,7 +219,8 @@ def _drop_note_columns(sheet, keep, typed, texts, body, letters, log) -> list[in
 
 
 def _drop_blank_rows(sheet: str, frame: pd.DataFrame, log: CleaningLog) -> pd.DataFrame:
-    blank = frame.isna().all(axis=1) if len(frame.columns) else pd.Series(True, frame.index)
+    blank = (frame.isna().to_numpy().all(axis=1) if len(frame.columns)
+             else np.ones(len(frame), dtype=bool))
     if blank.any():
         log.add(sheet, "blank rows", f"Dropped {plural(int(blank.sum()), 'blank row')} "
                 f"({row_list(int(n) for n in frame.index[blank])}).")
@@ -228,21 +244,24 @@ def _fill_merged(header: list[list], rows: list[int], merges: list) -> None:
 
 
 # -- prose sheets ---------------------------------------------------------------------------
-def _is_prose(rows: list[list]) -> bool:
+def _is_prose(rows: list[list], known: dict[str, int]) -> bool:
     """Notes rather than a table: no numbers, and mostly single lines or long sentences
-    (a bullet and a sentence count as a line)."""
-    window = [r for r in rows[: lay.SCAN_ROWS * 2] if any(lay.cell_kind(v) for v in r)]
-    kinds = lay.kinds_of(window)
-    if any(k in (lay.NUM, lay.DATE) for row in kinds for k in row):
+    (a bullet and a sentence count as a line). `known` is passed to layout.kinds_of."""
+    head = rows[: lay.SCAN_ROWS * 2]
+    window = [(row, kinds) for row, kinds in zip(head, lay.kinds_of(head, known), strict=True)
+              if any(kinds)]
+    if any(k in (lay.NUM, lay.DATE) for _, kinds in window for k in kinds):
         return False
-    filled = [[str(v) for v in row if lay.cell_kind(v)] for row in window]
+    filled = [[str(v) for v, k in zip(row, kinds, strict=True) if k] for row, kinds in window]
     single = sum(1 for cells in filled if len(cells) == 1)
     sentences = sum(1 for cells in filled if len(cells) <= 2 and max(map(len, cells)) >= 50)
     return single * 2 >= len(filled) or sentences * 2 >= len(filled)
 
 
-def _prose_sheet(sheet: str, rows: list[list], log: CleaningLog) -> CleanSheet:
-    lines = [" ".join(tidy_text(v) for v in row if lay.cell_kind(v)) for row in rows]
+def _prose_sheet(sheet: str, rows: list[list], log: CleaningLog,
+                 known: dict[str, int]) -> CleanSheet:
+    lines = [" ".join(tidy_text(v) for v, k in zip(row, kinds, strict=True) if k)
+             for row, kinds in zip(rows, lay.kinds_of(rows, known), strict=True)]
     lines = [line for line in lines if line]
     frame = pd.DataFrame({"text": pd.Series(lines, dtype=STR)})
     log.add(sheet, "notes", f"The sheet holds notes rather than a table; its "
@@ -326,17 +345,17 @@ def _log_marks(sheet: str, typed: dict[str, Typed], log: CleaningLog) -> None:
 
 def _type_summary(frame: pd.DataFrame) -> str:
     kinds = {"numeric": 0, "text": 0, "date": 0, "category": 0, "true/false": 0}
-    for dtype in frame.dtypes:
+    for dtype, n in Counter(frame.dtypes).items():  # each distinct dtype asked once
         if isinstance(dtype, pd.CategoricalDtype):
-            kinds["category"] += 1
+            kinds["category"] += n
         elif pd.api.types.is_bool_dtype(dtype):
-            kinds["true/false"] += 1
+            kinds["true/false"] += n
         elif pd.api.types.is_numeric_dtype(dtype):
-            kinds["numeric"] += 1
+            kinds["numeric"] += n
         elif pd.api.types.is_datetime64_any_dtype(dtype) or isinstance(dtype, pd.PeriodDtype):
-            kinds["date"] += 1
+            kinds["date"] += n
         else:
-            kinds["text"] += 1
+            kinds["text"] += n
     parts = [plural(n, f"{k} column") for k, n in kinds.items() if n]
     return "Column types: " + ", ".join(parts) + "."
 

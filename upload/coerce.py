@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections import Counter
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -23,11 +25,16 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from upload.dates import DateColumn, NotDates, looks_like_date, read_dates, reader_dates
-from upload.layout import MISSING_MARKERS, NUM, cell_kind
+from upload.layout import MISSING_MARKERS, is_number_text
 from upload.periods import STR, excel_serial_dates, parse_labels
+
+if TYPE_CHECKING:
+    from upload.memo import SheetsMemo
 
 NUMERIC_SHARE = 0.95
 _SAFE_INT = 2**53
+_OBJECT = np.dtype(object)
+_INT64 = np.dtype(np.int64)
 # Markers that mean "missing" even in a text column; the others ("x", "s", "c") only count as
 # missing inside a numeric column.
 _ALWAYS_MISSING = {"", "..", "...", "-", "–", "—", "n/a", "#n/a", "nan", "null"}
@@ -51,12 +58,18 @@ class Typed:
     dates: object = None  # upload.dates.DateColumn or NotDates: what the log says about dates
 
 
-def type_column(values: pd.Series, decimal: str = ".") -> Typed:
-    """The column as numbers, dates, booleans or text (see the module docstring)."""
+def type_column(values: pd.Series, decimal: str = ".",
+                memo: SheetsMemo | None = None) -> Typed:
+    """The column as numbers, dates, booleans or text (see the module docstring); `memo`
+    remembers the text columns of the upload's earlier sheets."""
     dtype = values.dtype
     if pd.api.types.is_bool_dtype(dtype):
         return Typed(values, "bool")
     if pd.api.types.is_numeric_dtype(dtype):
+        if dtype == _INT64 and len(values):
+            ints = values.to_numpy()
+            if -_SAFE_INT < ints.min() and ints.max() < _SAFE_INT:
+                return Typed(values, "number")  # what the round trip through float64 gives
         return _numbers(values.astype("float64"))
     if pd.api.types.is_datetime64_any_dtype(dtype):
         if values.isna().all():
@@ -65,11 +78,16 @@ def type_column(values: pd.Series, decimal: str = ".") -> Typed:
         return Typed(found.series, "date", dates=found)
     if pd.api.types.is_string_dtype(dtype) and not pd.api.types.is_object_dtype(dtype):
         return _from_text(values, decimal)
-    fast = _plain_floats(values)
+    array = values.to_numpy(dtype=object)
+    blank = array == ""
+    fast = _plain_floats(array, blank)
     if fast is not None:  # one Series built for the column, not three
         kind = "empty" if np.isnan(fast).all() else "number"
         return Typed(pd.Series(_whole_as_int(fast), index=values.index, name=values.name), kind)
-    cells = values.mask(values.eq(""))
+    if memo is not None and (remembered := memo.recall(values, decimal)) is not None:
+        return remembered  # the same cells were a text column below: read as they were
+    # values.mask(values.eq("")), in numpy
+    cells = pd.Series(np.where(blank, np.nan, array), index=values.index, name=values.name)
     inferred = pd.api.types.infer_dtype(cells, skipna=True)
     if inferred == "empty":
         return Typed(pd.Series(np.nan, index=values.index), "empty")
@@ -82,14 +100,68 @@ def type_column(values: pd.Series, decimal: str = ".") -> Typed:
         found = reader_dates(cells)
         return Typed(found.series, "date", dates=found)
     if inferred == "string":
-        return _from_text(cells.astype(STR), decimal)
+        typed = _from_text(cells.astype(STR), decimal)
+        if memo is not None:
+            memo.keep(values, decimal, typed)
+        return typed
     return _mixed(cells, decimal)
 
 
-def _plain_floats(values: pd.Series) -> np.ndarray | None:
-    """The common workbook case in one numpy step: numbers and empty cells only (float64)."""
-    array = values.to_numpy(dtype=object)
-    blank = array == ""
+def plain_number_columns(body: pd.DataFrame) -> dict[int, Typed]:
+    """{position: Typed} for the object columns of `body` that hold numbers and empty cells
+    only (or empty cells only), as `type_column` types each of them, in a few numpy steps for
+    the whole sheet rather than a dozen per column (a workbook sheet is mostly such columns).
+    The other columns are left out, for `type_column`."""
+    objects = [j for j, dtype in enumerate(body.dtypes) if dtype == _OBJECT]
+    if not objects or not len(body):
+        return {}
+    if len(objects) < body.shape[1]:
+        body = body.iloc[:, objects]
+    cells = body.to_numpy(dtype=object).T  # one row of cells per column
+    blank = cells == ""
+    chosen, out = [], {}
+    for k, (column, empty) in enumerate(zip(cells, blank, strict=True)):
+        if empty.all():  # every cell "": what type_column makes of it
+            out[objects[k]] = Typed(pd.Series(np.nan, index=body.index), "empty")
+            continue
+        first = column[np.argmin(empty)]
+        if isinstance(first, (int, float)) and not isinstance(first, bool):
+            chosen.append(k)
+    floats, chosen = _as_floats(cells, blank, chosen)
+    if not chosen:
+        return out
+    with np.errstate(invalid="ignore"):
+        whole = (np.isfinite(floats).all(axis=1) & (np.abs(floats).max(axis=1) < _SAFE_INT)
+                 & (floats == np.round(floats)).all(axis=1))
+    empty = np.isnan(floats).all(axis=1)
+    for row, k in enumerate(chosen):
+        values = floats[row].astype("int64") if whole[row] else floats[row]
+        out[objects[k]] = Typed(pd.Series(values, index=body.index, name=body.columns[k]),
+                                "empty" if empty[row] else "number")
+    return out
+
+
+def _as_floats(cells: np.ndarray, blank: np.ndarray,
+               chosen: list[int]) -> tuple[np.ndarray, list[int]]:
+    """The chosen rows of `cells` as float64 (blank as NaN), in one step, or row by row when
+    one of them holds something else (text such as "n/a"), which is then left out."""
+    try:
+        return np.where(blank[chosen], np.nan, cells[chosen]).astype("float64"), chosen
+    except (TypeError, ValueError):
+        pass
+    rows, kept = [], []
+    for k in chosen:
+        try:
+            rows.append(np.where(blank[k], np.nan, cells[k]).astype("float64"))
+        except (TypeError, ValueError):
+            continue
+        kept.append(k)
+    return (np.array(rows) if rows else np.empty((0, cells.shape[1]))), kept
+
+
+def _plain_floats(array: np.ndarray, blank: np.ndarray) -> np.ndarray | None:
+    """The common workbook case in one numpy step: numbers and empty cells only (float64);
+    `blank` is `array == ""`."""
     if blank.all():
         return None
     filled = array[~blank]
@@ -127,37 +199,47 @@ def _whole_as_int(array: np.ndarray) -> np.ndarray:
 def _from_text(text: pd.Series, decimal: str) -> Typed:
     """A column of strings: numbers written as text, ISO dates, or text."""
     text = text.str.strip()
-    lowered = text.str.lower()
-    present = text.notna() & ~lowered.isin(_ALWAYS_MISSING)
+    lowered = pc.utf8_lower(pa.array(text.array))  # text.str.lower(), kept in Arrow
+    markers = _lowered_in(lowered, _ALWAYS_MISSING)
+    present = ~(text.array.isna() | markers)
     if not present.any():
         return Typed(
             pd.Series(np.nan, index=text.index), "empty", markers=set(text.dropna().unique())
         )
-    sample = _spread_sample(text[present])
+    kept = text.where(present) if markers.any() else text  # the same cells either way
+    sample = _spread_values(text, present)
     if share(sample, _looks_numeric) < 0.5:  # clearly not numbers: skip the number parsing
-        return _dates_or_text(text.where(present), sample)
-    numbers, parsed, notes = parse_numbers(text.where(present), decimal)
-    maybe_missing = present & ~parsed & lowered.isin(MISSING_MARKERS)
+        return _dates_or_text(kept, sample)
+    present = pd.Series(present, index=text.index)
+    numbers, parsed, notes = parse_numbers(kept, decimal)
+    maybe_missing = present & ~parsed & _lowered_in(lowered, MISSING_MARKERS)
     counted = present & ~maybe_missing
     n_counted = int(counted.sum())
     n_parsed = int(parsed.sum())
     if n_counted and n_parsed >= NUMERIC_SHARE * n_counted:
         if _has_leading_zeros(text.where(parsed)):
-            return Typed(text.where(present), "text", leading_zeros=True)
+            return Typed(kept, "text", leading_zeros=True)
         markers = set(text[text.notna() & ~present | maybe_missing].unique())
         dropped = list(pd.unique(text[counted & ~parsed]))
         return _numbers(numbers, markers=markers, dropped=[str(d) for d in dropped], **notes)
-    return _dates_or_text(text.where(present), sample)
+    return _dates_or_text(kept, sample)
 
 
-def share(sample: pd.Series, predicate) -> float:
-    """`sample.map(predicate).mean()`, asking once per distinct value: a column of "yes"/"no"
-    costs two calls, not two hundred."""
-    codes, uniques = pd.factorize(sample, use_na_sentinel=False)
-    if not len(codes):
+def _lowered_in(lowered: pa.Array | pa.ChunkedArray, values: set[str] | frozenset) -> np.ndarray:
+    """`text.str.lower().isin(values)` as pandas computes it (pyarrow's is_in; a missing cell
+    is in no set), as a numpy mask."""
+    found = pc.is_in(lowered, value_set=pa.array(sorted(values), type=lowered.type))
+    return pc.fill_null(found, False).to_numpy(zero_copy_only=False)
+
+
+def share(sample, predicate) -> float:
+    """`sample.map(predicate).mean()` over any iterable of values, asking once per distinct
+    value: a column of "yes"/"no" costs two calls, not two hundred."""
+    counts = Counter(sample)
+    total = sum(counts.values())
+    if not total:
         return float("nan")
-    hits = np.fromiter((predicate(value) for value in uniques), dtype=bool, count=len(uniques))
-    return float(hits[codes].mean())
+    return sum(n for value, n in counts.items() if predicate(value)) / total
 
 
 def _spread_sample(present: pd.Series, size: int = 200) -> pd.Series:
@@ -165,6 +247,14 @@ def _spread_sample(present: pd.Series, size: int = 200) -> pd.Series:
     if len(present) <= size:
         return present
     return present.iloc[np.linspace(0, len(present) - 1, size).astype(int)]
+
+
+def _spread_values(text: pd.Series, present: np.ndarray, size: int = 200):
+    """`_spread_sample(text[present])`'s values, without building the Series."""
+    where = np.flatnonzero(present)
+    if len(where) > size:
+        where = where[np.linspace(0, len(where) - 1, size).astype(int)]
+    return text.array.take(where).to_numpy()
 
 
 def _dates_or_text(text: pd.Series, sample: pd.Series) -> Typed:
@@ -230,7 +320,7 @@ def _dates_with_text(cells: pd.Series, stamps: pd.Series) -> Typed:
 
 
 def _looks_numeric(text: str) -> bool:
-    return cell_kind(text) == NUM or text.lower() in MISSING_MARKERS
+    return is_number_text(text) or text.lower() in MISSING_MARKERS
 
 
 def as_text(value: object) -> str:

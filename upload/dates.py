@@ -109,7 +109,7 @@ def read_dates(text: pd.Series, choice: str | None = None,
     """`text` (stripped strings, missing as NA) as dates or periods, or None when it is not a
     date column. `choice` is a user's column type from DATE_TYPES (or "date"); `fiscal_end`
     the month financial years end in."""
-    present = text.notna()
+    present = ~text.array.isna()
     n_present = int(present.sum())
     if not n_present:
         return None
@@ -130,7 +130,8 @@ def read_dates(text: pd.Series, choice: str | None = None,
     share = counts[matched].sum() / n_present
     if not choice and share < DATE_SHARE:
         return None
-    numbers = keys.str.fullmatch(_NUMBER.pattern).to_numpy(dtype=bool) & ~matched
+    numbers = (keys.str.fullmatch(_NUMBER.pattern).to_numpy(dtype=bool) & ~matched
+               if not matched.all() else matched & False)
     if not choice and counts[numbers].sum() >= MIXED_SHARE * n_present:
         return NotDates(
             f"{share:.0%} of its values are dates (e.g. {uniques[int(np.argmax(matched))]!r}) "
@@ -150,20 +151,31 @@ def read_dates(text: pd.Series, choice: str | None = None,
     good = ~failed_mask
     example = str(uniques[int(np.argmax(good))]) if good.any() else str(uniques[0])
     described = _FORM_WORDS.get(form, described).format(example)
-    out = pd.Series(np.asarray(values.take(codes)) if kind == "D" else values.take(codes),
-                    index=text.index[present]).reindex(text.index)
-    failed = [str(u) for u, bad, oor in zip(uniques, failed_mask, out_of_range, strict=True)
-              if bad and not oor]
+    taken = np.asarray(values.take(codes)) if kind == "D" else values.take(codes)
+    out = (pd.Series(taken, index=text.index) if n_present == len(text)  # nothing to reindex
+           else pd.Series(taken, index=text.index[present]).reindex(text.index))
+    failed = failed_mask & ~out_of_range
     return DateColumn(
-        out, form, described, failed=failed[:6],
-        n_failed=int(counts[failed_mask & ~out_of_range].sum()),
-        out_of_range=[str(u) for u, o in zip(uniques, out_of_range, strict=True) if o][:6],
+        out, form, described, failed=[str(uniques[i]) for i in np.flatnonzero(failed)[:6]],
+        n_failed=int(counts[failed].sum()),
+        out_of_range=[str(uniques[i]) for i in np.flatnonzero(out_of_range)[:6]],
         ambiguous=ambiguous,
     )
 
 
 _KIND = {form: kind for form, _, kind in FORMS}
-_ANCHORED = {form: re.compile(f"^(?:{pattern.pattern})$") for form, pattern, _ in FORMS}
+_LINES = {form: re.compile(f"^(?:{pattern.pattern})$", re.MULTILINE) for form, pattern, _ in FORMS}
+
+
+def _forms_in(keys: list[str], forms: set[str]) -> set[str]:
+    """The forms that some key matches as str.extract matches it (`^(?:form)$`, searched).
+
+    One search of all the keys, a line each, per form: a key that matches is a line that
+    matches. A match that spans a newline inside a key or two keys can only add a form, which
+    str.extract then finds nothing for: the forms found stay the same.
+    """
+    joined = "\n".join(keys)
+    return {f for f in forms if _LINES[f].search(joined)}
 
 
 def _matches(keys: pd.Series, choice: str | None) -> dict[str, tuple[pd.DataFrame, np.ndarray]]:
@@ -175,21 +187,22 @@ def _matches(keys: pd.Series, choice: str | None) -> dict[str, tuple[pd.DataFram
         allowed = {f for f, pattern, _ in FORMS if f in allowed
                    and any(pattern.fullmatch(k) for k in sample)}
     else:  # the forms no key matches at all, with the very test str.extract makes: skipped
-        every = keys.tolist()
-        allowed = {f for f in allowed if any(_ANCHORED[f].search(k) for k in every)}
+        allowed = _forms_in(keys.tolist(), allowed)
     found = {}
     for form, pattern, _ in FORMS:
         if form not in allowed:
             continue
         parts = keys.str.extract(f"^(?:{pattern.pattern})$")
         parts.columns = list(pattern.groupindex)
-        required = [c for c in parts.columns if c not in ("time", "ss")]
-        matched = parts[required].notna().all(axis=1).to_numpy().copy()
+        matched = ~np.logical_or.reduce([parts[c].array.isna() for c in parts.columns
+                                         if c not in ("time", "ss")])
         if form in ("day_name_year", "name_day_year", "name_year", "year_name"):
             matched &= parts["name"].isin(MONTHS.keys()).to_numpy()
         if form == "financial_year":
             matched &= _is_financial(parts).to_numpy()
-        if matched.any():
+        if matched.all():
+            found[form] = (parts, matched)  # what parts.where(matched) gives
+        elif matched.any():
             found[form] = (parts.where(pd.Series(matched, index=parts.index), axis=0), matched)
     return found
 
@@ -221,9 +234,9 @@ def _build(form: str, parts: pd.DataFrame, choice: str | None,
     if form == "numeric_dmy":
         return _day_month(parts, number, choice)
     if form in ("quarter", "quarter_first"):
-        quarter = parts["q"].map(lambda q: ROMAN.get(q) or (int(q) if q.isdigit() else None)
-                                 if isinstance(q, str) else None)
-        return _periods(number["year"], pd.to_numeric(quarter, errors="coerce"), "Q-DEC"), "", None
+        quarter = [ROMAN.get(q) or (int(q) if q.isdigit() else None) if isinstance(q, str)
+                   else None for q in parts["q"].tolist()]
+        return _periods(number["year"], np.array(quarter, dtype=float), "Q-DEC"), "", None
     if form == "financial_year":
         freq = "Y-" + MONTH_CODES[fiscal_end - 1].upper()
         ends = number["year"] + (1 if fiscal_end < 12 else 0)
@@ -278,6 +291,8 @@ def _day_month(parts, number, choice) -> tuple[pd.Index, str, str | None]:
 def _full_year(year: pd.Series, written: pd.Series) -> pd.Series:
     """Two-digit years as strptime reads them: 69–99 → 1900s, 00–68 → 2000s."""
     short = written.str.len().eq(2).to_numpy(dtype=bool, na_value=False)
+    if not short.any():
+        return year  # what year.where(~short, ...) gives
     return year.where(~short, np.where(year < 69, 2000 + year, 1900 + year))
 
 
@@ -298,25 +313,36 @@ def _stamps(year, month, day, parts) -> pd.Index:
     return pd.DatetimeIndex(stamps)
 
 
-def _periods(year: pd.Series, sub: pd.Series | None, freq: str) -> pd.PeriodIndex:
-    ok = _in_range(year)
+def _periods(year: pd.Series, sub, freq: str) -> pd.PeriodIndex:
+    """Periods from years and months or quarters (NaN where missing or out of range), in
+    float64 numpy arrays: the whole numbers involved are exact."""
+    year = _floats(year)
+    ok = (year >= FIRST_YEAR) & (year <= LAST_YEAR)  # _in_range; NaN is not in range
     if freq == "M":
-        ok &= sub.between(1, 12)
+        sub = _floats(sub)
+        ok &= (sub >= 1) & (sub <= 12)
         ordinals = (year - 1970) * 12 + sub - 1
     elif freq == "Q-DEC":
-        ok &= sub.between(1, 4)
+        sub = _floats(sub)
+        ok &= (sub >= 1) & (sub <= 4)
         ordinals = (year - 1970) * 4 + sub - 1
     else:
         ordinals = year - 1970
     nat = np.iinfo(np.int64).min
-    values = ordinals.where(ok).to_numpy(dtype=float, na_value=np.nan)
+    values = np.where(ok, ordinals, np.nan)
     as_int = np.where(np.isnan(values), nat, np.nan_to_num(values)).astype(np.int64)
     return pd.PeriodIndex.from_ordinals(as_int, freq=freq)
 
 
+def _floats(values) -> np.ndarray:
+    if isinstance(values, pd.Series):
+        return values.to_numpy(dtype=float, na_value=np.nan)
+    return np.asarray(values, dtype=float)
+
+
 def _out_of_range(parts: pd.DataFrame, matched: np.ndarray) -> np.ndarray:
-    year = _full_year(pd.to_numeric(parts["year"], errors="coerce"), parts["year"])
-    return (matched & year.notna() & ~_in_range(year)).to_numpy(dtype=bool)
+    year = _floats(_full_year(pd.to_numeric(parts["year"], errors="coerce"), parts["year"]))
+    return matched & ~np.isnan(year) & ~((year >= FIRST_YEAR) & (year <= LAST_YEAR))
 
 
 _DATE_HEADER = re.compile(r"\b(date|dates|datum|fecha|data)\b|date$|^date", re.IGNORECASE)

@@ -14,6 +14,7 @@ e.g. an archive whose declared sizes lie.
 
 from __future__ import annotations
 
+import functools
 import re
 import zipfile
 from dataclasses import dataclass
@@ -76,7 +77,6 @@ def check_archive(path: str | Path, limits: GuardLimits = DEFAULT_LIMITS) -> Non
 def check_xlsx_extent(path: str | Path, limits: GuardLimits = DEFAULT_LIMITS) -> None:
     """Refuse a worksheet whose cells span a rectangle larger than `max_sheet_cells`."""
     with zipfile.ZipFile(path) as archive:
-        names = _sheet_names_by_part(archive)
         for info in archive.infolist():
             part = info.filename
             if not (part.startswith("xl/worksheets/") and part.endswith(".xml")):
@@ -84,7 +84,7 @@ def check_xlsx_extent(path: str | Path, limits: GuardLimits = DEFAULT_LIMITS) ->
             max_row, max_col = _cell_extent(archive, info, limits.max_sheet_cells)
             cells = (max_row + 1) * (max_col + 1)
             if cells > limits.max_sheet_cells:
-                sheet = names.get(part, part)
+                sheet = _sheet_names_by_part(archive).get(part, part)
                 span = f"A1:{column_letter(max_col)}{max_row + 1}"
                 raise TooLarge(
                     f"Sheet {sheet!r} has cells spread over {span}, a rectangle of {cells:,} "
@@ -118,27 +118,29 @@ def check_columns(sheet: str, n_cols: int, limits: GuardLimits = DEFAULT_LIMITS)
 
 # Cell references `r="AB12"` (any attribute order, any namespace prefix) and row numbers
 # `<row r="12">`. The patterns start with a literal for speed; an attribute that merely ends in
-# "r" can only make the estimate larger, which is the safe direction. Without a two-letter
-# column or a seven-digit row a sheet spans at most 26 × 999,999 cells, so a large sheet is
-# cleared by one regex pass that finds nothing.
-_SUSPECT = re.compile(rb'r="(?:[A-Z]{2}|[A-Z]?\d{7})')
+# "r" can only make the estimate larger, which is the safe direction.
 _REF = re.compile(rb'r="([A-Z]{0,3})(\d+)"')
-_SAFE_CELLS = 26 * 999_999
+# The highest column index written with 1, 2 or 3 letters: Z, ZZ, ZZZ.
+_LAST_COLUMN = {1: 25, 2: 701, 3: 18277}
 
 
 def _cell_extent(archive: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int) -> tuple[int, int]:
     """(max_row, max_col), 0-based, of a sheet part; (-1, -1) when it cannot exceed `limit`.
 
-    The rectangle is measured from A1 (overestimating is the safe direction).
+    Most sheets are cleared by a bound: one regex pass that finds no reference with more
+    letters or digits than a rectangle within `limit` allows. Only a sheet that fails every
+    bound is measured exactly, from A1 (overestimating is the safe direction).
     """
-    if (
-        info.file_size > _CHUNK
-        and limit >= _SAFE_CELLS
-        and not any(_SUSPECT.search(c) for c in _chunks(archive, info))
-    ):
-        return -1, -1  # large parts: one cheap pass; small ones go straight to the exact count
+    chunks = list(_chunks(archive, info)) if info.file_size <= _CHUNK else None
+
+    def blocks():
+        return chunks if chunks is not None else _chunks(archive, info)
+
+    for beyond in _bounds(limit):
+        if not any(beyond.search(c) for c in blocks()):
+            return -1, -1
     max_row = max_col = -1
-    for chunk in _chunks(archive, info):
+    for chunk in blocks():
         refs = set(_REF.findall(chunk))
         letters = {col for col, _ in refs if col}
         if letters:
@@ -146,6 +148,24 @@ def _cell_extent(archive: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int) ->
         if refs:
             max_row = max(max_row, max(int(row) for _, row in refs) - 1)
     return max_row, max_col
+
+
+@functools.cache
+def _bounds(limit: int) -> tuple[re.Pattern, ...]:
+    """Patterns that find a reference outside a rectangle of at most `limit` cells: columns
+    of up to L letters and rows of up to k digits span at most (last column of L letters + 1)
+    × (10**k − 1) cells. ZZ × 9,999 rows first (most tables), then Z × 999,999 (long ones),
+    then ZZZ × 999 (wide ones), each with the most digits the limit allows."""
+    out = []
+    for letters in (2, 1, 3):
+        columns = _LAST_COLUMN[letters] + 1
+        digits = 0
+        while columns * (10 ** (digits + 1) - 1) <= limit:
+            digits += 1
+        if digits:
+            out.append(re.compile(rb'r="(?:[A-Z]{%d}|[A-Z]{0,%d}\d{%d})'
+                                  % (letters + 1, letters, digits + 1)))
+    return tuple(out)
 
 
 def _chunks(archive: zipfile.ZipFile, info: zipfile.ZipInfo):

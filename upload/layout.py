@@ -11,6 +11,7 @@ lines above those; notes are the text lines after the last row that holds number
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import math
 import re
 from dataclasses import dataclass, field
@@ -85,6 +86,12 @@ def cell_kind(value: object) -> int:
     return TEXT
 
 
+def is_number_text(text: str) -> bool:
+    """`cell_kind(text) == NUM` for a string, without the date tests cell_kind goes on to."""
+    stripped = text.strip()
+    return stripped.lower() not in MISSING_MARKERS and _NUMERIC_TEXT.match(stripped) is not None
+
+
 def is_note_text(value: object) -> bool:
     return isinstance(value, str) and bool(_NOTE_MARKER.match(value))
 
@@ -102,9 +109,10 @@ class Layout:
     text_only: bool = False  # no numbers or dates near the top
 
 
-def kinds_of(rows: list[list]) -> list[list[int]]:
-    """cell_kind of every cell, asked once per distinct text ("yes", "no", "furnished"...)."""
-    known: dict[str, int] = {}
+def kinds_of(rows: list[list], known: dict[str, int] | None = None) -> list[list[int]]:
+    """cell_kind of every cell, asked once per distinct text ("yes", "no", "furnished"...);
+    `known` holds the kinds of texts met before (in an upload's other sheets)."""
+    known = {} if known is None else known
 
     def kind(value: object) -> int:
         if type(value) is not str:
@@ -114,33 +122,35 @@ def kinds_of(rows: list[list]) -> list[list[int]]:
             found = known[value] = cell_kind(value)
         return found
 
-    return [[kind(v) for v in row] for row in rows]
+    # a float that is not NaN (most cells of a workbook) is a number without a call
+    return [[NUM if type(v) is float and v == v else kind(v) for v in row] for row in rows]
 
 
 def column_types(kinds: list[list[int]], width: int) -> list[int]:
     """Each column's majority kind over the given rows (BLANK when it has no values)."""
+    columns = list(itertools.zip_longest(*kinds))  # short rows are padded with None
     out = []
     for c in range(width):
-        counts = [0, 0, 0, 0]
-        for row in kinds:
-            if c < len(row):
-                counts[row[c]] += 1
-        filled = counts[NUM] + counts[DATE] + counts[TEXT]
+        column = columns[c] if c < len(columns) else ()
+        num, date = column.count(NUM), column.count(DATE)
+        filled = num + date + column.count(TEXT)
         if not filled:
             out.append(BLANK)
-        elif counts[NUM] * 5 >= filled * 4:  # mostly numbers; 12, 12a, 14, 3a are codes
+        elif num * 5 >= filled * 4:  # mostly numbers; 12, 12a, 14, 3a are codes
             out.append(NUM)
-        elif counts[DATE] * 2 >= filled:
+        elif date * 2 >= filled:
             out.append(DATE)
         else:
             out.append(TEXT)
     return out
 
 
-def detect_layout(rows: list[list], header_row: int | None = None) -> Layout | None:
+def detect_layout(rows: list[list], header_row: int | None = None,
+                  known: dict[str, int] | None = None) -> Layout | None:
     """The layout of a sheet from its first rows; None if they are all blank.
 
     `header_row` (0-based) forces the header: the body starts at the next non-blank row.
+    `known` is passed to `kinds_of`.
     """
     first = next((i for i, row in enumerate(rows) if _filled(row)), None)
     if first is None:
@@ -148,7 +158,7 @@ def detect_layout(rows: list[list], header_row: int | None = None) -> Layout | N
     if header_row is not None:
         return _forced_layout(rows, header_row)
     window = rows[first : first + SCAN_ROWS]
-    kinds = kinds_of(window)
+    kinds = kinds_of(window, known)
     width = max((len(r) for r in window), default=0)
     types = column_types(kinds[1:] if len(kinds) > 2 else kinds, width)
     start = _body_start(kinds, types, window)
@@ -273,7 +283,7 @@ def _year_labels(values: list, row: list[int]) -> bool:
 
 def _first_column(kinds: list[list[int]]) -> int:
     """The leftmost column the table uses (rows with two or more cells decide)."""
-    starts = [next(c for c, k in enumerate(r) if k) for r in kinds if sum(1 for k in r if k) > 1]
+    starts = [next(c for c, k in enumerate(r) if k) for r in kinds if len(r) - r.count(BLANK) > 1]
     return min(starts, default=0)
 
 
@@ -297,7 +307,7 @@ def _labels_recur(kinds: list[list[int]], lead: int) -> bool:
 
 def _text_table_layout(rows: list[list], kinds: list[list[int]], first: int) -> Layout:
     """No numbers anywhere near the top: the first full-width row of short texts is a header."""
-    counts = [sum(1 for k in r if k) for r in kinds]
+    counts = [len(r) - r.count(BLANK) for r in kinds]
     widest = max(counts)
     for i, n in enumerate(counts):
         if n >= max(min(2, widest), math.ceil(widest / 2)):
@@ -315,6 +325,22 @@ def _text_table_layout(rows: list[list], kinds: list[list[int]], first: int) -> 
     return Layout([], [], first, [])
 
 
+def ends_with_data(row: list, types: list[int]) -> bool:
+    """Is `row`, the body's last, data (then `footer_start` finds no notes below it)?"""
+    return _holds_data([cell_kind(v) for v in row], _numeric_columns(types))
+
+
+def _numeric_columns(types: list[int]) -> set[int]:
+    return {c for c, t in enumerate(types) if t in (NUM, DATE)}
+
+
+def _holds_data(kinds: list[int], numeric: set[int]) -> bool:
+    """A number in a numeric column, or (without numeric columns) two filled cells."""
+    if numeric:
+        return any(k == NUM and c in numeric for c, k in enumerate(kinds))
+    return sum(1 for k in kinds if k) >= 2
+
+
 def footer_start(rows: list[list], types: list[int]) -> int:
     """Index into `rows` (the body, top to bottom) where the notes below the data begin.
 
@@ -322,16 +348,10 @@ def footer_start(rows: list[list], types: list[int]) -> int:
     the first blank line that follows it, if those lines are short text lines; otherwise only
     the trailing lines that read like notes ("Source: ...", "© ...", "1. ...").
     """
-    numeric = {c for c, t in enumerate(types) if t in (NUM, DATE)}
-
-    def substantive(row: list[int]) -> bool:
-        if numeric:
-            return any(k == NUM and c in numeric for c, k in enumerate(row))
-        return sum(1 for k in row if k) >= 2
-
+    numeric = _numeric_columns(types)
     last = None
     for i in range(len(rows) - 1, -1, -1):  # from the bottom: usually one row is enough
-        if substantive([cell_kind(v) for v in rows[i]]):
+        if _holds_data([cell_kind(v) for v in rows[i]], numeric):
             last = i
             break
     if last is None:

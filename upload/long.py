@@ -35,6 +35,10 @@ def turn_long(sheet: str, cleaned: CleanSheet, log: CleaningLog) -> tuple[str, C
     frame = cleaned.frame
     if cleaned.index is not None or len(frame) < MIN_PERIODS:
         return None
+    # the period column is never a number column, so the value columns are all of these:
+    # counted first, as reading every text column for periods costs more
+    if not 1 <= sum(map(_is_number, frame.dtypes)) <= MAX_VALUE_COLUMNS:
+        return None
     found = _period_column(frame)
     if found is None:
         return None
@@ -88,7 +92,8 @@ def _period_column(frame: pd.DataFrame) -> tuple[str, pd.Index] | None:
     return None
 
 
-def _is_number(values: pd.Series) -> bool:
+def _is_number(values) -> bool:
+    """Is the column (a Series or its dtype) numbers?"""
     return pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
 
 

@@ -21,7 +21,8 @@ def tidy_text(value: object) -> str:
     if value is None or isinstance(value, float) and value != value:
         return ""
     text = as_text(value) if not isinstance(value, str) else value
-    text = "".join(" " if unicodedata.category(ch)[0] in "CZ" else ch for ch in text)
+    if not text.isprintable():  # a printable text has no control or space character but " "
+        text = "".join(" " if unicodedata.category(ch)[0] in "CZ" else ch for ch in text)
     return " ".join(text.split())
 
 

@@ -265,11 +265,12 @@ def set_index(sheet: str, frame: pd.DataFrame, generated: set[str], fixed: set[s
     if frame.shape[1] < 2:
         return frame, None
     first = frame.columns[0]
-    candidates = [first] + [c for c in frame.columns[1:] if _TIME_WORD.search(c)]
-    for name in candidates:
+    candidates = [(0, first)] + [(i, c) for i, c in enumerate(frame.columns[1:], start=1)
+                                 if _TIME_WORD.search(c)]
+    for position, name in candidates:  # by position: the names are unique
         if name in fixed:
             continue
-        labels = _labels(frame[name], name, name in generated)
+        labels = _labels(frame.iloc[:, position], name, name in generated)
         if labels is None:
             continue
         index = labels.index
@@ -280,7 +281,7 @@ def set_index(sheet: str, frame: pd.DataFrame, generated: set[str], fixed: set[s
             log.add(sheet, "index", f"Column {name!r} holds {labels.form}, but they repeat "
                     f"(e.g. {str(repeated)!r}), so it stays a column rather than the index.")
             continue
-        return _with_index(sheet, frame, name, labels, name in generated, log)
+        return _with_index(sheet, frame, position, labels, name in generated, log)
     if pd.api.types.is_string_dtype(frame[first].dtype):
         sample = frame[first].dropna().head(20).astype(str)
         if len(sample) and sample.map(looks_like_financial_year).all():
@@ -304,19 +305,19 @@ def _labels(values: pd.Series, name: str, generated: bool) -> Labels | None:
         if freq not in ("M", "Q-DEC", "Y-DEC"):
             return None  # financial years stay a column: no period tool expects them
         words = {"M": "months", "Q-DEC": "quarters", "Y-DEC": "years"}[freq]
+        missing = values.array.isna()
         return Labels(pd.PeriodIndex(values), "year" if freq == "Y-DEC" else "period",
-                      f"{words} written like {str(values.dropna().iloc[0])!r}"
-                      if values.notna().any() else words)
+                      f"{words} written like {str(values.iloc[int(np.argmin(missing))])!r}"
+                      if not missing.all() else words)
     if pd.api.types.is_bool_dtype(dtype):
         return None
     if pd.api.types.is_numeric_dtype(dtype):
-        floats = values.astype("float64")
         if generated or _TIME_WORD.search(name):
-            years = years_from_numbers(floats)
+            years = years_from_numbers(values.astype("float64"))
             if years is not None:
                 return years
         if _DAY_WORD.search(name):
-            stamps = excel_serial_dates(floats)
+            stamps = excel_serial_dates(values.astype("float64"))
             if stamps is not None:
                 found = regular_periods(stamps) or Labels(stamps, "datetime", "dates")
                 found.form = "Excel day numbers read as " + found.form
@@ -330,12 +331,16 @@ def _labels(values: pd.Series, name: str, generated: bool) -> Labels | None:
     return None
 
 
-def _with_index(sheet, frame, name, labels: Labels, generated, log):
+def _with_index(sheet, frame, position: int, labels: Labels, generated, log):
     index = labels.index
+    name = frame.columns[position]
     index_name = {"period": "period", "year": "year", "datetime": "date"}[labels.kind] \
         if generated else name
-    frame = frame.drop(columns=[name])
-    while index_name in frame.columns:
+    # frame.drop(columns=[name]), by position (no hash table of the names to build)
+    kept = slice(1, None) if position == 0 else np.arange(frame.shape[1]) != position
+    frame = frame.iloc[:, kept]
+    taken = set(frame.columns)
+    while index_name in taken:
         index_name += "_index"
     frame.index = index.rename(index_name)
     order = ""

@@ -11,11 +11,16 @@ from __future__ import annotations
 
 import ctypes
 import functools
+import json
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.parquet as pq
+from pandas.errors import Pandas4Warning
 
 from errors import Unprocessable, UnsupportedFile
 from sandbox import LimitedPool, Limits
@@ -24,6 +29,7 @@ from upload.cleaning_log import CleaningLog
 from upload.guard import DEFAULT_LIMITS, GuardLimits, check_archive, check_xlsx_extent
 from upload.layout import detect_layout
 from upload.long import turn_long
+from upload.memo import SheetsMemo
 from upload.naming import sheet_names, tidy_text
 from upload.readers import open_text_table, read_text_body, read_workbook
 from upload.sniff import ACCEPTED, detect_format
@@ -122,12 +128,14 @@ def _parse_workbook(path, fmt: str, out: Path, options, log: CleaningLog, limits
     names = sheet_names([s.name for s in raw], log)
     taken = list(names)  # grows with the names of turned copies
     stored, refused = [], []
+    memo = SheetsMemo()  # the sheets often share a column of period labels
+    schemas = SheetSchemas()  # ...and their layout
     for number, (sheet, name) in enumerate(zip(raw, names, strict=True)):
         log.rename_sheet(sheet.name, name)
         override = override_for(options, name, sheet.name)
         try:
             cleaned = clean_rows(name, sheet.rows, log, override, merges=sheet.merges,
-                                 limits=limits)
+                                 limits=limits, memo=memo)
         except Unprocessable as exc:
             log.add(name, "skipped", exc.message)
             refused.append(exc)
@@ -135,7 +143,7 @@ def _parse_workbook(path, fmt: str, out: Path, options, log: CleaningLog, limits
         sheet.rows = []  # free the raw cells before the next sheet is cleaned
         if cleaned is not None:
             stored.extend(_store_with_turned(cleaned, name, sheet.name, number, out, log,
-                                             taken))
+                                             taken, schemas))
     if not stored and refused:
         raise refused[0]
     return stored
@@ -167,7 +175,7 @@ def _parse_text(path, filename: str, out: Path, options, log: CleaningLog,
                           decimal=decimal, letters=False, limits=limits)
     if cleaned is None:
         raise Unprocessable("The file has no data: it holds no rows of data.", code="no_data")
-    return _store_with_turned(cleaned, name, name, 0, out, log, [name])
+    return _store_with_turned(cleaned, name, name, 0, out, log, [name], SheetSchemas())
 
 
 def _text_sheet_name(filename: str) -> str:
@@ -177,10 +185,11 @@ def _text_sheet_name(filename: str) -> str:
 
 
 def _store_with_turned(cleaned: CleanSheet, name: str, original: str, number: int, out: Path,
-                       log: CleaningLog, taken: list[str]) -> list[SheetMeta]:
+                       log: CleaningLog, taken: list[str],
+                       schemas: SheetSchemas) -> list[SheetMeta]:
     """The sheet, and after it its turned copy when it is a wide (upload/wide) or long
     (upload/long) time series."""
-    stored = [_store(cleaned, name, original, number, out)]
+    stored = [_store(cleaned, name, original, number, out, schemas)]
     turned = turn_wide(name, cleaned, log) or turn_long(name, cleaned, log)
     if turned is not None:
         suffix, sheet = turned
@@ -188,17 +197,80 @@ def _store_with_turned(cleaned: CleanSheet, name: str, original: str, number: in
         while extra in taken:
             extra += "'"
         taken.append(extra)
-        stored.append(_store(sheet, extra, original, number, out, "-turned", turned_from=name))
+        stored.append(_store(sheet, extra, original, number, out, schemas, "-turned",
+                             turned_from=name))
     return stored
 
 
 def _store(cleaned: CleanSheet, name: str, original: str, number: int, out: Path,
-           suffix: str = "", turned_from: str | None = None) -> SheetMeta:
+           schemas: SheetSchemas, suffix: str = "", turned_from: str | None = None) -> SheetMeta:
     parquet = f"sheet-{number:03d}{suffix}.parquet"
-    cleaned.frame.to_parquet(out / parquet, engine="pyarrow")
     frame = cleaned.frame
+    pq.write_table(schemas.table(frame), str(out / parquet), compression="snappy")
     return SheetMeta(name, original, int(frame.shape[0]), int(frame.shape[1]),
                      tuple(cleaned.columns), cleaned.index, parquet, turned_from)
+
+
+class SheetSchemas:
+    """The Arrow tables that `frame.to_parquet(path, engine="pyarrow")` writes (same schema,
+    pandas metadata and compression), for the sheets of one upload.
+
+    pyarrow works out a frame's schema and pandas metadata column by column, which is most of
+    the time a small sheet takes to store. Sheets laid out alike (the same column names and
+    number dtypes over a period or date index: the HPI, RHPI, PDI and RPDI sheets of a Dallas
+    Fed workbook) have the same schema, so the first one's is kept and the others' columns are
+    converted straight into it.
+    """
+
+    MAX_ROWS = 10_000  # larger frames: pyarrow converts their columns in threads
+
+    def __init__(self) -> None:
+        self._schemas: dict[tuple, pa.Schema] = {}
+
+    def table(self, frame: pd.DataFrame) -> pa.Table:
+        layout = self._layout(frame)
+        schema = self._schemas.get(layout) if layout is not None else None
+        if schema is None:
+            table = _from_pandas(frame)
+            if layout is not None:
+                self._schemas[layout] = table.schema
+            return table
+        fields = iter(schema)
+        if len(set(layout[1])) == 1:  # one dtype: the columns of one 2-D array
+            values = frame.to_numpy()
+            columns = (values[:, j] for j in range(values.shape[1]))
+        else:
+            columns = (column.to_numpy() for _, column in frame.items())
+        arrays = [pa.array(column, type=next(fields).type, from_pandas=True)
+                  for column in columns]
+        arrays.append(pa.array(frame.index, type=next(fields).type, from_pandas=True))
+        return pa.Table.from_arrays(arrays, schema=schema)
+
+    def _layout(self, frame: pd.DataFrame) -> tuple | None:
+        """What the schema depends on, for the frames whose columns are numpy numbers or
+        booleans over a period index or a date index without time zone; else None."""
+        index, dtypes = frame.index, tuple(frame.dtypes.tolist())
+        if (len(frame) > self.MAX_ROWS or frame.attrs
+                or isinstance(frame.columns, pd.MultiIndex)
+                or not isinstance(index, pd.PeriodIndex | pd.DatetimeIndex)
+                or getattr(index, "tz", None) is not None
+                or not all(isinstance(d, np.dtype) and d.kind in "fiub" for d in dtypes)):
+            return None
+        columns = frame.columns
+        return (tuple(columns), dtypes, columns.dtype, columns.name, type(index), index.dtype,
+                index.name)
+
+
+def _from_pandas(frame: pd.DataFrame) -> pa.Table:
+    """pa.Table.from_pandas as pandas' to_parquet calls it."""
+    with warnings.catch_warnings():  # as pandas does: pyarrow reading .values of tz-aware data
+        warnings.filterwarnings("ignore", r"(Series|DatetimeIndex)\.values returning an "
+                                "ndarray that drops timezone information", Pandas4Warning)
+        table = pa.Table.from_pandas(frame)
+    if frame.attrs:
+        table = table.replace_schema_metadata(
+            {**table.schema.metadata, "PANDAS_ATTRS": json.dumps(frame.attrs)})
+    return table
 
 
 @functools.cache

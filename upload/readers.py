@@ -14,6 +14,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import itertools
 import re
 import tempfile
 from collections import Counter
@@ -293,7 +294,7 @@ def read_text_body(
     check_extent(sheet, table.data.count(b"\n", offset) + 1, width, limits)
     body = memoryview(table.data)[offset:]
     names = [f"c{i}" for i in range(width)]
-    codes = [f"c{i}" for i in range(width) if _code_column(table.sample[start:], i)]
+    codes = [f"c{i}" for i in _code_columns(table.sample[start:], width)]
     invalid: list[tuple[int, str]] = []
 
     def skip(row) -> str:
@@ -328,10 +329,15 @@ def read_text_body(
     return frame
 
 
-def _code_column(rows: list[list[str]], i: int) -> bool:
-    """Values such as '02134' are codes: keep them as text, not the number 2134."""
-    values = [r[i].strip() for r in rows if i < len(r) and r[i].strip()]
-    return any(len(v) > 1 and v[0] == "0" and v.isdigit() for v in values)
+def _code_columns(rows: list[list[str]], width: int) -> list[int]:
+    """The columns with values such as '02134': codes, kept as text, not the number 2134."""
+    columns = zip(range(width), itertools.zip_longest(*rows, fillvalue=""), strict=False)
+    return [i for i, cells in columns
+            if _ZERO_FIRST.search("\0".join(cells))  # no cell starts with 0: no code
+            and any(len(v) > 1 and v[0] == "0" and v.isdigit() for v in map(str.strip, cells))]
+
+
+_ZERO_FIRST = re.compile(r"(?:^|\0)\s*0")
 
 
 def _log_invalid(invalid: list[tuple[int, str]], n_rows: int, log: CleaningLog, sheet: str):
