@@ -9,7 +9,7 @@ import zipfile
 
 import pytest
 
-from errors import TooLarge, Unprocessable, UnsupportedFile
+from errors import BadInput, TooLarge, Unprocessable, UnsupportedFile
 from sandbox import LimitedPool, Limits
 from tests.ingest_fixtures import (
     DATA,
@@ -264,6 +264,24 @@ def test_hostile_csv_file_name_only_names_the_sheet(tmp_path):
 def test_password_protected_workbook_through_the_pool(tmp_path, pool):
     with pytest.raises(UnsupportedFile, match="This workbook is password-protected"):
         ingest_file(write(tmp_path, encrypted_workbook()), "secret.xlsx", tmp_path, pool=pool)
+
+
+def damaged_sheet_part(content: bytes, member: str) -> bytes:
+    """The workbook with one byte of `member`'s compressed data flipped (a transfer error)."""
+    raw = bytearray(content)
+    info = zipfile.ZipFile(io.BytesIO(content)).getinfo(member)
+    raw[info.header_offset + 30 + len(info.filename) + len(info.extra) + 10] ^= 0xFF
+    return bytes(raw)
+
+
+def test_a_damaged_sheet_is_a_clear_400_through_the_pool(tmp_path, pool):
+    content = damaged_sheet_part((DATA / "2020Q1.xlsx").read_bytes(), "xl/worksheets/sheet2.xml")
+    with pytest.raises(BadInput) as caught:
+        ingest_file(write(tmp_path, content), "2020Q1.xlsx", tmp_path, pool=pool)
+    assert caught.value.status == 400 and caught.value.code == "corrupt_file"
+    assert caught.value.message.startswith("The workbook is damaged: sheet 'HPI' cannot be "
+                                           "unpacked (")
+    assert pool.run(len, "still answers") == 13
 
 
 @pytest.mark.parametrize(("content", "n_rows"), [

@@ -17,6 +17,7 @@ from __future__ import annotations
 import functools
 import re
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from xml.etree import ElementTree
@@ -81,7 +82,12 @@ def check_xlsx_extent(path: str | Path, limits: GuardLimits = DEFAULT_LIMITS) ->
             part = info.filename
             if not (part.startswith("xl/worksheets/") and part.endswith(".xml")):
                 continue
-            max_row, max_col = _cell_extent(archive, info, limits.max_sheet_cells)
+            try:
+                max_row, max_col = _cell_extent(archive, info, limits.max_sheet_cells)
+            except (zipfile.BadZipFile, zlib.error, OSError, EOFError) as exc:
+                sheet = _sheet_names_by_part(archive).get(part, part)
+                raise BadInput(f"The workbook is damaged: sheet {sheet!r} cannot be unpacked "
+                               f"({exc}).", code="corrupt_file") from None
             cells = (max_row + 1) * (max_col + 1)
             if cells > limits.max_sheet_cells:
                 sheet = _sheet_names_by_part(archive).get(part, part)
