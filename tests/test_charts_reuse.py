@@ -1,0 +1,74 @@
+"""What one PNG chart leaves behind for the next: blank figures copied from a template, a shared
+renderer. None of it may change a chart: a chart drawn after others is the chart a fresh
+process draws, byte for byte."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from rendition.charts import ChartSpec, render_png
+from tests.charts_fixtures import HOSTILE_CASES, KIND_CASES, frames_for, hostile_case
+
+ROOT = Path(__file__).resolve().parent.parent
+SIZES = ((None, None), (480, 270))
+# A: pie, scatter with its fit line, small multiples, heat map (constrained layout), bars with
+# slanted labels; each drawn alone in a fresh process, then here after every other chart.
+CHOSEN = [i for i, (_, body) in enumerate(KIND_CASES)
+          if body["kind"] in ("pie", "small_multiples", "heatmap")
+          or (body["kind"], body.get("x")) in (("scatter", "Area"), ("bar", None))][::2]
+FRESH = """
+import hashlib, json, sys
+from rendition.charts import ChartSpec, render_png
+from tests.charts_fixtures import KIND_CASES, frames_for
+dataset, body = KIND_CASES[int(sys.argv[1])]
+if body["kind"] == "scatter":
+    body = {**body, "options": {**body.get("options", {}), "fit": True}}
+spec = ChartSpec.from_dict(body)
+print(json.dumps([hashlib.sha256(render_png(spec, frames_for(dataset), w, h)).hexdigest()
+                  for w, h in json.loads(sys.argv[2])]))
+"""
+
+
+def _chosen(index: int) -> tuple[ChartSpec, dict]:
+    dataset, body = KIND_CASES[index]
+    if body["kind"] == "scatter":  # with its fit line
+        body = {**body, "options": {**body.get("options", {}), "fit": True}}
+    return ChartSpec.from_dict(body), frames_for(dataset)
+
+
+def _every_other_chart():
+    for dataset, body in KIND_CASES:
+        yield ChartSpec.from_dict(body), frames_for(dataset)
+    for body in HOSTILE_CASES:
+        spec_body, frames = hostile_case(body)
+        yield ChartSpec.from_dict(spec_body), frames
+
+
+def test_the_cases_cover_the_kinds_that_differ_most():
+    kinds = {KIND_CASES[i][1]["kind"] for i in CHOSEN}
+    assert kinds == {"pie", "scatter", "small_multiples", "heatmap", "bar"}
+
+
+def test_charts_drawn_after_others_are_the_charts_a_fresh_process_draws():
+    """A (fresh process) == A, B, C…, A again (here), for each chosen A and both sizes."""
+    fresh = [subprocess.Popen([sys.executable, "-c", FRESH, str(index), json.dumps(SIZES)],
+                              cwd=ROOT, stdout=subprocess.PIPE, text=True,
+                              env={**os.environ, "PYTHONPATH": str(ROOT)})
+             for index in CHOSEN]  # one process each, drawing at the same time as this one
+    chosen = [_chosen(index) for index in CHOSEN]
+    for spec, frames in chosen:
+        for width, height in SIZES:
+            render_png(spec, frames, width, height)
+    for other, other_frames in _every_other_chart():
+        for width, height in SIZES:
+            render_png(other, other_frames, width, height)
+    again = [[hashlib.sha256(render_png(spec, frames, w, h)).hexdigest() for w, h in SIZES]
+             for spec, frames in chosen]
+    outputs = [process.communicate(timeout=120)[0] for process in fresh]
+    assert [process.returncode for process in fresh] == [0] * len(fresh)
+    assert again == [json.loads(out) for out in outputs]
