@@ -1,6 +1,6 @@
 """What one PNG chart leaves behind for the next: blank figures copied from a template, a shared
-renderer. None of it may change a chart: a chart drawn after others is the chart a fresh
-process draws, byte for byte."""
+renderer, text layouts and glyph bitmaps kept. None of it may change a chart: a chart drawn
+after others is the chart a fresh process draws, byte for byte."""
 
 from __future__ import annotations
 
@@ -9,9 +9,15 @@ import json
 import os
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
+from matplotlib.figure import Figure
+
 from rendition.charts import ChartSpec, render_png
+from rendition.charts.agg_text import SharedRendererAgg
 from tests.charts_fixtures import HOSTILE_CASES, KIND_CASES, frames_for, hostile_case
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -72,3 +78,36 @@ def test_charts_drawn_after_others_are_the_charts_a_fresh_process_draws():
     outputs = [process.communicate(timeout=120)[0] for process in fresh]
     assert [process.returncode for process in fresh] == [0] * len(fresh)
     assert again == [json.loads(out) for out in outputs]
+
+
+def _text_figure(canvas_class, renderer=None) -> np.ndarray:
+    """Text as charts draw it and harder: rotated, slanted, tiny, huge, not antialiased."""
+    fig = Figure(figsize=(3.3, 2.1), dpi=100, facecolor="white")
+    canvas = canvas_class(fig)
+    if renderer is not None:
+        canvas.renderer, canvas._lastKey = renderer, (330, 210, 100)
+    fig.text(0.013, 0.9, "Price by FurnishingStatus (count)", fontsize=13, weight="bold")
+    fig.text(0.5, 0.5, "1,250k  −3.5  Ünïcödé ½", fontsize=9, rotation=35, ha="right",
+             rotation_mode="anchor")
+    fig.text(0.07, 0.1, "Price", fontsize=10, rotation=90)
+    fig.text(0.6, 0.2, "tiny 0.0001", fontsize=4.5)
+    fig.text(0.3, 0.3, "Wg", fontsize=40, color="#cc3311", alpha=0.6)
+    fig.text(0.7, 0.8, "aliased", fontsize=9, antialiased=False)
+    fig.text(0.2, 0.6, r"$x^2$ mathtext", fontsize=9)
+    canvas.draw()
+    return np.asarray(canvas.buffer_rgba()).copy()
+
+
+def test_the_shared_renderer_draws_text_exactly_as_agg_does_from_memory_too():
+    """Also in another thread (matplotlib's font objects are made per thread; what is kept
+    is kept by font file)."""
+    plain = _text_figure(FigureCanvasAgg)
+    shared = SharedRendererAgg(330, 210, 100)
+    first = _text_figure(FigureCanvasAgg, shared)  # lays out and rasterises
+    again = _text_figure(FigureCanvasAgg, shared)  # from the kept layouts and glyph bitmaps
+    with ThreadPoolExecutor(1) as other:
+        elsewhere = other.submit(_text_figure, FigureCanvasAgg, shared).result()
+    assert isinstance(shared, RendererAgg)
+    assert np.array_equal(first, plain)
+    assert np.array_equal(again, plain)
+    assert np.array_equal(elsewhere, plain)
