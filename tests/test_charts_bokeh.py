@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import gzip
 import json
+import re
 from collections import Counter
 
 import bokeh
@@ -192,3 +193,49 @@ def test_every_document_passes_bokehs_validation(case):
     document.add_root(module._BUILD[data.kind](data))
     issues = check_integrity(document.models)
     assert issues.error == [] and issues.warning == []
+
+
+def _numbered_ids(item: dict) -> str:
+    """The document as JSON with Bokeh's ids ("p1234", counted per process) numbered by first
+    appearance, so two renderings of one chart compare equal."""
+    text = json.dumps(item, sort_keys=True)
+    seen: dict[str, str] = {}
+    return re.sub(r'"p\d+"', lambda m: seen.setdefault(m.group(0), f'"id{len(seen)}"'), text)
+
+
+@pytest.mark.parametrize("case", KIND_CASES + [(None, body) for body in HOSTILE_CASES],
+                         ids=[case_id(c) for c in KIND_CASES] + [
+                             f"hostile-{b['kind']}" for b in HOSTILE_CASES])
+def test_documents_are_bokehs_own_without_the_defaults_computed(case, monkeypatch):
+    """bokeh_defaults skips computing the defaults Bokeh's serialiser drops: the same JSON."""
+    from bokeh.core.has_props import HasProps
+
+    from rendition.charts import bokeh_defaults
+
+    dataset, body = case
+    if dataset is None:
+        body, frames = hostile_case(body)
+    else:
+        frames = frames_for(dataset)
+    spec = ChartSpec.from_dict(body)
+    assert HasProps.query_properties_with_values is not bokeh_defaults.BOKEH_QUERY
+    ours = _numbered_ids(render_bokeh(spec, frames))
+    monkeypatch.setattr(HasProps, "query_properties_with_values", bokeh_defaults.BOKEH_QUERY)
+    assert ours == _numbered_ids(render_bokeh(spec, frames))
+
+
+def test_a_model_missing_a_required_property_is_still_refused():
+    """What Bokeh computes every default for: a callback without its code is no document
+    (nothing but the serialiser looks at it)."""
+    from bokeh.core.property.descriptors import UnsetValueError
+    from bokeh.embed import json_item
+    from bokeh.models import CustomJS
+    from bokeh.plotting import figure
+
+    from rendition.charts.bokeh_defaults import without_default
+
+    assert "code" in without_default(CustomJS)
+    fig = figure()
+    fig.js_on_event("tap", CustomJS())
+    with pytest.raises(UnsetValueError, match="code"):
+        json_item(fig)
