@@ -94,6 +94,7 @@ def _text_figure(canvas_class, renderer=None) -> np.ndarray:
     fig.text(0.3, 0.3, "Wg", fontsize=40, color="#cc3311", alpha=0.6)
     fig.text(0.7, 0.8, "aliased", fontsize=9, antialiased=False)
     fig.text(0.2, 0.6, r"$x^2$ mathtext", fontsize=9)
+    fig.text(0.5, 0.35, "two\nlines", fontsize=8, va="top", linespacing=1.6)
     canvas.draw()
     return np.asarray(canvas.buffer_rgba()).copy()
 

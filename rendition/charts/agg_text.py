@@ -5,7 +5,8 @@ renders each glyph with FreeType (~30 µs), again on every draw, though a layout
 the string, the font files and the size, and a glyph's bitmap only on the glyph, its size,
 rotation and where it falls within a pixel (1/64 steps): a whole-pixel move moves the same
 bitmap. Charts repeat their strings (tick labels, titles, legends, the same chart redrawn while
-it is built), so the shared renderer keeps both and draws exactly the pixels Agg would.
+it is built), so the shared renderer keeps both and draws exactly the pixels Agg would. It also
+keeps the font heights matplotlib's Text reads from the font's tables for every text it places.
 
 Kept by font file, not by matplotlib's font objects, which are made per thread: a threaded
 server answers each request from another thread.
@@ -24,10 +25,12 @@ from matplotlib.ft2font import RenderMode
 
 LAYOUTS_KEPT = 4096  # strings (a few hundred bytes each)
 GLYPHS_KEPT = 20_000  # glyph bitmaps (~300 bytes each, with their key)
+HEIGHTS_KEPT = 256  # fonts × sizes
 # Shared by every SharedRendererAgg (the keys name the pixel size); guarded, like the
 # renderers, by render_mpl._MPL_LOCK.
 _LAYOUTS: OrderedDict[tuple, tuple] = OrderedDict()
 _GLYPHS: OrderedDict[tuple, tuple] = OrderedDict()
+_HEIGHTS: dict[tuple, tuple] = {}  # font files, size, dpi -> ascent, descent, line gap
 
 
 class SharedRendererAgg(RendererAgg):
@@ -53,6 +56,19 @@ class SharedRendererAgg(RendererAgg):
             del _LAYOUTS[next(iter(_LAYOUTS))]
         self._draw_glyphs(gc, x, y, angle, style, glyphs)
         return None
+
+    def _get_font_height_metrics(self, prop):
+        """(ascent, descent, line gap) in pixels, which matplotlib's Text asks the renderer
+        for before reading them from the font's tables itself, for every text it measures:
+        the numbers Text computes, kept."""
+        key = (tuple(fontManager._find_fonts_by_props(prop)), prop.get_size_in_points(),
+               self.dpi)
+        metrics = _HEIGHTS.get(key)
+        if metrics is None:
+            if len(_HEIGHTS) >= HEIGHTS_KEPT:
+                _HEIGHTS.clear()
+            metrics = _HEIGHTS[key] = _font_height_metrics(prop, self.dpi)
+        return metrics
 
     def _draw_glyphs(self, gc, x, y, angle, style, glyphs) -> None:
         """RendererAgg._draw_text_glyphs_and_boxes for text without boxes, each bitmap looked
@@ -80,6 +96,24 @@ class SharedRendererAgg(RendererAgg):
                 + buffer.shape[0], 0, gc)
         while len(_GLYPHS) > GLYPHS_KEPT:
             del _GLYPHS[next(iter(_GLYPHS))]
+
+
+def _font_height_metrics(prop, dpi) -> tuple:
+    """Text._get_layout's own computation (matplotlib 3.11), or Nones to let it measure."""
+    font = get_font(fontManager._find_fonts_by_props(prop))
+    possible = [
+        ("OS/2", "sTypoLineGap", "sTypoAscender", "sTypoDescender"),
+        ("hhea", "lineGap", "ascent", "descent"),
+    ]
+    for table_name, linegap_key, ascent_key, descent_key in possible:
+        table = font.get_sfnt_table(table_name)
+        if table is None:
+            continue
+        fontsize = prop.get_size_in_points()
+        units_per_em = font.get_sfnt_table("head")["unitsPerEm"]
+        scale = 1 / units_per_em * fontsize * dpi / 72
+        return table[ascent_key] * scale, -table[descent_key] * scale, table[linegap_key] * scale
+    return None, None, None
 
 
 def _render_glyph(fname, glyph_index, size, dpi, flags, matrix, within, antialiased):
