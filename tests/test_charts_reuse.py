@@ -112,3 +112,16 @@ def test_the_shared_renderer_draws_text_exactly_as_agg_does_from_memory_too():
     assert np.array_equal(first, plain)
     assert np.array_equal(again, plain)
     assert np.array_equal(elsewhere, plain)
+
+
+def test_the_shared_renderer_measures_text_exactly_as_agg_does_from_memory_too():
+    from matplotlib.font_manager import FontProperties
+
+    plain, shared = RendererAgg(330, 210, 100), SharedRendererAgg(330, 210, 100)
+    cases = [(text, FontProperties(size=size, weight=weight), False)
+             for text in ("12.5M", "Price by FurnishingStatus", "−3.5 ½")
+             for size in (7.5, 9, 13) for weight in ("normal", "bold")]
+    cases.append((r"$x^2$", FontProperties(size=9), True))
+    expected = [plain.get_text_width_height_descent(*case) for case in cases]
+    assert [shared.get_text_width_height_descent(*case) for case in cases] == expected
+    assert [shared.get_text_width_height_descent(*case) for case in cases] == expected
