@@ -41,6 +41,7 @@ from rendition.charts.mpl_layout import (
     SLANT,
     fit_axes,
     fit_grid,
+    leave_empty_labels_unplaced,
     log_axis,
     number_axis,
     place_legend,
@@ -147,6 +148,7 @@ def _finish(fig: Figure, ax: Axes, data: ChartData, legend: Legend | None,
     if data.log_y:
         log_axis(ax.yaxis)
     fit_axes(fig, ax, title_lines=1 + len(data.notes), legend=legend, slanted=slanted)
+    leave_empty_labels_unplaced(ax)
 
 
 def _plot_lines(ax: Axes, series, body: LineData, maxticks: int = 10) -> None:
@@ -209,6 +211,8 @@ def _draw_panels(fig: Figure, data: ChartData) -> None:
             ax.xaxis.set_tick_params(labelbottom=True)
     fit_grid(fig, list(axes), cols, title_pt=10 if small else 11, tick_pt=7.5 if small else 9,
              x_label=bool(data.x_label))
+    for ax in axes:
+        leave_empty_labels_unplaced(ax)
 
 
 def _draw_bar(fig: Figure, data: ChartData) -> None:
@@ -276,6 +280,7 @@ def _draw_pie(fig: Figure, data: ChartData) -> None:
     middle, half = sum(ax.get_xlim()) / 2, (y1 - y0) / 2 * ratio
     ax.set_xlim(middle - half, middle + half)
     ax.set_aspect("equal")
+    leave_empty_labels_unplaced(ax)
 
 
 def _number(v: float) -> str:
