@@ -271,7 +271,7 @@ def test_number_axes_make_only_the_ticks_they_draw_and_draw_the_same(case, monke
 
     dataset, body = case
     spec, frames = ChartSpec.from_dict(body), frames_for(dataset)
-    made = _DRAW[spec.kind][2]  # ticks per axis in the blank figure (mpl_figures)
+    made = _DRAW[spec.kind].ticks  # ticks per axis in the blank figure (mpl_figures)
     fig = build_figure(prepare(spec, frames), None, None, 100)
     fig.canvas.draw()
     wrapped = [axis for ax in fig.axes for axis in (ax.xaxis, ax.yaxis)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import pickle
 from collections import OrderedDict
+from collections.abc import Callable
 
 from matplotlib.figure import Figure
 
@@ -19,15 +20,19 @@ _TEMPLATES: OrderedDict[tuple, bytes] = OrderedDict()  # guarded by render_mpl._
 
 
 def blank_figure(width: int, height: int, dpi: float, *, layout: str | None = None,
-                 grid: tuple[int, int] = (1, 1), ticks: int = 0) -> Figure:
+                 grid: tuple[int, int] = (1, 1), ticks: int = 0,
+                 dress: Callable[[Figure], None] | None = None) -> Figure:
     """A white figure of width × height pixels holding rows × cols axes (x shared when more
     than one), in `fig.axes` row by row; each axis has `ticks` major ticks made already (more
-    are made when drawn, as usual). The same as building them anew, byte for byte."""
-    key = (width, height, float(dpi), layout, grid, ticks)
+    are made when drawn, as usual), then `dress` (the same for every chart: a style) applied.
+    The same as building them anew, byte for byte."""
+    key = (width, height, float(dpi), layout, grid, ticks, dress)
     blob = _TEMPLATES.pop(key, None)
     if blob is None:
-        blob = pickle.dumps(_build(width, height, dpi, layout, grid, ticks),
-                            protocol=pickle.HIGHEST_PROTOCOL)
+        fig = _build(width, height, dpi, layout, grid, ticks)
+        if dress is not None:
+            dress(fig)
+        blob = pickle.dumps(fig, protocol=pickle.HIGHEST_PROTOCOL)
     _TEMPLATES[key] = blob  # the most recently used last
     while len(_TEMPLATES) > _KEPT:
         del _TEMPLATES[next(iter(_TEMPLATES))]
