@@ -292,7 +292,7 @@ def _draw_pie(fig: Figure, data: ChartData) -> None:
 
     wedges, *_ = ax.pie(
         body.values, colors=[color(i) for i in range(len(body.values))], startangle=90,
-        counterclock=False, autopct=pct, pctdistance=0.72,
+        counterclock=False, autopct=pct, pctdistance=0.72, labeldistance=None,
         wedgeprops={"edgecolor": "white", "linewidth": 1.2},
         textprops={"fontsize": 9, "color": "white", "fontweight": "bold"},
     )
