@@ -146,8 +146,10 @@ def _templates(app: Flask) -> None:
 
 
 def _charts(app: Flask | None) -> None:
-    """One small chart of each common kind through each renderer: matplotlib's fonts, text
-    layout and Agg canvas; Bokeh's and Plotly's first figure."""
+    """A chart of each common kind through each renderer: matplotlib's fonts, text layout and
+    Agg canvas, and the blank figures PNGs of the default size (900 × 500: previews, chart
+    pages) are copied from; Bokeh's and Plotly's first figure. In the master, what they make
+    is shared with the workers."""
     import numpy as np
     import pandas as pd
 
@@ -155,6 +157,7 @@ def _charts(app: Flask | None) -> None:
 
     quarters = pd.period_range("2000Q1", periods=12, freq="Q")
     frame = pd.DataFrame({"Area": np.arange(12.0) * 10 + 50, "Price": np.arange(12.0) ** 1.5,
+                          "Rooms": np.arange(12.0) % 5, "Rent": np.arange(12.0) * 3,
                           "Kind": ["a", "b", "c"] * 4}, index=quarters)
     frames = {"warm": frame}
     specs = [
@@ -163,10 +166,10 @@ def _charts(app: Flask | None) -> None:
         {"kind": "scatter", "sheet": "warm", "x": "Area", "y": ["Price"],
          "options": {"fit": True}},
         {"kind": "bar", "sheet": "warm", "x": "Kind", "y": ["Price"]},
+        {"kind": "small_multiples", "sheet": "warm", "y": ["Area", "Price", "Rooms", "Rent"]},
     ]
     for body in specs:
-        spec = ChartSpec.from_dict(body)
-        render_png(spec, frames, 300, 200)
+        render_png(ChartSpec.from_dict(body), frames)
     line = ChartSpec.from_dict(specs[0])
     render_bokeh(line, frames)
     render_plotly(line, frames)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import gzip
 import json
+import re
 from collections import Counter
 
 import bokeh
@@ -192,3 +193,83 @@ def test_every_document_passes_bokehs_validation(case):
     document.add_root(module._BUILD[data.kind](data))
     issues = check_integrity(document.models)
     assert issues.error == [] and issues.warning == []
+
+
+def _numbered_ids(item: dict) -> str:
+    """The document as JSON with Bokeh's ids ("p1234", counted per process) numbered by first
+    appearance, so two renderings of one chart compare equal."""
+    text = json.dumps(item, sort_keys=True)
+    seen: dict[str, str] = {}
+    return re.sub(r'"p\d+"', lambda m: seen.setdefault(m.group(0), f'"id{len(seen)}"'), text)
+
+
+@pytest.fixture
+def bokehs_own():
+    """Switch to Bokeh's own default handling for the rest of a test, and back after it."""
+    from rendition.charts import bokeh_defaults
+
+    yield bokeh_defaults.use_bokehs_own
+    bokeh_defaults.use_quick_defaults()
+
+
+@pytest.mark.parametrize("case", KIND_CASES + [(None, body) for body in HOSTILE_CASES],
+                         ids=[case_id(c) for c in KIND_CASES] + [
+                             f"hostile-{b['kind']}" for b in HOSTILE_CASES])
+def test_documents_are_bokehs_own_without_its_repeated_work(case, bokehs_own):
+    """bokeh_defaults skips work Bokeh repeats on defaults: the same JSON."""
+    dataset, body = case
+    if dataset is None:
+        body, frames = hostile_case(body)
+    else:
+        frames = frames_for(dataset)
+    spec = ChartSpec.from_dict(body)
+    ours = _numbered_ids(render_bokeh(spec, frames))
+    bokehs_own()
+    assert ours == _numbered_ids(render_bokeh(spec, frames))
+
+
+def test_a_themed_document_is_bokehs_own_too(bokehs_own):
+    """Our charts have no theme; a theme's values still count as set (and only they)."""
+    from bokeh.embed import json_item
+    from bokeh.plotting import figure
+    from bokeh.themes import Theme
+
+    theme = Theme(json={"attrs": {"Plot": {"background_fill_color": "#f4f4f4"},
+                                  "Axis": {"major_label_text_font_size": "7pt"},
+                                  "Title": {"text_color": "#663399"}}})
+
+    def themed() -> str:
+        fig = figure(title="themed", width=300, height=200)
+        fig.line([1, 2, 3], [3, 1, 2])
+        return _numbered_ids(json_item(fig, theme=theme))
+
+    ours = themed()
+    assert "#f4f4f4" in ours and "7pt" in ours and "#663399" in ours
+    bokehs_own()
+    assert ours == themed()
+
+
+def test_overridden_defaults_merged_once_are_bokehs_for_every_model():
+    from bokeh.model import Model
+
+    from rendition.charts import bokeh_defaults
+
+    for cls in Model.model_class_reverse_map.values():
+        assert cls._overridden_defaults() == bokeh_defaults.BOKEH_OVERRIDDEN.__func__(cls)
+
+
+def test_a_model_missing_a_required_property_is_still_refused():
+    """What Bokeh computes every default for: a callback without its code is no document
+    (nothing but the serialiser looks at it)."""
+    from bokeh.core.property.descriptors import UnsetValueError
+    from bokeh.embed import json_item
+    from bokeh.models import CustomJS
+    from bokeh.plotting import figure
+
+    from rendition.charts.bokeh_defaults import without_default
+
+    assert "code" in without_default(CustomJS)
+    fig = figure()
+    fig.js_on_event("tap", CustomJS())
+    with pytest.raises(UnsetValueError, match="code"):
+        json_item(fig)

@@ -263,21 +263,60 @@ def test_a_shared_renderer_draws_the_same_bytes_from_many_threads(monkeypatch):
 @pytest.mark.parametrize("case", KIND_CASES[:9], ids=[case_id(c) for c in KIND_CASES[:9]])
 def test_number_axes_make_only_the_ticks_they_draw_and_draw_the_same(case, monkeypatch):
     """InView drops the locations outside the view, for which matplotlib built Tick objects
-    that it never drew; the image is the same byte for byte."""
+    that it never drew (beyond those the blank figure holds already); the image is the same
+    byte for byte."""
     from rendition.charts.mpl_layout import InView
     from rendition.charts.prepare import prepare
-    from rendition.charts.render_mpl import build_figure
+    from rendition.charts.render_mpl import _DRAW, build_figure
 
     dataset, body = case
     spec, frames = ChartSpec.from_dict(body), frames_for(dataset)
+    made = _DRAW[spec.kind].ticks  # ticks per axis in the blank figure (mpl_figures)
     fig = build_figure(prepare(spec, frames), None, None, 100)
     fig.canvas.draw()
     wrapped = [axis for ax in fig.axes for axis in (ax.xaxis, ax.yaxis)
                if isinstance(axis.get_major_locator(), InView)]
     for axis in wrapped:
-        assert len(axis.majorTicks) == len(axis.get_majorticklocs())
+        assert len(axis.majorTicks) == max(len(axis.get_majorticklocs()), made)
         lo, hi = sorted(axis.get_view_interval())
         assert all(lo <= v <= hi for v in axis.get_majorticklocs())
     lean = render_png(spec, frames)
     monkeypatch.setattr(InView, "__call__", lambda self: self.inner())
     assert render_png(spec, frames) == lean
+
+
+@pytest.mark.parametrize("render", [render_png, render_svg])
+def test_the_collector_is_paused_while_drawing_and_restored_after_even_on_error(render,
+                                                                                monkeypatch):
+    import gc
+
+    from rendition.charts import render_mpl
+
+    dataset, body = KIND_CASES[0]
+    spec, frames = ChartSpec.from_dict(body), frames_for(dataset)
+    build = render_mpl.build_figure
+    seen = []
+
+    def watched_build(*args):
+        seen.append(gc.isenabled())
+        return build(*args)
+
+    monkeypatch.setattr(render_mpl, "build_figure", watched_build)
+    assert gc.isenabled()
+    render(spec, frames)
+    assert seen == [False] and gc.isenabled()
+
+    def failing_build(*args):
+        raise RuntimeError("drawing failed")
+
+    monkeypatch.setattr(render_mpl, "build_figure", failing_build)
+    with pytest.raises(RuntimeError, match="drawing failed"):
+        render(spec, frames)
+    assert gc.isenabled()
+    gc.disable()  # someone else's choice is kept
+    try:
+        with pytest.raises(RuntimeError):
+            render(spec, frames)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

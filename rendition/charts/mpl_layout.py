@@ -170,6 +170,15 @@ def fit_axes(
                      1 - (top + bottom) / height])
 
 
+def leave_empty_labels_unplaced(ax: Axes) -> None:
+    """An axis places its label on every draw, measuring its tick labels again to clear them,
+    also when the label is empty (small multiples have none: ~3 ms for 2 × 2 panels). Give an
+    empty one a fixed place, where it draws nothing as before. Call when the axes are done."""
+    for axis in (ax.xaxis, ax.yaxis):
+        if not axis.label.get_text():
+            axis.set_label_coords(0.5, 0.5)
+
+
 def fit_grid(fig: Figure, axes: list[Axes], cols: int, *, title_pt: float, tick_pt: float,
              x_label: bool) -> None:
     """Place a grid of panels (small multiples) by measuring their y tick labels once.

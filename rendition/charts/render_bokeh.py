@@ -32,6 +32,7 @@ from bokeh.plotting import figure
 from bokeh.settings import settings
 from bokeh.transform import dodge
 
+from rendition.charts.bokeh_defaults import use_quick_defaults
 from rendition.charts.chartdata import (
     BarData,
     BoxData,
@@ -58,6 +59,7 @@ LEGEND_INSIDE_MAX = 6
 # requests skip them. Process-wide (Bokeh has no per-document switch): the equation and fit
 # plots' json_item skip them too.
 settings.perform_document_validation.set_value(False)
+use_quick_defaults()  # the same models and JSON without Bokeh's repeated work on defaults
 
 
 def render_bokeh(spec: ChartSpec, frames: Mapping[str, pd.DataFrame]) -> dict:

@@ -205,10 +205,9 @@ def _category_text(value: object) -> str:
 
 def sorted_categories(frame: pd.DataFrame, name: str | None, sheet: str) -> list[str]:
     """Distinct categories in a natural order: index order, numeric order, else alphabetical."""
-    labels = category_labels(frame, name, sheet)
     if name is None:
-        return list(dict.fromkeys(labels))
-    col = frame[name].dropna()
+        return list(dict.fromkeys(category_labels(frame, name, sheet)))
+    col = column(frame, name, sheet).dropna()
     try:
         uniques = sorted(pd.unique(col))
     except TypeError:  # mixed types that do not compare: fall back to their text
