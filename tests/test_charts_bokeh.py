@@ -273,3 +273,17 @@ def test_a_model_missing_a_required_property_is_still_refused():
     fig.js_on_event("tap", CustomJS())
     with pytest.raises(UnsetValueError, match="code"):
         json_item(fig)
+
+
+def test_bokehs_internals_are_replaced_only_on_the_releases_they_were_checked_against(
+        bokehs_own):
+    import bokeh
+    from bokeh.core.has_props import HasProps
+
+    from rendition.charts import bokeh_defaults
+
+    assert bokeh.__version__.startswith(bokeh_defaults.TESTED_BOKEH)  # recheck on an upgrade
+    assert HasProps.themed_values is not bokeh_defaults.BOKEH_THEMED  # in use here
+    bokehs_own()
+    assert bokeh_defaults.use_quick_defaults("3.10.0") is False
+    assert HasProps.themed_values is bokeh_defaults.BOKEH_THEMED  # Bokeh's own kept

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import bokeh
 from bokeh.core.has_props import HasProps
 from bokeh.core.property.descriptors import UnsetValueError
 from bokeh.core.property.singletons import Undefined
@@ -34,10 +35,18 @@ _NO_DEFAULT: dict[type, frozenset[str]] = {}  # class -> properties whose defaul
 _OVERRIDDEN: dict[type, dict[str, Any]] = {}  # class -> its merged overridden defaults
 
 
-def use_quick_defaults() -> None:
+TESTED_BOKEH = "3.9."  # the releases whose internals these replacements were checked against
+
+
+def use_quick_defaults(version: str = bokeh.__version__) -> bool:
+    """Install the replacements when Bokeh is a release they were checked against (True);
+    with any other release Bokeh keeps its own methods (pyproject allows newer ones)."""
+    if not version.startswith(TESTED_BOKEH):
+        return False
     HasProps.query_properties_with_values = _query_properties_with_values
     HasProps._overridden_defaults = classmethod(_overridden_defaults)
     HasProps.themed_values = _themed_values
+    return True
 
 
 def use_bokehs_own() -> None:
