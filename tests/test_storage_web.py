@@ -74,7 +74,7 @@ def test_a_cached_sheet_reads_without_the_store_an_uncached_one_is_503(s3_app, s
     uploads = UploadActions(client)
     dataset = uploads.dataset("2020Q1.xlsx")
     assert uploads.rows(dataset["id"], "HPI").status_code == 200  # now in memory
-    service._read_cached.cache_clear()
+    forget_cached_sheets()
     assert uploads.rows(dataset["id"], "RHPI").status_code == 200  # in memory again
     shutil.rmtree(s3_app.extensions["quartile_objects"].cache.root)  # the node loses its cache
     seaweed.stop()
@@ -123,7 +123,7 @@ def test_two_nodes_share_only_the_database_and_the_bucket(make_app, s3_url, tmp_
     dataset = UploadActions(a).dataset("2020Q1.xlsx")
     listed = b.get("/api/v1/datasets").get_json()
     assert [d["id"] for d in listed["datasets"]] == [dataset["id"]]
-    service._read_cached.cache_clear()
+    forget_cached_sheets()
     rows_b = UploadActions(b).rows(dataset["id"], "HPI")
     assert rows_b.status_code == 200
     assert rows_b.get_json() == UploadActions(a).rows(dataset["id"], "HPI").get_json()
@@ -193,7 +193,7 @@ def test_bytes_deleted_on_one_node_and_uploaded_again_on_another_are_stored_agai
     assert stored_keys(node_b, "") == []
     again = UploadActions(a).upload("HousingPreferences.csv")  # A still has it all cached
     assert again.status_code == 201
-    service._read_cached.cache_clear()
+    forget_cached_sheets()
     rows = UploadActions(b).rows(again.get_json()["id"], "HousingPreferences")
     assert rows.status_code == 200 and rows.get_json()["total"] > 0
 
@@ -207,7 +207,7 @@ def test_a_dataset_whose_stored_sheet_is_lost_answers_410_with_a_message_not_a_5
         row = db.session.get(Dataset, dataset["id"])
         key = service.sheet_key(app.config["FILES_DIR"], row, "HPI")
         service.objects_for(app.config["FILES_DIR"]).delete(key)
-    service._read_cached.cache_clear()
+    forget_cached_sheets()
     response = client.get(f"/api/v1/datasets/{dataset['id']}/sheets/HPI/rows")
     assert response.status_code == 410
     assert response.get_json()["error"]["message"] == (
@@ -217,3 +217,11 @@ def test_a_dataset_whose_stored_sheet_is_lost_answers_410_with_a_message_not_a_5
     assert page.status_code == 410 and b"is missing from file storage" in page.data
     # the other sheets still read
     assert client.get(f"/api/v1/datasets/{dataset['id']}/sheets/RHPI/rows").status_code == 200
+
+
+def forget_cached_sheets() -> None:
+    """This process's kept sheets and preview tables gone, as on a node that never read them."""
+    from web.datasets import _PREVIEW_PAGES
+
+    service._read_cached.cache_clear()
+    _PREVIEW_PAGES.clear()
