@@ -62,13 +62,13 @@ def on_starting(server):
 
 def start_shared_forkserver():
     """One forkserver for every worker's sandbox pools, forked from this master once the
-    shared modules are imported (sandbox.start_forkserver_by_fork): the equation solver's and
+    shared modules are imported (shared_forkserver.start_forkserver_by_fork): the solver's and
     the file parser's processes fork from it and share those pages (pandas, pyarrow, sympy,
     matplotlib, scipy) with the master and the workers instead of importing them again (about
     100 MB less for the whole app, and pools warm in half the time), and no worker runs a
     forkserver of its own. A sandbox's memory limit counts from what its worker maps when warm,
     so the shared imports do not eat into it."""
-    from sandbox import start_forkserver_by_fork
+    from shared_forkserver import start_forkserver_by_fork
     from solver.service import PRELOAD
     from upload.pipeline import PRELOAD as PARSER_PRELOAD
 
@@ -77,6 +77,6 @@ def start_shared_forkserver():
 
 
 def post_fork(server, worker):
-    from sandbox import use_inherited_forkserver
+    from shared_forkserver import use_inherited_forkserver
 
     use_inherited_forkserver()

@@ -44,7 +44,8 @@ def parent_pid():
 INHERITED_FORKSERVER = '''
 import os, signal, sys
 from multiprocessing import forkserver
-from sandbox import LimitedPool, use_inherited_forkserver
+from sandbox import LimitedPool
+from shared_forkserver import use_inherited_forkserver
 from tests import sandbox_tasks
 
 forkserver.ensure_running()
@@ -73,10 +74,11 @@ FORKED_FORKSERVER = '''
 import os
 import wave  # imported before the fork: the sandbox workers have it without importing it
 import sandbox
+import shared_forkserver
 from multiprocessing import forkserver
 from tests import sandbox_tasks
 
-sandbox.start_forkserver_by_fork([])
+shared_forkserver.start_forkserver_by_fork([])
 server = forkserver._forkserver._forkserver_pid
 pool = sandbox.LimitedPool("forked", size=1,
                            limits=sandbox.Limits(wall_seconds=10, memory_bytes=256 * 2**20))

@@ -22,7 +22,7 @@ import pytest
 
 from app import create_app
 from jobs import lifecycle
-from sandbox import FORKSERVER_NAME
+from shared_forkserver import FORKSERVER_NAME
 from store.db import db
 from tests.stack_fixtures import (
     ROOT,

@@ -117,8 +117,8 @@ def test_a_forked_process_uses_the_inherited_forkserver_or_starts_its_own(alive)
 
 
 def test_a_forkserver_forked_from_this_process_shares_its_imports_and_keeps_the_limits():
-    """gunicorn's master forks the forkserver (sandbox.start_forkserver_by_fork) instead of
-    starting a new interpreter: its sandbox workers have the master's modules without importing
+    """gunicorn's master forks the forkserver (shared_forkserver.start_forkserver_by_fork)
+    instead of a new interpreter: its sandbox workers have the master's modules without importing
     them, and the memory limit is a budget on top of that (128 MB fits in 256, 1 GB does not)."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     done = subprocess.run([sys.executable, "-c", tasks.FORKED_FORKSERVER], cwd=ROOT, env=env,
