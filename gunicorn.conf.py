@@ -72,8 +72,10 @@ def start_shared_forkserver():
     from solver.service import PRELOAD
     from upload.pipeline import PRELOAD as PARSER_PRELOAD
 
-    imports_only = [m for m in (*PRELOAD, *PARSER_PRELOAD) if not m.endswith(".warmup")]
-    start_forkserver_by_fork(imports_only)
+    # The solver's warm-up (sympy's caches, a first plot) runs once, here, and is shared; the
+    # parser's does not: it starts pyarrow's threads, which a process that forks must not have.
+    modules = [m for m in (*PRELOAD, *PARSER_PRELOAD) if m != "upload.warmup"]
+    start_forkserver_by_fork(list(dict.fromkeys(modules)))
 
 
 def post_fork(server, worker):

@@ -10,6 +10,7 @@ starting one of its own.
 from __future__ import annotations
 
 import ctypes
+import gc
 import os
 from collections.abc import Sequence
 
@@ -40,6 +41,9 @@ def start_forkserver_by_fork(preload: Sequence[str]) -> None:
                 try:
                     _close_fds_except({0, 1, 2, listener.fileno(), alive_r})
                     _set_process_name(FORKSERVER_NAME)
+                    for module in preload:  # imported here, then frozen: the collectors of
+                        __import__(module)  # the sandbox processes never touch their pages
+                    gc.freeze()
                     forkserver.main(listener.fileno(), alive_r, list(preload))
                 finally:
                     os._exit(0)  # never back into the caller's code

@@ -16,13 +16,21 @@ _SAMPLE = "Quarter,Region,Price,Note\n" + "".join(
     for year in range(2000, 2003) for q in range(1, 5) for region in ("North", "South"))
 
 
+# ...and a table of records without dates (whole numbers, yes/no, categories), which takes
+# other paths (no index, booleans, grouped integers) that a first real upload would pay for.
+_RECORDS = "Price,Area,Rooms,Road,Furnishing\n" + "".join(
+    f"{1_000_000 + 12_345 * n},{3000 + 17 * n},{1 + n % 4},{'yes' if n % 3 else 'no'},"
+    f"{('furnished', 'semi-furnished', 'unfurnished')[n % 3]}\n" for n in range(40))
+
+
 def warm() -> None:
     with tempfile.TemporaryDirectory(prefix="quartile-warm-") as tmp:
-        source = Path(tmp) / "warm.csv"
-        source.write_text(_SAMPLE)
-        out = Path(tmp) / "out"
-        out.mkdir()
-        parse_file(source, "warm.csv", out)
+        for name, text in (("warm.csv", _SAMPLE), ("records.csv", _RECORDS)):
+            source = Path(tmp) / name
+            source.write_text(text)
+            out = Path(tmp) / f"{name}.out"
+            out.mkdir()
+            parse_file(source, name, out)
 
 
 warm()
