@@ -369,10 +369,11 @@ def propose_family(files_dir: Path, owner_id: int, dataset: Dataset) -> dict | N
     (`release_similarity`: sheet names, frequency, overlapping columns and values)."""
     if dataset.family_id is not None:
         return None
+    if not any(s.get("index") for s in (dataset.meta or {}).get("sheets", [])):
+        return None  # no sheet a release could match
     latest_releases = [(family, releases[-1]) for family in families_of(owner_id)
                        if (releases := ordered_releases(family))]
-    indexed = any(s.get("index") for s in (dataset.meta or {}).get("sheets", []))
-    if not latest_releases or not indexed:
+    if not latest_releases:
         return None  # decided without reading a sheet: most uploads have no family to join
     candidate = _indexed_frames(files_dir, dataset)
     best = None
