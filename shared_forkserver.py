@@ -44,7 +44,7 @@ def start_forkserver_by_fork(preload: Sequence[str]) -> None:
                     for module in preload:  # imported here, then frozen: the collectors of
                         __import__(module)  # the sandbox processes never touch their pages
                     gc.freeze()
-                    forkserver.main(listener.fileno(), alive_r, list(preload))
+                    forkserver.main(listener.fileno(), alive_r, [])  # nothing left to import
                 finally:
                     os._exit(0)  # never back into the caller's code
             os.close(alive_r)
