@@ -98,13 +98,15 @@ class Quartile:
                                     json={"sheet": sheet})).json()
 
     def report_pdf(self, dataset: str, n: int) -> bytes:
-        report = ok(self.session.post(f"{self.base}/api/v1/reports", json={
+        """One request builds it (`Prefer: wait`, as a script would ask), one fetches it."""
+        report = ok(self.session.post(f"{self.base}/api/v1/reports", headers={
+            "Prefer": "wait=60"}, json={
             "dataset": dataset, "title": f"Mean HPI per country {n}",
-            "sections": [{"type": "describe", "sheets": ["RHPI"]}]}), 200, 202).json()
-        while (status := ok(self.session.get(f"{self.base}/api/v1/reports/{report['id']}"))
-               .json()["status"]) not in ("done", "failed"):
+            "sections": [{"type": "describe", "sheets": ["RHPI"]}]}), 201, 202).json()
+        while report["status"] not in ("done", "failed"):
             time.sleep(0.01)
-        assert status == "done", report
+            report = ok(self.session.get(f"{self.base}/api/v1/reports/{report['id']}")).json()
+        assert report["status"] == "done", report
         return ok(self.session.get(f"{self.base}/api/v1/reports/{report['id']}.pdf")).content
 
     def solve(self, n: int) -> None:

@@ -36,6 +36,8 @@ something changed (call it after an upload or a report build).
 
 from __future__ import annotations
 
+import time
+
 from flask import Flask, current_app
 
 from errors import BadInput
@@ -43,10 +45,12 @@ from jobs import events, lifecycle
 from jobs.events import publish_change
 from jobs.lifecycle import FINAL, STATES, job_dict
 from jobs.registry import Cancelled, TaskContext, get_task, task
+from store.db import db
 from store.models import Job, User
 
 EXTENSION = "quartile_jobs"
 ENGINES = ("embedded", "celery")
+WAIT_POLL_SECONDS = 0.5  # `wait` re-reads the row this often when no event comes
 
 __all__ = [
     "FINAL",
@@ -60,6 +64,7 @@ __all__ = [
     "publish_change",
     "submit",
     "task",
+    "wait",
     "watch",
 ]
 
@@ -119,6 +124,22 @@ def cancel(job_id: str) -> Job:
     if job.started_at is None:  # it never ran (a running task tidies up after itself)
         lifecycle.tidy_up(job)
     return job
+
+
+def wait(job_id: str, seconds: float) -> Job | None:
+    """Block up to `seconds` until the job has ended (an API client's `Prefer: wait`); the row
+    as it is then, or None once it is gone. Follows the job's events, and re-reads the row
+    between them, so a missed event or a lost worker costs a poll, never the whole wait."""
+    deadline = time.monotonic() + seconds
+    with events.subscribe([events.job_topic(job_id)], timeout=seconds) as subscription:
+        while True:
+            job = db.session.get(Job, job_id, populate_existing=True)
+            job = watch([job])[0] if job is not None else None
+            db.session.commit()  # end the read: the next one must see the worker's commits
+            remaining = deadline - time.monotonic()
+            if job is None or job.state in FINAL or remaining <= 0:
+                return job
+            subscription.get(min(remaining, WAIT_POLL_SECONDS))
 
 
 def watch(rows: list[Job]) -> list[Job]:

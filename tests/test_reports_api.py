@@ -454,3 +454,51 @@ def test_a_report_deleted_while_pdflatex_runs_leaves_no_pdf(app, hpi):
         with pytest.raises(Cancelled):
             build_for_job(report_id, delete_at_typesetting)
         assert not objects_for(app.config["FILES_DIR"]).exists(f"reports/{'2' * 64}.pdf")
+
+
+# -- Prefer: wait (RFC 7240): one request instead of polling --------------------------------
+def test_prefer_wait_answers_with_the_built_report(client, hpi, tmp_path):
+    response = client.post("/api/v1/reports", headers={"Prefer": "wait=30"}, json={
+        "dataset": hpi["id"], "title": "Waited for", "sections": [
+            {"type": "describe", "sheets": ["RHPI"]}]})
+    assert response.status_code == 201, response.get_data(as_text=True)
+    body = response.get_json()
+    assert (body["status"], body["error"]) == ("done", None)
+    # No polling: the PDF is there the moment the answer comes.
+    assert "Describe: RHPI" in pdf_text(pdf_bytes(client, body["id"]), tmp_path)
+
+
+def test_prefer_wait_gives_up_after_the_time_asked_for(make_app):
+    app = make_app(JOB_WORKERS=1)
+    client = app.test_client()
+    hpi = UploadActions(client).dataset("2020Q1.xlsx")
+    GATES["report-wait"] = threading.Event()
+    with app.app_context():  # the one worker thread is busy: the report stays queued
+        import jobs
+        from web.auth import local_user
+
+        jobs.submit("test_gate", {"gate": "report-wait"}, local_user().id)
+    try:
+        started = time.perf_counter()
+        response = client.post("/api/v1/reports", headers={"Prefer": "respond-async, wait=1"},
+                               json={"dataset": hpi["id"], "title": "Queued",
+                                     "sections": [{"type": "describe", "sheets": ["HPI"]}]})
+        elapsed = time.perf_counter() - started
+        assert response.status_code == 202, response.get_data(as_text=True)
+        assert response.get_json()["status"] == "queued"
+        assert 1.0 <= elapsed < 5.0
+    finally:
+        GATES["report-wait"].set()
+    assert finished(client, response.get_json()["id"])["status"] == "done"
+
+
+@pytest.mark.parametrize(("header", "seconds"), [
+    ("wait=5", 5.0), ("respond-async, wait=2.5", 2.5), ("WAIT = 10", 10.0),
+    ('wait="3"', 3.0), ("wait=100000", 60.0),  # capped: a thread is held meanwhile
+    ("", 0.0), ("respond-async", 0.0), ("wait=soon", 0.0), ("nowait=5", 0.0), ("wait=-1", 0.0),
+])
+def test_prefer_wait_header_is_read_as_rfc_7240_says(app, header, seconds):
+    from web.http import preferred_wait
+
+    with app.test_request_context(headers={"Prefer": header} if header else {}):
+        assert preferred_wait(60.0) == seconds

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import secrets
 import time
 
@@ -12,6 +13,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from errors import BadInput
 
 log = logging.getLogger("quartile.request")
+_PREFER_WAIT = re.compile(r"(?:^|[,;\s])wait\s*=\s*\"?(\d{1,6}(?:\.\d{1,3})?)\"?", re.IGNORECASE)
 
 
 def csp_nonce() -> str:
@@ -35,6 +37,13 @@ def refuse_nul_characters() -> None:
     if found:
         raise BadInput("The request contains a NUL character (\\u0000), which no name, "
                        "parameter or value may hold.", code="nul_character")
+
+
+def preferred_wait(limit: float) -> float:
+    """Seconds the client asked us to wait for a result before answering 202 (RFC 7240's
+    `Prefer: wait=10`), at most `limit`; 0 when it did not ask (answer at once, as always)."""
+    found = _PREFER_WAIT.search(request.headers.get("Prefer", ""))
+    return min(float(found.group(1)), limit) if found else 0.0
 
 
 def init_app(app: Flask) -> None:

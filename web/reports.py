@@ -42,12 +42,14 @@ from web.access import (
     readable_datasets_query,
 )
 from web.charts import chart_title
+from web.http import preferred_wait
 from web.report_build import files_dir
 from web.trash import move_to_trash
 from web.version import VERSION
 
 bp = Blueprint("reports", __name__)
 api = APIBlueprint("reports_api", __name__, url_prefix="/api/v1/reports", tag="Reports")
+MAX_WAIT_SECONDS = 60.0  # `Prefer: wait` holds a server thread: no longer than this
 
 
 # -- starting a build --------------------------------------------------------------------------
@@ -203,13 +205,21 @@ class ReportList(Schema):
 @api.output(ReportOut, status_code=202, description="Queued: follow `status` (or the job "
             "`job` at /api/v1/jobs/<job>/events) until done, then fetch the PDF")
 @api.doc(responses={200: "The same report was built before, or is being built: it is returned "
-                         "as it is", 400: "Bad sections", 401: "", 404: "No such dataset",
-                    422: "Bad data", 503: "The job queue is down"})
+                         "as it is", 201: "Built (or failed) within the wait asked for with "
+                         "`Prefer: wait=<seconds>`", 400: "Bad sections", 401: "",
+                    404: "No such dataset", 422: "Bad data", 503: "The job queue is down"})
 def create(json_data):
-    """Build a PDF report from sections; an unchanged report is returned without rebuilding."""
+    """Build a PDF report from sections; an unchanged report is returned without rebuilding.
+    With `Prefer: wait=<seconds>` (up to 60) the answer waits that long for the build: 201
+    with the finished report (status done or failed), or 202 while it is still building."""
     dataset = dataset_for_read(json_data["dataset"])
     report, status = create_report(dataset, json_data["title"], json_data["author"],
                                    json_data["sections"])
+    seconds = preferred_wait(MAX_WAIT_SECONDS)
+    if status == 202 and seconds > 0 and report.job_id:
+        jobs.wait(report.job_id, seconds)
+        report = owned_or_404(Report, report.id)
+        status = 201 if report.status in ("done", "failed") else 202
     return report_dict(report), status
 
 
