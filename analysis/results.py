@@ -33,7 +33,24 @@ def number(value: Any) -> float | None:
 
 
 def json_safe(obj: Any) -> Any:
-    """Recursively turn numpy/pandas values into JSON-safe Python values."""
+    """Recursively turn numpy/pandas values into JSON-safe Python values.
+
+    Cached results are turned into JSON on every request, so the plain types that make up
+    most of a result (exact str, float, int, bool, None, dict, list) are recognised by their
+    type first; subclasses and numpy/pandas values take the general path below."""
+    kind = type(obj)
+    if kind is float:
+        return obj if math.isfinite(obj) else None
+    if kind is str or kind is int or kind is bool or obj is None:
+        return obj
+    if kind is dict:
+        return {k if type(k) is str else str(k): json_safe(v) for k, v in obj.items()}
+    if kind is list:
+        return [json_safe(v) for v in obj]
+    return _json_safe_general(obj)
+
+
+def _json_safe_general(obj: Any) -> Any:
     if isinstance(obj, Mapping):
         return {str(k): json_safe(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
