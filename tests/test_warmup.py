@@ -102,3 +102,37 @@ def test_the_masters_warm_up_before_fork_shares_lazy_imports_and_starts_no_threa
     threads_before, threads_after, validators = json.loads(out)
     assert threads_after == threads_before
     assert validators > 50
+
+
+def test_the_first_upload_and_chart_find_their_sql_compiled_and_nothing_stored(
+        make_app, monkeypatch):
+    """The warm-up runs the upload's statements on a throwaway user and dataset, rolled back:
+    the first upload compiles no SQL of its own (~2 ms a statement), and no row is left."""
+    from sqlalchemy import func, select
+    from sqlalchemy.sql import compiler
+
+    from store.db import db
+    from store.models import Dataset, User
+
+    app = make_app(WARM_START=True)
+    client = app.test_client()
+    wait_for(lambda: healthz(client)[0]["ready"], 120, "the warm start")
+    assert "upload statements" in healthz(client)[0]["warm_start"]["steps_ms"]
+    with app.app_context():  # the rollback left nothing: no user, no dataset
+        assert db.session.scalar(select(func.count()).select_from(User)) == 0
+        assert db.session.scalar(select(func.count()).select_from(Dataset)) == 0
+    client.get("/api/v1/datasets")  # the local user (AUTH off), as a browser's first page
+    compiled = []
+    real_init = compiler.SQLCompiler.__init__
+
+    def counting_init(self, *args, **kwargs):
+        compiled.append(type(args[1]).__name__ if len(args) > 1 else "?")
+        real_init(self, *args, **kwargs)
+
+    monkeypatch.setattr(compiler.SQLCompiler, "__init__", counting_init)
+    dataset = UploadActions(client).dataset("HousingPreferences.csv")
+    pie = client.post("/api/v1/charts/preview?format=png", json={
+        "dataset": dataset["id"], "sheet": "HousingPreferences", "kind": "pie",
+        "x": "FurnishingStatus"})
+    assert pie.status_code == 200 and pie.data.startswith(b"\x89PNG")
+    assert compiled == []
