@@ -84,10 +84,10 @@ def pending_jobs(result) -> list[dict]:
     return out
 
 
-def result_body(result, provenance_block: dict) -> dict:
-    """The API's JSON: the result and its provenance, plus the critical-value jobs it waits
-    for, if any."""
-    body = {**result.to_dict(), "provenance": provenance_block}
+def result_body(result, data: dict, provenance_block: dict) -> dict:
+    """The API's JSON: the result's `data` (its to_dict) and its provenance, plus the
+    critical-value jobs it waits for, if any."""
+    body = {**data, "provenance": provenance_block}
     if getattr(result, "missing", None):
         body["critical_value_jobs"] = pending_jobs(result)
     return body
@@ -201,8 +201,8 @@ def analyse_post(dataset_id, kind, json_data):
     """Run an analysis with parameters in the JSON body."""
     dataset = dataset_for_read(dataset_id)
     result, computed_at = timed_analysis(dataset, kind, json_data)
-    return result_body(result, provenance(dataset, result.to_dict().get("sheet"),
-                                          at=computed_at))
+    data = result.to_dict()
+    return result_body(result, data, provenance(dataset, data.get("sheet"), at=computed_at))
 
 
 @api.get("/datasets/<dataset_id>/analyses/<kind>")
@@ -214,9 +214,10 @@ def analyse_get(dataset_id, kind):
         raise BadInput("format is json, csv, md or tex.", code="bad_format")
     dataset = dataset_for_read(dataset_id)
     result, computed_at = timed_analysis(dataset, kind, params_from_query(kind, request.args))
-    block = provenance(dataset, result.to_dict().get("sheet"), at=computed_at)
+    data = result.to_dict()
+    block = provenance(dataset, data.get("sheet"), at=computed_at)
     if fmt == "json":
-        return result_body(result, block)
+        return result_body(result, data, block)
     return _export_response(result, fmt, kind, block)
 
 
