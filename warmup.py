@@ -110,7 +110,10 @@ def warm_before_fork() -> None:
     fill are then shared copy-on-write, not built in every worker (~20 MB less each).
     No thread is started; open font files are not inherited for use (matplotlib empties its
     font cache in a forked child, so each worker opens its own in its own warm-up)."""
-    _charts(None)
+    from rendition.charts.drawing import drawing_here
+
+    with drawing_here():  # no drawing thread: the master forks
+        _charts(None)
     _statistics(None)
     release_free_memory()
 
@@ -212,6 +215,40 @@ def _charts(app: Flask | None) -> None:
     render_plotly(line, frames)
 
 
+# A small upload's worth of records: text categories spelling every printable ASCII character
+# (so the text renderer's glyphs are drawn once), whole numbers, decimals and yes/no.
+_LABELS = ("ABCDEFGHIJKLM", "NOPQRSTUVWXYZ", "abcdefghijklm", "nopqrstuvwxyz",
+           "0123456789 -_.,;:", "()[]/%&+'!?#@*=<>|~^$")
+_RECORDS = "Price,Area,Rooms,Garage,Label\n" + "".join(
+    f"{1_000_000 + 12_345 * n},{3000 + 17 * n},{1 + n % 4},{'yes' if n % 3 else 'no'},"
+    f"\"{_LABELS[n % len(_LABELS)]}\"\n" for n in range(48))
+
+
+def _first_upload(app: Flask) -> None:
+    """A table of records parsed as an upload is (by the parser pool), read back from its
+    Parquet as a chart reads a sheet (pyarrow's string conversions), then charted and described
+    in this worker: the first real upload's first chart otherwise pays ~20 ms for those paths,
+    the text it lays out and the glyphs it draws."""
+    import tempfile
+    from pathlib import Path
+
+    from analysis.describe import describe_sheet
+    from rendition.charts import ChartSpec, render_png
+    from upload.pipeline import ingest_file, read_sheet
+
+    with tempfile.TemporaryDirectory(prefix="quartile-warm-") as temp:
+        source, out = Path(temp) / "records.csv", Path(temp) / "parsed"
+        source.write_text(_RECORDS)
+        out.mkdir()
+        (sheet,) = ingest_file(source, source.name, out).sheets
+        frames = {sheet.name: read_sheet(out / sheet.parquet)}
+    for body in ({"kind": "pie", "x": "Label"},
+                 {"kind": "scatter", "x": "Area", "y": ["Price"], "options": {"fit": True}},
+                 {"kind": "bar", "x": "Label", "y": ["Price"]}):
+        render_png(ChartSpec.from_dict({"sheet": sheet.name, **body}), frames)
+    describe_sheet(frames[sheet.name], sheet.name).to_dict()
+
+
 def _statistics(app: Flask | None) -> None:
     """statsmodels' and scipy's first fit and test (lazy imports and caches inside)."""
     import numpy as np
@@ -250,4 +287,5 @@ def _parquet(app: Flask) -> None:
 
 STEPS = [("database", _database), ("upload statements", _upload_statements),
          ("templates", _templates), ("charts", _charts),
-         ("statistics", _statistics), ("latex", _latex), ("parquet", _parquet)]
+         ("statistics", _statistics), ("latex", _latex), ("parquet", _parquet),
+         ("first upload", _first_upload)]

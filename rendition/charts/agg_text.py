@@ -27,8 +27,8 @@ from matplotlib.ft2font import RenderMode
 LAYOUTS_KEPT = 4096  # strings (a few hundred bytes each), and as many measurements
 GLYPHS_KEPT = 20_000  # glyph bitmaps (~300 bytes each, with their key)
 HEIGHTS_KEPT = 256  # fonts × sizes
-# Shared by every SharedRendererAgg (the keys name the pixel size); guarded, like the
-# renderers, by render_mpl._MPL_LOCK.
+# Shared by every SharedRendererAgg (the keys name the pixel size); used, like the renderers,
+# by the drawing thread alone (rendition/charts/drawing.py).
 _LAYOUTS: OrderedDict[tuple, tuple] = OrderedDict()
 _GLYPHS: OrderedDict[tuple, tuple] = OrderedDict()
 _EXTENTS: OrderedDict[tuple, tuple] = OrderedDict()  # (width, height, descent) of strings

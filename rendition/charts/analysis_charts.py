@@ -24,7 +24,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import EngFormatter
 
 from errors import BadInput, NotFound
-from rendition.charts.render_mpl import _MPL_LOCK
+from rendition.charts import drawing
 from rendition.charts.text import mpl_label, mpl_text
 
 CHART_KINDS = ("exuberance", "acf", "hp_filter", "stl", "rolling_stats", "growth",
@@ -244,13 +244,17 @@ def render_analysis_chart(data: dict, fmt: str = "png", series: str | None = Non
         raise BadInput(f"A chart is png or svg, not {fmt!r}.")
     if not (100 <= width <= 4000 and 80 <= height <= 4000):
         raise BadInput("A chart is 100 to 4000 pixels wide and 80 to 4000 high.")
+    return drawing.draw(_draw_chart, draw, data, series, fmt, width, height, dpi)
+
+
+def _draw_chart(draw, data: dict, series: str | None, fmt: str, width: int, height: int,
+                dpi: int) -> bytes:
     buf = io.BytesIO()
-    with _MPL_LOCK:
-        fig = Figure(figsize=(width / dpi, height / dpi), dpi=dpi, facecolor="white",
-                     layout="constrained")
-        draw(fig, data, series)
-        if fmt == "png":
-            FigureCanvasAgg(fig).print_png(buf)
-        else:
-            FigureCanvasSVG(fig).print_svg(buf, metadata={"Date": None})
+    fig = Figure(figsize=(width / dpi, height / dpi), dpi=dpi, facecolor="white",
+                 layout="constrained")
+    draw(fig, data, series)
+    if fmt == "png":
+        FigureCanvasAgg(fig).print_png(buf)
+    else:
+        FigureCanvasSVG(fig).print_svg(buf, metadata={"Date": None})
     return buf.getvalue()

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from matplotlib.figure import Figure
 
 _KEPT = 12  # templates kept (sizes × layouts); ~40-350 KB each
-_TEMPLATES: OrderedDict[tuple, bytes] = OrderedDict()  # guarded by render_mpl._MPL_LOCK
+_TEMPLATES: OrderedDict[tuple, bytes] = OrderedDict()  # the drawing thread's alone
 
 
 def blank_figure(width: int, height: int, dpi: float, *, layout: str | None = None,

@@ -23,7 +23,7 @@ LEVEL = 1  # zlib level: 6 costs several ms more per chart for ~10-20% smaller f
 _SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _SHARED_SIZES = 4  # renderers kept (one image buffer each) ...
 _SHARED_PIXELS = 2_000_000  # ... for images up to this size
-_RENDERERS: dict[tuple[int, int, float], SharedRendererAgg] = {}  # guarded by render_mpl._MPL_LOCK
+_RENDERERS: dict[tuple[int, int, float], SharedRendererAgg] = {}  # the drawing thread's alone
 
 
 def canvas_png(canvas) -> bytes:
@@ -59,7 +59,7 @@ def _chunk(kind: bytes, data: bytes) -> bytes:
 
 
 def share_renderer(canvas: FigureCanvasAgg) -> None:
-    """Draw on one renderer per common image size (callers hold render_mpl._MPL_LOCK).
+    """Draw on one renderer per common image size (in the drawing thread: drawing.py).
 
     matplotlib keeps text measurements per renderer, and a canvas makes a new renderer, so
     every chart measured its tick and legend labels afresh (~2-3 ms of a 26-50 ms chart).

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import gc
 import io
-import threading
 from collections.abc import Callable, Mapping
 from contextlib import contextmanager
 from typing import NamedTuple
@@ -38,6 +37,7 @@ from rendition.charts.chartdata import (
     ScatterData,
     color,
 )
+from rendition.charts.drawing import draw
 from rendition.charts.mpl_figures import blank_figure
 from rendition.charts.mpl_layout import (
     PAD_PX,
@@ -58,9 +58,6 @@ from rendition.charts.text import mpl_label, mpl_text, shorten
 DASHES = ("-", "--", ":", "-.")
 GRID = "#e3e3e3"
 INK = "#333333"
-# matplotlib says it is not thread-safe (shared caches in text layout and mathtext); a threaded
-# web worker must not draw two figures at once. Processes each have their own lock.
-_MPL_LOCK = threading.Lock()
 
 
 def render_png(
@@ -72,12 +69,17 @@ def render_png(
 ) -> bytes:
     """PNG of exactly width × height pixels (defaults: options width/height, else 900 × 500)."""
     data = prepare(spec, frames)
-    with _MPL_LOCK, _collector_paused():
+    return rows_png(draw(_draw_rows, data, width, height, dpi))
+
+
+def _draw_rows(data: ChartData, width: int | None, height: int | None, dpi: int):
+    """The figure's pixels, drawn on the shared renderer and copied (in the drawing thread)."""
+    with _collector_paused():
         fig = build_figure(data, width, height, dpi)
         fig.canvas.draw()
-        rows = canvas_rows(fig.canvas)  # the shared renderer's pixels: copied under the lock
+        rows = canvas_rows(fig.canvas)
         del fig  # garbage before the collector resumes: freed young, in one pass
-    return rows_png(rows)
+    return rows
 
 
 def render_svg(
@@ -88,9 +90,12 @@ def render_svg(
     dpi: int = 100,
 ) -> bytes:
     """SVG (UTF-8 XML); text is drawn as paths, so no user string appears as SVG markup."""
-    data = prepare(spec, frames)
+    return draw(_draw_svg, prepare(spec, frames), width, height, dpi)
+
+
+def _draw_svg(data: ChartData, width: int | None, height: int | None, dpi: int) -> bytes:
     buf = io.BytesIO()
-    with _MPL_LOCK, _collector_paused():
+    with _collector_paused():
         fig = build_figure(data, width, height, dpi)
         FigureCanvasSVG(fig).print_svg(buf, metadata={"Date": None})
         del fig

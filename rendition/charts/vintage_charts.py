@@ -22,6 +22,7 @@ from matplotlib.ticker import FixedLocator, MaxNLocator
 
 from analysis.vintages import RevisionsResult, VintagesResult
 from errors import BadInput
+from rendition.charts.drawing import drawn
 from rendition.charts.mpl_layout import (
     PAD_PX,
     TITLE_PT,
@@ -31,7 +32,7 @@ from rendition.charts.mpl_layout import (
     time_ticks,
 )
 from rendition.charts.png import canvas_png
-from rendition.charts.render_mpl import _MPL_LOCK, INK
+from rendition.charts.render_mpl import INK
 from rendition.charts.render_mpl import _style as style_axes
 from rendition.charts.text import mpl_label, mpl_text, shorten
 
@@ -86,6 +87,7 @@ def period_times(labels) -> np.ndarray:
         return pd.to_datetime(list(labels)).to_numpy(dtype="datetime64[ns]")
 
 
+@drawn
 def render_vintage_fan(result: VintagesResult, fmt: str = "png", width: int = 900,
                        height: int = 500, last_periods: int | None = None) -> bytes:
     """Every release as a thin line, the first-published values and the latest highlighted.
@@ -95,34 +97,34 @@ def render_vintage_fan(result: VintagesResult, fmt: str = "png", width: int = 90
     times = period_times(result.periods)[keep]
     values = result.values[keep]
     releases = result.releases
-    with _MPL_LOCK:
-        fig = _figure(width, height)
-        ax = fig.add_subplot()
-        title = f"{result.series}: {len(releases)} releases"
-        _style(ax, title, f"Sheet {result.sheet}, as published in {releases[0]} to "
-               f"{releases[-1]}" if result.sheet else None)
-        few = len(releases) <= 6
-        for r, name in enumerate(releases):
-            shade = 0.35 + 0.45 * r / max(len(releases) - 1, 1)
-            ax.plot(times, values[:, r], color=RELEASE, alpha=shade, linewidth=0.9,
-                    label=mpl_label(name) if few else None)
-        ax.plot(times, result.first_published[keep], color=FIRST, linewidth=2.0,
-                label="First published")
-        ax.plot(times, result.latest[keep], color=LATEST, linewidth=2.0, label="Latest")
-        number_axis(ax.yaxis)
-        if len(times):
-            ax.margins(x=0.01)
-            time_ticks(ax, times.min(), times.max(), max(3, min(10, width // 80)))
-        handles, labels = ax.get_legend_handles_labels()
-        if not few:
-            handles.insert(0, Line2D([], [], color=RELEASE, linewidth=0.9))
-            labels.insert(0, f"Each release ({len(releases)})")
-        legend = ax.legend(handles, labels, loc="upper left", bbox_to_anchor=(1.02, 1.0),
-                           borderaxespad=0, fontsize=8.5, frameon=False)
-        fit_axes(fig, ax, title_lines=2 if result.sheet else 1, legend=legend)
-        return _encode(fig, fmt)
+    fig = _figure(width, height)
+    ax = fig.add_subplot()
+    title = f"{result.series}: {len(releases)} releases"
+    _style(ax, title, f"Sheet {result.sheet}, as published in {releases[0]} to "
+           f"{releases[-1]}" if result.sheet else None)
+    few = len(releases) <= 6
+    for r, name in enumerate(releases):
+        shade = 0.35 + 0.45 * r / max(len(releases) - 1, 1)
+        ax.plot(times, values[:, r], color=RELEASE, alpha=shade, linewidth=0.9,
+                label=mpl_label(name) if few else None)
+    ax.plot(times, result.first_published[keep], color=FIRST, linewidth=2.0,
+            label="First published")
+    ax.plot(times, result.latest[keep], color=LATEST, linewidth=2.0, label="Latest")
+    number_axis(ax.yaxis)
+    if len(times):
+        ax.margins(x=0.01)
+        time_ticks(ax, times.min(), times.max(), max(3, min(10, width // 80)))
+    handles, labels = ax.get_legend_handles_labels()
+    if not few:
+        handles.insert(0, Line2D([], [], color=RELEASE, linewidth=0.9))
+        labels.insert(0, f"Each release ({len(releases)})")
+    legend = ax.legend(handles, labels, loc="upper left", bbox_to_anchor=(1.02, 1.0),
+                       borderaxespad=0, fontsize=8.5, frameon=False)
+    fit_axes(fig, ax, title_lines=2 if result.sheet else 1, legend=legend)
+    return _encode(fig, fmt)
 
 
+@drawn
 def render_revision_heatmap(result: RevisionsResult, series: str, fmt: str = "png",
                             against: str = "previous", percent: bool = True,
                             width: int = 900, height: int = 600) -> bytes:
@@ -140,26 +142,25 @@ def render_revision_heatmap(result: RevisionsResult, series: str, fmt: str = "pn
     finite = np.abs(matrix[np.isfinite(matrix)])
     top = float(np.quantile(finite, 0.98)) if finite.size else 1.0
     top = top if top > 0 else (float(finite.max()) if finite.size and finite.max() > 0 else 1.0)
-    with _MPL_LOCK:
-        fig = _figure(width, height)
-        ax = fig.add_subplot()
-        unit = "%" if percent else "units"
-        _style(ax, f"{table.series}: revisions against the {against} release ({unit})")
-        ax.grid(False)
-        ax.set_facecolor(MISSING)
-        image = ax.imshow(np.ma.masked_invalid(matrix), cmap="RdBu_r", aspect="auto",
-                          norm=TwoSlopeNorm(0.0, -top, top), interpolation="nearest")
-        columns = _index_ticks(ax.xaxis, [shorten(r, 16) for r in result.releases],
-                               width // 45, slant=True)
-        rows = _index_ticks(ax.yaxis, [shorten(p, 16) for p in periods], height // 18)
-        ax.tick_params(length=0)
-        for spine in ax.spines.values():
-            spine.set_visible(False)
-        bar_axes = _place_heatmap(fig, ax, rows, columns)
-        bar = fig.colorbar(image, cax=bar_axes, extend="both")
-        bar.set_label("Revision (later minus earlier), " + unit, fontsize=9, color=INK)
-        bar.ax.tick_params(labelsize=8.5, colors=INK)
-        return _encode(fig, fmt)
+    fig = _figure(width, height)
+    ax = fig.add_subplot()
+    unit = "%" if percent else "units"
+    _style(ax, f"{table.series}: revisions against the {against} release ({unit})")
+    ax.grid(False)
+    ax.set_facecolor(MISSING)
+    image = ax.imshow(np.ma.masked_invalid(matrix), cmap="RdBu_r", aspect="auto",
+                      norm=TwoSlopeNorm(0.0, -top, top), interpolation="nearest")
+    columns = _index_ticks(ax.xaxis, [shorten(r, 16) for r in result.releases],
+                           width // 45, slant=True)
+    rows = _index_ticks(ax.yaxis, [shorten(p, 16) for p in periods], height // 18)
+    ax.tick_params(length=0)
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+    bar_axes = _place_heatmap(fig, ax, rows, columns)
+    bar = fig.colorbar(image, cax=bar_axes, extend="both")
+    bar.set_label("Revision (later minus earlier), " + unit, fontsize=9, color=INK)
+    bar.ax.tick_params(labelsize=8.5, colors=INK)
+    return _encode(fig, fmt)
 
 
 def _place_heatmap(fig: Figure, ax, rows: list[str], columns: list[str]):
@@ -194,6 +195,7 @@ def _index_ticks(axis, labels: list[str], most: int, slant: bool = False) -> lis
     return shown
 
 
+@drawn
 def render_revisions_by_horizon(result: RevisionsResult, series: str, fmt: str = "png",
                                 width: int = 900, height: int = 500) -> bytes:
     """Bars of the mean revision at each horizon (the bias), with ±2 standard errors
@@ -203,25 +205,24 @@ def render_revisions_by_horizon(result: RevisionsResult, series: str, fmt: str =
     horizons = np.array([r.horizon for r in rows])
     mean = np.array([np.nan if r.mean_revision is None else r.mean_revision for r in rows])
     se = np.array([np.nan if r.sd is None or r.n < 2 else r.sd / np.sqrt(r.n) for r in rows])
-    with _MPL_LOCK:
-        fig = _figure(width, height)
-        ax = fig.add_subplot()
-        _style(ax, f"{series}: mean revision by horizon",
-               "Bars: mean of (value h periods after first publication − first published); "
-               "whiskers: ±2 standard errors")
-        ax.bar(horizons, np.nan_to_num(mean), color=np.where(mean >= 0, "#c44e52", "#4c72b0"),
-               width=0.7, alpha=0.85)
-        ok = np.isfinite(se) & np.isfinite(mean)
-        ax.errorbar(horizons[ok], mean[ok], yerr=2 * se[ok], fmt="none", ecolor=INK,
-                    elinewidth=1.1, capsize=4)
-        ax.axhline(0, color="#777777", linewidth=0.9)
-        ax.set_xlabel("Horizon (periods after first publication)", color=INK, fontsize=10)
-        ax.set_ylabel("Mean revision", color=INK, fontsize=10)
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        ax.grid(False, axis="x")
-        number_axis(ax.yaxis)
-        if not ok.any() and not np.isfinite(mean).any():
-            ax.text(0.5, 0.5, "No period has been revised yet at these horizons",
-                    transform=ax.transAxes, ha="center", va="center", color="#666666")
-        fit_axes(fig, ax, title_lines=2)
-        return _encode(fig, fmt)
+    fig = _figure(width, height)
+    ax = fig.add_subplot()
+    _style(ax, f"{series}: mean revision by horizon",
+           "Bars: mean of (value h periods after first publication − first published); "
+           "whiskers: ±2 standard errors")
+    ax.bar(horizons, np.nan_to_num(mean), color=np.where(mean >= 0, "#c44e52", "#4c72b0"),
+           width=0.7, alpha=0.85)
+    ok = np.isfinite(se) & np.isfinite(mean)
+    ax.errorbar(horizons[ok], mean[ok], yerr=2 * se[ok], fmt="none", ecolor=INK,
+                elinewidth=1.1, capsize=4)
+    ax.axhline(0, color="#777777", linewidth=0.9)
+    ax.set_xlabel("Horizon (periods after first publication)", color=INK, fontsize=10)
+    ax.set_ylabel("Mean revision", color=INK, fontsize=10)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.grid(False, axis="x")
+    number_axis(ax.yaxis)
+    if not ok.any() and not np.isfinite(mean).any():
+        ax.text(0.5, 0.5, "No period has been revised yet at these horizons",
+                transform=ax.transAxes, ha="center", va="center", color="#666666")
+    fit_axes(fig, ax, title_lines=2)
+    return _encode(fig, fmt)
