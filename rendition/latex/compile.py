@@ -7,7 +7,9 @@ shell: no path or user text is ever pasted into a command line.
 
 With a `FormatCache` (rendition/latex/formats.py) a source whose preamble is precompiled loads
 it instead of reading it; should that fail where the plain run works, the plain run's PDF is
-returned and the format is set aside.
+returned and the format is set aside. With `AuxSeeds` (rendition/latex/aux_seeds.py) a
+report whose shape was built before starts from that build's .aux files and usually needs one
+pass: it stops as soon as a pass writes back exactly the files it read.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from typing import TYPE_CHECKING
 from errors import BadInput, Unavailable, Unprocessable
 
 if TYPE_CHECKING:
+    from rendition.latex.aux_seeds import AuxSeeds
     from rendition.latex.formats import FormatCache
 
 MAX_PASSES = 3
@@ -115,6 +118,7 @@ def compile_pdf(
     passes: int | None = None,
     formats: FormatCache | None = None,
     draft_first: bool = False,
+    seeds: AuxSeeds | None = None,
 ) -> bytes:
     """Typeset `tex` (plus asset files beside it) and return the PDF bytes.
 
@@ -122,12 +126,15 @@ def compile_pdf(
     the table of contents), at most MAX_PASSES. `timeout` bounds all passes together (not
     the one-time build of a format). `draft_first` is for sources that always need a second
     pass (a "Page X of Y" footer): the first pass then only writes the .aux files (pdfTeX's
-    draft mode: no fonts or images embedded), the next ones the PDF.
+    draft mode: no fonts or images embedded), the next ones the PDF. With `seeds` (and
+    `passes=None`) the files of an earlier build of the same shape are put beside the source
+    first; the passes then go on until one leaves every file as it found it and its log asks
+    for nothing (usually the first), and the result is kept as the next seed.
     Raises Unprocessable (code latex_failed / latex_timeout) with the log's error lines, and
     Unavailable without pdflatex.
     """
     return typeset(tex, assets=assets, timeout=timeout, passes=passes, formats=formats,
-                   draft_first=draft_first).pdf
+                   draft_first=draft_first, seeds=seeds).pdf
 
 
 def typeset(
@@ -138,6 +145,7 @@ def typeset(
     passes: int | None = None,
     formats: FormatCache | None = None,
     draft_first: bool = False,
+    seeds: AuxSeeds | None = None,
 ) -> Typeset:
     """`compile_pdf`, also saying how many passes ran and which format they loaded (for
     benchmarks, diagnostics and tests)."""
@@ -147,7 +155,7 @@ def typeset(
     command = pdflatex_command()
     preloaded = formats.format_for(tex) if formats is not None else None
     build = _Build(tex, files, time.monotonic() + timeout, timeout, passes,
-                   draft_first and passes != 1)
+                   draft_first and passes != 1, seeds if passes is None else None)
     if preloaded is None:
         return build.run(command)
     try:
@@ -172,26 +180,56 @@ class _Build:
     timeout: float
     passes: int | None
     draft_first: bool
+    seeds: AuxSeeds | None = None
 
     def run(self, command: list[str]) -> Typeset:
-        """All passes in a fresh directory."""
+        """All passes in a fresh directory, from the seed when there is one. Should the seeded
+        build fail (a damaged seed, an updated TeX reading an older .aux), the seed is set aside
+        and the build starts over without it."""
+        seed = self.seeds.find(self.tex, frozenset(self.files) | {f"{JOB}.tex"}) \
+            if self.seeds is not None else None
+        if seed is None:
+            return self._passes(command, None)
+        try:
+            return self._passes(command, seed)
+        except Unprocessable as exc:
+            if exc.code == "latex_timeout":
+                raise
+            self.seeds.discard(self.tex, exc.message)
+        return self._passes(command, None)
+
+    def _passes(self, command: list[str], seed: dict[str, bytes] | None) -> Typeset:
         with tempfile.TemporaryDirectory(prefix="quartile-latex-") as temp:
             workdir = Path(temp)
-            for name, data in self.files.items():
+            for name, data in {**self.files, **(seed or {})}.items():
                 (workdir / name).write_bytes(data)
             (workdir / f"{JOB}.tex").write_text(self.tex, encoding="utf-8")
             wanted = self.passes or MAX_PASSES
             number = 0
             while True:
                 number += 1
-                draft = self.draft_first and number == 1
+                draft = self.draft_first and number == 1 and seed is None
+                before = written(workdir) if seed is not None else None
                 log = run_pdflatex([command[0], "-draftmode", *command[1:]] if draft else command,
                                    workdir, self.deadline, self.timeout,
                                    output=None if draft else "pdf")
-                if number >= wanted or (self.passes is None and not draft
-                                        and not _RERUN.search(log)):
+                if before is not None:  # seeded: on until a pass changes nothing
+                    done = written(workdir) == before and not _RERUN.search(log)
+                else:
+                    done = self.passes is None and not draft and not _RERUN.search(log)
+                if done or number >= wanted:
                     break
+            if self.seeds is not None:
+                self.seeds.keep(self.tex, {name: data for name, data in written(workdir).items()
+                                           if name not in self.files})
             return Typeset((workdir / f"{JOB}.pdf").read_bytes(), number, log)
+
+
+def written(workdir: Path) -> dict[str, bytes]:
+    """Every file of the build directory that a pass may read back: all but the PDF and the
+    log, which TeX only writes (TeX cannot make directories, so the top level is all)."""
+    return {path.name: path.read_bytes() for path in workdir.iterdir()
+            if path.is_file() and path.name not in (f"{JOB}.pdf", f"{JOB}.log")}
 
 
 def run_pdflatex(
