@@ -17,7 +17,6 @@ from rendition.latex import (
     FormatCache,
     ReportDocument,
     build_report_tex,
-    prepare_report_format,
     render_report_pdf,
 )
 from rendition.latex import aux_seeds as seeds_module
@@ -26,12 +25,9 @@ from rendition.latex.compile import typeset
 from tests.latex_fixtures import SHEETS, describe_dict, pdf_page_images, pdf_pages, pdf_text
 
 
-@pytest.fixture(scope="module")
-def formats(tmp_path_factory) -> FormatCache:
-    """A format directory with the report template's format built in it."""
-    cache = FormatCache(tmp_path_factory.mktemp("formats"))
-    assert prepare_report_format(cache) is not None
-    return cache
+@pytest.fixture
+def formats(report_formats) -> FormatCache:
+    return report_formats
 
 
 def report(title: str = "2020Q1: describe RHPI", when: int = 1, sheets=("RHPI",),

@@ -35,13 +35,13 @@ from pathlib import Path
 from errors import QuartileError, Unprocessable
 from rendition.latex.compile import (
     JOB,
+    MARKER,
     latex_environment,
     pdflatex_command,
     run_pdflatex,
 )
 
 log = logging.getLogger("quartile.latex")
-MARKER = r"\csname endofdump\endcsname"
 PREFIX = "report-"
 DUMPER = "mylatexformat.ltx"  # TeX Live's mylatexformat package: dumps a preamble into a format
 BUILD_SECONDS = 60.0
