@@ -211,6 +211,8 @@ def test_the_number_of_seeds_is_bounded_and_the_used_ones_stay(tmp_path, monkeyp
 def test_the_shape_ignores_titles_dates_hashes_and_numbers_not_sections():
     base = shape_of(report()[0])
     assert shape_of(report("Other title 2021", when=20, sha="9f")[0]) == base
+    with_id = report()[0].replace("Describe: RHPI", "Describe: RHPI (qBtPEIINbxiZ)")
+    assert shape_of(with_id.replace("qBtPEIINbxiZ", "KrwNZkvILoaW")) == shape_of(with_id)
     assert shape_of(report(sheets=("HPI",))[0]) != base
     assert shape_of(report(sheets=("RHPI", "HPI"))[0]) != base
     contents, _ = report(sheets=SHEETS)

@@ -48,14 +48,15 @@ _OURS = frozenset({f"{JOB}.tex", f"{JOB}.pdf", f"{JOB}.log"})
 # page (title, date, dataset, hash; one page whatever it holds) and the lines between the
 # format's marker and \begin{document} (PDF metadata, running heads).
 _VOLATILE = re.compile(re.escape(MARKER) + r"\n.*?\\end\{titlepage\}", re.DOTALL)
-# Numbers, dates, hashes and ids: any run of letters and digits holding a digit.
-_NUMBERISH = re.compile(r"[A-Za-z0-9]*[0-9][A-Za-z0-9]*")
+# Numbers, dates, hashes and ids: any run of letters and digits holding a digit or a capital
+# after a small letter (a random id such as "qBtPEIINbxiZ" may have no digit).
+_NUMBERISH = re.compile(r"[A-Za-z0-9]*(?:[0-9]|[a-z][A-Z])[A-Za-z0-9]*")
 
 
 def shape_of(tex: str) -> str:
     """What must match for an earlier build's auxiliary files to be worth trying: the source
     with the title page and PDF metadata left out (only whether it has a table of contents
-    counts) and every number-like word replaced by 0."""
+    counts) and every number-like word or id replaced by 0."""
     volatile = _VOLATILE.search(tex)
     contents = volatile is not None and r"\tableofcontents" in volatile.group(0)
     kept = _VOLATILE.sub(lambda _: MARKER, tex, count=1)
