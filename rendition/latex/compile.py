@@ -282,9 +282,7 @@ def run_pdflatex(
     `command` in `workdir`, waiting for `source` on its standard input."""
     remaining = deadline - time.monotonic()
     if remaining <= 0:
-        if started is not None:
-            _kill(started)
-        raise _timeout(timeout)
+        raise _timeout(timeout)  # a `started` standby is ended by its owner
     # Own session: on timeout the whole process group goes, whatever pdflatex started.
     process = started or subprocess.Popen(
         command,
