@@ -51,6 +51,9 @@ class Config:
         # Report preambles precompiled for pdflatex (rendition/latex/formats.py); any process
         # on the machine may share it, and deleting it only costs one rebuild.
         self.LATEX_FORMAT_DIR = _env("LATEX_FORMAT_DIR", "") or None  # unset: in the cache dir
+        # Each process that builds reports keeps one pdflatex started ahead (~35 MB) for the
+        # next report's first pass (rendition/latex/standby.py).
+        self.LATEX_STANDBY = _env_bool("LATEX_STANDBY", True)
         self.JOB_ENGINE = _env("JOB_ENGINE", "embedded")  # "embedded" | "celery"
         self.REDIS_URL = _env("REDIS_URL", "") or None
         self.AUTH = _env("AUTH", "on").lower()  # "on" | "off"

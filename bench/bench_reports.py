@@ -10,7 +10,9 @@ checks between passes.
 
 The second table (issue 19) is the typesetting of one describe section (sheet RHPI) as it was
 (plain: each pass reads the preamble) and as the app runs it now (the preamble precompiled into
-a format, the first pass a draft), pass by pass, and what building the format costs once.
+a format, the first pass a draft), pass by pass, and what building the format costs once; and
+with the .aux files of an earlier report of the same shape seeded (one pass when they fit), and
+that pass run by a pdflatex started ahead (rendition/latex/standby.py).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from rendition.latex import (
     build_report_tex,
     render_report_pdf,
 )
+from rendition.latex.aux_seeds import AuxSeeds
 from rendition.latex.compile import latex_environment, pdflatex_command, typeset
 from rendition.latex.formats import build_format, fixed_preamble
 
@@ -78,6 +81,7 @@ def typeset_with_and_without_format() -> None:
     tex, assets = build_report_tex(doc)
     with tempfile.TemporaryDirectory() as temp:
         formats = FormatCache(Path(temp))
+        seeds = AuxSeeds.beside(formats, "bench")
         preloaded = formats.format_for(tex)
         if preloaded is None:
             print("no format could be built (see the log): nothing to compare")
@@ -86,11 +90,20 @@ def typeset_with_and_without_format() -> None:
                            warmup=0)
         with_format = pdflatex_command(preloaded)
         draft = [with_format[0], "-draftmode", *with_format[1:]]
-        plain, fast, one_plain, one_format, one_draft = [], [], [], [], []
+        if typeset(tex, assets=assets, formats=formats, seeds=seeds).passes != 2 or \
+                typeset(tex, assets=assets, formats=formats, seeds=seeds).passes != 1:
+            print("the seeded build did not take one pass: see the log")
+        plain, fast, seeded, ahead, one_plain, one_format, one_draft = [], [], [], [], [], [], []
         for _ in range(REPEAT * 2):  # interleaved, so that machine load hits all alike
             plain += timings(lambda: typeset(tex, assets=assets), 1, warmup=0)
             fast += timings(lambda: typeset(tex, assets=assets, formats=formats,
                                             draft_first=True), 1, warmup=0)
+            seeded += timings(lambda: typeset(tex, assets=assets, formats=formats,
+                                              draft_first=True, seeds=seeds), 1, warmup=0)
+            time.sleep(0.3)  # as between two reports: the standby loads its format meanwhile
+            ahead += timings(lambda: typeset(tex, assets=assets, formats=formats,
+                                             draft_first=True, seeds=seeds, standby=True), 1,
+                             warmup=0)
             one_plain += timings(lambda: bare_pdflatex(tex, 1), 1, warmup=0)
             one_format += timings(lambda: bare_pdflatex(tex, 1, with_format), 1, warmup=0)
             one_draft += timings(lambda: bare_pdflatex(tex, 1, draft), 1, warmup=0)
@@ -98,6 +111,8 @@ def typeset_with_and_without_format() -> None:
         row("typeset RHPI, plain (2 passes, as before)", plain, None),
         row("typeset RHPI, format + draft first pass (2 passes)", fast,
             FORMAT_TARGET * statistics.median(plain)),
+        row("typeset RHPI, format + seeded aux (1 pass)", seeded, None),
+        row("  the same, pass run by a standby pdflatex", ahead, None),
         row("  one pass, plain", one_plain, None),
         row("  one pass, format", one_format, None),
         row("  one draft pass, format", one_draft, None),

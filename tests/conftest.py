@@ -182,6 +182,17 @@ def pytest_generate_tests(metafunc):
     parametrize_storage(metafunc)
 
 
+@pytest.fixture(scope="module")
+def report_formats(tmp_path_factory):
+    """A format directory of the module's own with the report template's format built in it
+    (its .aux seeds and standbys are the module's too)."""
+    from rendition.latex import FormatCache, prepare_report_format
+
+    cache = FormatCache(tmp_path_factory.mktemp("formats"))
+    assert prepare_report_format(cache) is not None
+    return cache
+
+
 @pytest.fixture(scope="session")
 def latex_format_dir(tmp_path_factory) -> Path:
     """The session's apps share one report format, as a machine's processes do: it is built

@@ -115,3 +115,14 @@ def describe_dict(sheet: str) -> dict:
             "unique": None, "top": None, "freq": None,
         })
     return {"kind": "describe", "sheet": sheet, "n_rows": len(values), "columns": columns}
+
+
+def pdf_page_images(pdf: bytes, tmp_path: Path, dpi: int = 50) -> list[bytes]:
+    """Every page as PNG bytes (poppler's pdftoppm): two PDFs that render alike give equal
+    lists, whatever their creation dates and IDs."""
+    folder = tmp_path / uuid.uuid4().hex
+    folder.mkdir()
+    (folder / "in.pdf").write_bytes(pdf)
+    subprocess.run(["pdftoppm", "-png", "-r", str(dpi), str(folder / "in.pdf"),
+                    str(folder / "page")], check=True)
+    return [path.read_bytes() for path in sorted(folder.glob("page-*.png"))]

@@ -25,7 +25,14 @@ from rendition.latex import (
 from rendition.latex import formats as formats_module
 from rendition.latex.compile import typeset
 from rendition.latex.formats import FormatCache, build_format, fixed_preamble
-from tests.latex_fixtures import SHEETS, describe_dict, pdf_pages, pdf_text, write18_marker
+from tests.latex_fixtures import (
+    SHEETS,
+    describe_dict,
+    pdf_page_images,
+    pdf_pages,
+    pdf_text,
+    write18_marker,
+)
 
 PASSWD = "root:x:0:0"
 
@@ -106,6 +113,26 @@ def test_a_report_with_the_format_is_the_same_document_word_for_word(made, tmp_p
     assert word_boxes(fast.pdf, tmp_path) == word_boxes(plain.pdf, tmp_path)
     text = pdf_text(fast.pdf, tmp_path)
     assert f"Page 1 of {pages - 1}" in text and "Describe: RPDI" in text
+
+
+def test_the_work_done_before_the_dump_changes_nothing_on_the_page(made, tmp_path):
+    """The template loads fonts and compiles the hooks before the format is dumped (so every
+    pass skips it): the pages are the same, pixel for pixel and word for word, as without those
+    lines."""
+    cache, _ = made
+    doc = ReportDocument(
+        title="Fonts ≤ hooks", author="Zoë", quartile_version="1.2", toc=True,
+        dataset={"name": "2020Q1.xlsx", "sha256": "ab" * 32},
+        sections=[ChartSection(title="A line", image=chart_png()),
+                  *[DescribeSection(describe_dict(sheet)) for sheet in SHEETS[:2]]])
+    tex, assets = build_report_tex(doc)
+    start, end = tex.index("% Quartile: work done before"), tex.index(formats_module.MARKER)
+    assert r"\selectfont" in tex[start:end] and "initialize@all" in tex[start:end]
+    without = typeset(tex[:start] + tex[end:], assets=assets)
+    for built in (typeset(tex, assets=assets, formats=cache), typeset(tex, assets=assets)):
+        assert pdf_page_images(built.pdf, tmp_path, dpi=100) == \
+            pdf_page_images(without.pdf, tmp_path, dpi=100)
+        assert word_boxes(built.pdf, tmp_path) == word_boxes(without.pdf, tmp_path)
 
 
 def test_a_format_that_starts_the_page_differently_is_not_kept(tmp_path, monkeypatch):

@@ -202,8 +202,10 @@ def typeset(report: Report, document: latex.ReportDocument) -> None:
     """Run pdflatex into the object store's `reports/<key>.pdf` (unless it is there) and mark
     the report done. A LaTeX failure raises its QuartileError; the caller records it."""
     formats = latex_formats(current_app.config)
-    report_life.save_pdf(files_dir(), report,
-                         lambda: latex.render_report_pdf(document, formats=formats))
+    owner = f"owner-{report.owner_id}"  # .aux seeds hold section titles: one owner's only
+    standby = bool(current_app.config.get("LATEX_STANDBY", True))
+    report_life.save_pdf(files_dir(), report, lambda: latex.render_report_pdf(
+        document, formats=formats, namespace=owner, standby=standby))
 
 
 def build_inline(report: Report, dataset: Dataset) -> None:

@@ -7,7 +7,9 @@ shell: no path or user text is ever pasted into a command line.
 
 With a `FormatCache` (rendition/latex/formats.py) a source whose preamble is precompiled loads
 it instead of reading it; should that fail where the plain run works, the plain run's PDF is
-returned and the format is set aside.
+returned and the format is set aside. With `AuxSeeds` (rendition/latex/aux_seeds.py) a
+report whose shape was built before starts from that build's .aux files and usually needs one
+pass: it stops as soon as a pass writes back exactly the files it read.
 """
 
 from __future__ import annotations
@@ -25,8 +27,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from errors import BadInput, Unavailable, Unprocessable
+from rendition.latex import standby as standbys
 
 if TYPE_CHECKING:
+    from rendition.latex.aux_seeds import AuxSeeds
     from rendition.latex.formats import FormatCache
 
 MAX_PASSES = 3
@@ -41,6 +45,8 @@ _RERUN = re.compile(
 _ERROR_LINE = re.compile(r"^(!|\S+?:\d+: )")
 _REFUSED = re.compile(r"^\S+: (Not (?:reading from|writing to) .*)$", re.MULTILINE)
 _PRELOADED = re.compile(r"\(preloaded format=([^ )]+)")
+# Where a precompiled format's job starts reading the source (rendition/latex/formats.py).
+MARKER = r"\csname endofdump\endcsname"
 
 
 @dataclass(frozen=True)
@@ -115,6 +121,8 @@ def compile_pdf(
     passes: int | None = None,
     formats: FormatCache | None = None,
     draft_first: bool = False,
+    seeds: AuxSeeds | None = None,
+    standby: bool = False,
 ) -> bytes:
     """Typeset `tex` (plus asset files beside it) and return the PDF bytes.
 
@@ -122,12 +130,16 @@ def compile_pdf(
     the table of contents), at most MAX_PASSES. `timeout` bounds all passes together (not
     the one-time build of a format). `draft_first` is for sources that always need a second
     pass (a "Page X of Y" footer): the first pass then only writes the .aux files (pdfTeX's
-    draft mode: no fonts or images embedded), the next ones the PDF.
+    draft mode: no fonts or images embedded), the next ones the PDF. With `seeds` (and
+    `passes=None`) the files of an earlier build of the same shape are put beside the source
+    first; the passes then go on until one leaves every file as it found it and its log asks
+    for nothing (usually the first), and the result is kept as the next seed; `standby` runs
+    that first pass in a pdflatex started ahead (see `typeset`).
     Raises Unprocessable (code latex_failed / latex_timeout) with the log's error lines, and
     Unavailable without pdflatex.
     """
     return typeset(tex, assets=assets, timeout=timeout, passes=passes, formats=formats,
-                   draft_first=draft_first).pdf
+                   draft_first=draft_first, seeds=seeds, standby=standby).pdf
 
 
 def typeset(
@@ -138,20 +150,28 @@ def typeset(
     passes: int | None = None,
     formats: FormatCache | None = None,
     draft_first: bool = False,
+    seeds: AuxSeeds | None = None,
+    standby: bool = False,
 ) -> Typeset:
     """`compile_pdf`, also saying how many passes ran and which format they loaded (for
-    benchmarks, diagnostics and tests)."""
+    benchmarks, diagnostics and tests). With `standby` (and a format), a seeded first pass
+    runs in the pdflatex this process started ahead (rendition/latex/standby.py), and a new
+    one is started for the next build."""
     if passes is not None and not 1 <= passes <= MAX_PASSES:
         raise BadInput(f"passes must be from 1 to {MAX_PASSES}, not {passes!r}.")
     files = {check_asset_name(name): bytes(data) for name, data in (assets or {}).items()}
     command = pdflatex_command()
     preloaded = formats.format_for(tex) if formats is not None else None
     build = _Build(tex, files, time.monotonic() + timeout, timeout, passes,
-                   draft_first and passes != 1)
+                   draft_first and passes != 1, seeds if passes is None else None,
+                   standby and preloaded is not None)
     if preloaded is None:
         return build.run(command)
     try:
-        return build.run(pdflatex_command(preloaded))
+        built = build.run(pdflatex_command(preloaded))
+        if build.standby:
+            standbys.start(pdflatex_command(preloaded), latex_environment, f"{JOB}.tex")
+        return built
     except Unprocessable as exc:
         if exc.code == "latex_timeout":
             raise
@@ -172,26 +192,76 @@ class _Build:
     timeout: float
     passes: int | None
     draft_first: bool
+    seeds: AuxSeeds | None = None
+    standby: bool = False
 
     def run(self, command: list[str]) -> Typeset:
-        """All passes in a fresh directory."""
-        with tempfile.TemporaryDirectory(prefix="quartile-latex-") as temp:
-            workdir = Path(temp)
-            for name, data in self.files.items():
+        """All passes in a fresh directory, from the seed when there is one. Should the seeded
+        build fail (a damaged seed, an updated TeX reading an older .aux), the seed is set aside
+        and the build starts over without it."""
+        seed = self.seeds.find(self.tex, frozenset(self.files) | {f"{JOB}.tex"}) \
+            if self.seeds is not None else None
+        if seed is None:
+            return self._passes(command, None)
+        try:
+            return self._passes(command, seed)
+        except Unprocessable as exc:
+            if exc.code == "latex_timeout":
+                raise
+            self.seeds.discard(self.tex, exc.message)
+        return self._passes(command, None)
+
+    def _passes(self, command: list[str], seed: dict[str, bytes] | None) -> Typeset:
+        ahead = standbys.take(command) if self.standby and seed is not None else None
+        workdir = ahead.workdir if ahead is not None else \
+            Path(tempfile.mkdtemp(prefix="quartile-latex-"))
+        try:
+            for name, data in {**self.files, **(seed or {})}.items():
                 (workdir / name).write_bytes(data)
-            (workdir / f"{JOB}.tex").write_text(self.tex, encoding="utf-8")
+            if ahead is None:
+                (workdir / f"{JOB}.tex").write_text(self.tex, encoding="utf-8")
             wanted = self.passes or MAX_PASSES
             number = 0
             while True:
                 number += 1
-                draft = self.draft_first and number == 1
-                log = run_pdflatex([command[0], "-draftmode", *command[1:]] if draft else command,
-                                   workdir, self.deadline, self.timeout,
-                                   output=None if draft else "pdf")
-                if number >= wanted or (self.passes is None and not draft
-                                        and not _RERUN.search(log)):
+                draft = self.draft_first and number == 1 and seed is None
+                before = written(workdir) if seed is not None else None
+                if number == 1 and ahead is not None:
+                    source = standbys.dated(self.tex, MARKER).encode()
+                    log = run_pdflatex(command, workdir, self.deadline, self.timeout,
+                                       started=ahead.process, source=source)
+                else:
+                    log = run_pdflatex(
+                        [command[0], "-draftmode", *command[1:]] if draft else command,
+                        workdir, self.deadline, self.timeout, output=None if draft else "pdf")
+                if before is not None:  # seeded: on until a pass changes nothing
+                    done = written(workdir) == before and not _RERUN.search(log)
+                else:
+                    done = self.passes is None and not draft and not _RERUN.search(log)
+                if number == 1 and ahead is not None:  # the source was the pipe: now a file
+                    (workdir / f"{JOB}.tex").unlink()
+                    (workdir / f"{JOB}.tex").write_text(self.tex, encoding="utf-8")
+                if done or number >= wanted:
                     break
+            if self.seeds is not None:
+                self.seeds.keep(self.tex, {name: data for name, data in written(workdir).items()
+                                           if name not in self.files})
             return Typeset((workdir / f"{JOB}.pdf").read_bytes(), number, log)
+        finally:
+            if ahead is not None:
+                ahead.end()
+            else:
+                shutil.rmtree(workdir, ignore_errors=True)
+
+
+def written(workdir: Path) -> dict[str, bytes]:
+    """Every file of the build directory that a pass may read back: all but the PDF and the
+    log, which TeX only writes (TeX cannot make directories, so the top level is all; a link,
+    the standby's source, is not followed)."""
+    with os.scandir(workdir) as entries:
+        return {entry.name: Path(entry.path).read_bytes() for entry in entries
+                if entry.is_file(follow_symlinks=False)
+                and entry.name not in (f"{JOB}.pdf", f"{JOB}.log")}
 
 
 def run_pdflatex(
@@ -203,15 +273,18 @@ def run_pdflatex(
     job: str = JOB,
     output: str | None = "pdf",
     errors_allowed: bool = False,
+    started: subprocess.Popen | None = None,
+    source: bytes | None = None,
 ) -> str:
     """One pdflatex run of `job` in `workdir`, in its paranoid environment: its log, or
     Unprocessable when it fails (unless `errors_allowed`), writes no `job`.`output` (when
-    one is expected) or passes the deadline."""
+    one is expected) or passes the deadline. `started` is a standby already running
+    `command` in `workdir`, waiting for `source` on its standard input."""
     remaining = deadline - time.monotonic()
     if remaining <= 0:
-        raise _timeout(timeout)
+        raise _timeout(timeout)  # a `started` standby is ended by its owner
     # Own session: on timeout the whole process group goes, whatever pdflatex started.
-    process = subprocess.Popen(
+    process = started or subprocess.Popen(
         command,
         cwd=workdir,
         env=latex_environment(workdir),
@@ -221,7 +294,7 @@ def run_pdflatex(
         start_new_session=True,
     )
     try:
-        console, _ = process.communicate(timeout=remaining)
+        console, _ = process.communicate(input=source, timeout=remaining)
     except subprocess.TimeoutExpired:
         _kill(process)
         raise _timeout(timeout) from None

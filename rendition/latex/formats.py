@@ -35,13 +35,13 @@ from pathlib import Path
 from errors import QuartileError, Unprocessable
 from rendition.latex.compile import (
     JOB,
+    MARKER,
     latex_environment,
     pdflatex_command,
     run_pdflatex,
 )
 
 log = logging.getLogger("quartile.latex")
-MARKER = r"\csname endofdump\endcsname"
 PREFIX = "report-"
 DUMPER = "mylatexformat.ltx"  # TeX Live's mylatexformat package: dumps a preamble into a format
 BUILD_SECONDS = 60.0
@@ -189,11 +189,17 @@ def _lists(tex: str, preloaded: Path | None, workdir: Path, deadline: float,
 
 def _prune(directory: Path, keep: Path) -> None:
     """Keep the KEEP newest formats and no crashed build's leftovers."""
-    formats = sorted(directory.glob(f"{PREFIX}*.fmt"), key=_mtime, reverse=True)
-    stale = [p for p in directory.glob(f".{PREFIX}*.fmt")
-             if time.time() - _mtime(p) > STALE_TEMP_SECONDS]
-    for path in [*formats[KEEP:], *stale]:
-        if path != keep:
+    prune(directory, f"{PREFIX}*.fmt", f".{PREFIX}*.fmt", KEEP, spare=keep)
+
+
+def prune(directory: Path, pattern: str, temporary: str, count: int,
+          spare: Path | None = None) -> None:
+    """Keep the `count` newest files matching `pattern` (and `spare`) and no `temporary` file
+    older than STALE_TEMP_SECONDS (a crashed writer's)."""
+    files = sorted(directory.glob(pattern), key=_mtime, reverse=True)
+    stale = [p for p in directory.glob(temporary) if time.time() - _mtime(p) > STALE_TEMP_SECONDS]
+    for path in [*files[count:], *stale]:
+        if path != spare:
             path.unlink(missing_ok=True)
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import jinja2
 
+from rendition.latex.aux_seeds import AuxSeeds
 from rendition.latex.compile import compile_pdf
 from rendition.latex.escape import Latex, breakable, escape_latex, replacement_counter, shorten
 from rendition.latex.formats import FormatCache
@@ -104,12 +105,19 @@ def build_report_tex(doc: ReportDocument) -> tuple[str, dict[str, bytes]]:
 
 
 def render_report_pdf(doc: ReportDocument, timeout: float = 60,
-                      formats: FormatCache | None = None) -> bytes:
-    """Build and typeset (as many passes as LaTeX asks for, usually two), loading the
-    template's preamble from `formats` when given (built there on first use). The footer's
-    "Page X of Y" always takes a second pass, so the first one is a draft."""
+                      formats: FormatCache | None = None, namespace: str | None = None,
+                      standby: bool = False) -> bytes:
+    """Build and typeset, loading the template's preamble from `formats` when given (built
+    there on first use). The footer's "Page X of Y" takes a second pass, so the first one is a
+    draft; with a `namespace` (the report owner's: seeds are never shared between owners) and
+    `formats`, a report of a shape built before usually takes one pass, from the .aux files
+    that build left beside the formats; with `standby`, that pass runs in a pdflatex this
+    process started ahead (one is kept waiting for the next report)."""
     tex, assets = build_report_tex(doc)
-    return compile_pdf(tex, assets=assets, timeout=timeout, formats=formats, draft_first=True)
+    seeds = AuxSeeds.beside(formats, namespace) \
+        if formats is not None and namespace is not None else None
+    return compile_pdf(tex, assets=assets, timeout=timeout, formats=formats, draft_first=True,
+                       seeds=seeds, standby=standby)
 
 
 def prepare_report_format(formats: FormatCache) -> Path | None:
