@@ -177,3 +177,34 @@ def test_bar_over_a_date_index_labels_bars_with_dates():
     frame = pd.DataFrame({"v": [1.0, 2.0, 3.0]}, index=index)
     data = _prepare({"kind": "bar", "sheet": "M", "y": ["v"]}, {"M": frame})
     assert data.body.categories == ("2021-01-31", "2021-02-28", "2021-03-31")
+
+
+@pytest.mark.parametrize("values, dtype", [
+    (["furnished", None, "semi", "furnished", "1"], "str"),
+    ([3, -1, 3, 0, 7], "int64"),
+    ([2.0, np.nan, 2.5, -0.0, 1e16, np.inf, 2.0], "float64"),
+    ([0.1, 2.0, 0.1], "float32"),
+    ([True, False, True], "bool"),
+    ([1, None, 2, 1], "Int64"),
+    ([True, None, False], "boolean"),
+    ([1, 1.0, True, "x", None], "object"),  # one value to pandas, three texts
+])
+def test_each_row_is_labelled_by_the_text_of_its_own_value(values, dtype):
+    """Bars and pie slices are the texts of the values: whole floats without ".0", missing
+    values unlabelled, whatever the column's type (typed columns are labelled per distinct
+    value, which must give the same texts as row by row)."""
+    from rendition.charts.select import category_labels
+
+    column = pd.Series(values, dtype=dtype, index=pd.RangeIndex(10, 10 + len(values)))
+    frame = pd.DataFrame({"c": column})
+    expected = []
+    for v in column.astype(object):
+        if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)):
+            expected.append(None)
+        elif isinstance(v, float) and v.is_integer():
+            expected.append(str(int(v)))
+        else:
+            expected.append(str(v))
+    labels = category_labels(frame, "c", "S")
+    assert [None if pd.isna(v) else v for v in labels] == expected
+    assert list(labels.index) == list(frame.index)

@@ -11,7 +11,6 @@ import json
 import logging
 import unicodedata
 from collections.abc import Callable
-from functools import lru_cache
 from pathlib import Path
 from typing import BinaryIO
 
@@ -24,6 +23,7 @@ from store.models import Dataset, User
 from store.objects import ObjectStore, objects_for
 from upload.by_period import rebuild_derived
 from upload.pipeline import ingest_file, read_sheet
+from upload.sheet_cache import SheetCache
 from upload.store import META_FILE, FileStore, parse_key
 
 log = logging.getLogger("quartile.upload")
@@ -190,9 +190,23 @@ def load_sheet(files_dir: Path, dataset: Dataset, sheet: str) -> pd.DataFrame:
     return frame.copy(deep=False)
 
 
-@lru_cache(maxsize=64)
-def _read_cached(objects: ObjectStore, key: str) -> pd.DataFrame:
+def _read_stored(objects: ObjectStore, key: str) -> pd.DataFrame:
     return read_sheet(objects.local_path(key))
+
+
+_read_cached = SheetCache(_read_stored, maxsize=64)
+READ_AHEAD_CELLS = 250_000  # a bigger upload's sheets are read when first asked for (memory)
+
+
+def read_ahead(files_dir: Path, dataset: Dataset) -> None:
+    """Start reading a new upload's sheets into this process's cache (background thread), so
+    the first chart or table asked for next finds them read. Only small uploads: a big one
+    would hold memory for sheets nobody may look at."""
+    sheets = (dataset.meta or {}).get("sheets", [])
+    if sum(s["n_rows"] * max(s["n_cols"], 1) for s in sheets) > READ_AHEAD_CELLS:
+        return
+    prefix = FileStore.parse_prefix(dataset.sha256, dataset.parse_key)
+    _read_cached.read_ahead(objects_for(files_dir), [prefix + s["parquet"] for s in sheets])
 
 
 def display_name(filename: str) -> str:

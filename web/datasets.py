@@ -22,7 +22,7 @@ from upload.clean import TYPES
 from upload.dates import MONTH_CODES
 from upload.preview import page_of_rows
 from upload.resources import dataset_dict, default_sheet
-from upload.service import ingest_upload, load_sheet, reparse, sheet_key
+from upload.service import ingest_upload, load_sheet, read_ahead, reparse, sheet_key
 from web.access import dataset_for_read, dataset_for_write, readable_datasets_query
 from web.datasets_api import ingest_bundle, ingest_in_background, set_public, share_with, unshare
 from web.first_look import sheet_first_look
@@ -93,6 +93,7 @@ def upload_form():
                 dataset, _ = ingest_upload(
                     files_dir(), current_user, upload_file.stream, upload_file.filename
                 )
+                read_ahead(files_dir(), dataset)  # for the page and chart that follow
             datasets.append(dataset)
         except QuartileError as exc:
             if len(files) == 1:

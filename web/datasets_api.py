@@ -23,6 +23,7 @@ from upload.service import (
     ingest_upload,
     load_sheet,
     owned_copy,
+    read_ahead,
     reparse,
 )
 from upload.store import FileStore
@@ -78,6 +79,7 @@ def upload(query_data, files_data):
             return queued_response(job)
         return dataset_dict(dataset), 200
     dataset, created = ingest_upload(files_dir(), current_user, upload_file.stream, name)
+    read_ahead(files_dir(), dataset)  # the first chart asked for next finds its sheet read
     return {**dataset_dict(dataset), "proposed_family": proposed_family(dataset)}, \
         201 if created else 200
 

@@ -16,14 +16,16 @@ imports before it forks its workers and must not start a thread.
 from __future__ import annotations
 
 import functools
+import logging
 import os
 import threading
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
 T = TypeVar("T")
+log = logging.getLogger("quartile.charts")
 _STATE_LOCK = threading.Lock()
 _state: dict[str, Any] = {"pid": None, "executor": None, "ident": None, "here": False}
 
@@ -42,6 +44,20 @@ def drawn(fn: Callable[..., T]) -> Callable[..., T]:
     def in_drawing_thread(*args: Any, **kwargs: Any) -> T:
         return draw(fn, *args, **kwargs)
     return in_drawing_thread
+
+
+def soon(fn: Callable[..., object], /, *args: Any) -> None:
+    """Queue `fn(*args)` for the drawing thread, after what it draws now, without waiting: work
+    done ahead (a failure is logged). Skipped where drawing happens in place (`drawing_here`)."""
+    if _state["here"]:
+        return
+    _executor().submit(fn, *args).add_done_callback(_log_failure)
+
+
+def _log_failure(done: Future) -> None:
+    error = done.exception()
+    if error is not None:
+        log.error("work done ahead in the drawing thread failed", exc_info=error)
 
 
 @contextmanager

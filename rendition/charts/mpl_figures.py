@@ -5,18 +5,27 @@ against rcParams) and each tick more slowly still (~0.6 ms: five artists), and a
 to four axes of five to seventeen ticks: a third of a PNG's time. Unpickling the same objects
 skips every constructor (~5× faster). Each chart gets its own copy of a figure nobody has drawn
 on, so nothing one chart sets can reach the next; the templates are only read.
+
+The copy itself (~2-3 ms) is made ahead: taking a figure queues a copy of the same template for
+the next chart of its kind and size (the spare), which the drawing thread makes once the chart
+it is drawing is done, while that chart is encoded and sent (rendition/charts/drawing.py).
 """
 
 from __future__ import annotations
 
+import gc
 import pickle
 from collections import OrderedDict
 from collections.abc import Callable
 
 from matplotlib.figure import Figure
 
+from rendition.charts import drawing
+
 _KEPT = 12  # templates kept (sizes × layouts); ~40-350 KB each
 _TEMPLATES: OrderedDict[tuple, bytes] = OrderedDict()  # the drawing thread's alone
+_SPARES: OrderedDict[tuple, Figure] = OrderedDict()  # one blank copy per recent template, ditto
+_SPARES_KEPT = 4
 
 
 def blank_figure(width: int, height: int, dpi: float, *, layout: str | None = None,
@@ -36,7 +45,24 @@ def blank_figure(width: int, height: int, dpi: float, *, layout: str | None = No
     _TEMPLATES[key] = blob  # the most recently used last
     while len(_TEMPLATES) > _KEPT:
         del _TEMPLATES[next(iter(_TEMPLATES))]
-    return pickle.loads(blob)  # our own bytes, made above from nothing a user gave
+    spare = _SPARES.pop(key, None)
+    drawing.soon(_make_spare, key, blob)
+    # our own bytes, made above from nothing a user gave
+    return spare if spare is not None else pickle.loads(blob)
+
+
+def _make_spare(key: tuple, blob: bytes) -> None:
+    """Copy the template for the next chart like it (in the drawing thread, after the chart
+    that asked)."""
+    if key in _SPARES or _TEMPLATES.get(key) is not blob:
+        return  # made meanwhile, or the template was dropped: nothing to make ahead
+    gc.disable()  # ~5,000 objects in cycles, kept: not worth the collector's passes
+    try:
+        _SPARES[key] = pickle.loads(blob)
+    finally:
+        gc.enable()
+    while len(_SPARES) > _SPARES_KEPT:
+        del _SPARES[next(iter(_SPARES))]
 
 
 def _build(width: int, height: int, dpi: float, layout: str | None, grid: tuple[int, int],

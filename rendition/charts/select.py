@@ -193,8 +193,23 @@ def category_labels(frame: pd.DataFrame, name: str | None, sheet: str) -> pd.Ser
         texts = index.strftime("%Y-%m-%d") if isinstance(index, pd.DatetimeIndex) else index
         return pd.Series([str(v) for v in texts], index=index, dtype=object)
     col = column(frame, name, sheet)
+    if _text_per_value(col.dtype):
+        # each distinct value made text once, not each row (545 rows: ~0.7 -> ~0.15 ms)
+        codes, uniques = pd.factorize(col, use_na_sentinel=True)
+        texts = np.array([*(_category_text(v) for v in uniques.tolist()), None], dtype=object)
+        return pd.Series(texts[codes], index=col.index)  # code -1: missing; dtype as map infers
     out = col.astype(object).where(col.notna(), None)
     return out.map(lambda v: None if v is None else _category_text(v))
+
+
+def _text_per_value(dtype) -> bool:
+    """Columns whose distinct values (as pandas tells them apart) have distinct texts: text,
+    numbers, booleans. Not object columns, where 1, 1.0 and True are one value to pandas but
+    three texts ("1", "1", "True"), nor dates and periods."""
+    if isinstance(dtype, pd.StringDtype):
+        return True
+    return (pd.api.types.is_bool_dtype(dtype) or pd.api.types.is_numeric_dtype(dtype)) \
+        and not pd.api.types.is_complex_dtype(dtype) and not pd.api.types.is_object_dtype(dtype)
 
 
 def _category_text(value: object) -> str:
