@@ -22,6 +22,7 @@ from rendition.latex import standby as standbys
 from rendition.latex.aux_seeds import AuxSeeds
 from rendition.latex.compile import latex_environment, pdflatex_command, typeset
 from tests.latex_fixtures import describe_dict, pdf_page_images, pdf_pages, pdf_text
+from tests.stack_fixtures import wait_for
 
 
 @pytest.fixture
@@ -100,6 +101,15 @@ def test_a_dead_standby_is_not_used(formats, tmp_path):
     assert built.passes == 1 and "Describe: RHPI" in pdf_text(built.pdf, tmp_path)
     assert not ahead.workdir.exists()
     assert waiting(formats, tex).process.pid != ahead.process.pid
+
+
+def test_a_standby_nobody_takes_is_ended_after_its_idle_time():
+    standbys.start(pdflatex_command(), latex_environment, "report.tex", idle_seconds=0.5)
+    idle = standbys._waiting
+    assert idle is not None and idle.process.poll() is None
+    wait_for(lambda: idle.process.poll() is not None and not idle.workdir.exists(), 10,
+             "the idle standby to end")
+    assert standbys._waiting is None and no_pdflatex_children()
 
 
 def test_a_standby_for_another_format_is_ended_not_used(formats, tmp_path):

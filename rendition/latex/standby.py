@@ -29,6 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+IDLE_SECONDS = 600.0  # a standby nobody took in this long is ended
 STDIN = "/proc/self/fd/0"  # the pdflatex process's own standard input, whatever it is
 
 
@@ -68,8 +69,9 @@ _waiting: Standby | None = None
 
 
 def start(command: list[str], environment: Callable[[Path], dict[str, str]],
-          source_name: str) -> None:
-    """Have a standby for `command` waiting (started now unless one waits already)."""
+          source_name: str, idle_seconds: float = IDLE_SECONDS) -> None:
+    """Have a standby for `command` waiting (started now unless one waits already); one left
+    unused for `idle_seconds` is ended, so a quiet server does not keep ~35 MB per process."""
     global _waiting
     with _lock:
         current = _waiting
@@ -88,8 +90,21 @@ def start(command: list[str], environment: Callable[[Path], dict[str, str]],
     with _lock:
         if _waiting is None:
             _waiting = started
+            retire = threading.Timer(idle_seconds, _retire, args=(started,))
+            retire.daemon = True
+            retire.start()
             return
     started.end()  # another thread was quicker
+
+
+def _retire(idle: Standby) -> None:
+    """End `idle` if it is still the one waiting (not taken since it was started)."""
+    global _waiting
+    with _lock:
+        if _waiting is not idle:
+            return
+        _waiting = None
+    idle.end()
 
 
 def take(command: list[str]) -> Standby | None:
