@@ -213,6 +213,10 @@ def test_the_shape_ignores_titles_dates_hashes_and_numbers_not_sections():
     assert shape_of(report("Other title 2021", when=20, sha="9f")[0]) == base
     with_id = report()[0].replace("Describe: RHPI", "Describe: RHPI (qBtPEIINbxiZ)")
     assert shape_of(with_id.replace("qBtPEIINbxiZ", "KrwNZkvILoaW")) == shape_of(with_id)
+    # dataset ids are URL-safe base64: "-" and "_" belong to the id, not around it
+    assert shape_of(with_id.replace("qBtPEIINbxiZ", "6B7O7O98NK-n")) == shape_of(with_id)
+    assert shape_of(with_id.replace("qBtPEIINbxiZ", "P256r_MCi8Nx")) == shape_of(with_id)
+    assert shape_of(with_id.replace("qBtPEIINbxiZ", r"P256r\_MCi-8N")) == shape_of(with_id)
     assert shape_of(report(sheets=("HPI",))[0]) != base
     assert shape_of(report(sheets=("RHPI", "HPI"))[0]) != base
     contents, _ = report(sheets=SHEETS)

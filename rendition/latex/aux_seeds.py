@@ -48,9 +48,10 @@ _OURS = frozenset({f"{JOB}.tex", f"{JOB}.pdf", f"{JOB}.log"})
 # page (title, date, dataset, hash; one page whatever it holds) and the lines between the
 # format's marker and \begin{document} (PDF metadata, running heads).
 _VOLATILE = re.compile(re.escape(MARKER) + r"\n.*?\\end\{titlepage\}", re.DOTALL)
-# Numbers, dates, hashes and ids: any run of letters and digits holding a digit or a capital
-# after a small letter (a random id such as "qBtPEIINbxiZ" may have no digit).
-_NUMBERISH = re.compile(r"[A-Za-z0-9]*(?:[0-9]|[a-z][A-Z])[A-Za-z0-9]*")
+# Numbers, dates, hashes and ids: any run of letters, digits, '-' and '_' holding a digit or a
+# capital after a small letter (a random id such as "qBtPEIINbxiZ" may have no digit).
+_ID_CHAR = r"(?:[A-Za-z0-9_-]|\\_)"  # "_" as it is, or escaped for LaTeX
+_NUMBERISH = re.compile(rf"{_ID_CHAR}*(?:[0-9]|[a-z][A-Z]){_ID_CHAR}*")
 
 
 def shape_of(tex: str) -> str:
