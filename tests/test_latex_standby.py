@@ -50,6 +50,7 @@ def build(tex: str, assets: dict, formats: FormatCache, seeds: AuxSeeds, **optio
 
 
 def waiting(formats: FormatCache, tex: str) -> standbys.Standby:
+    standbys.settle()  # started after the build, on a thread of its own
     ahead = standbys._waiting
     assert ahead is not None and ahead.process.poll() is None
     assert ahead.command == tuple(pdflatex_command(formats.format_for(tex)))

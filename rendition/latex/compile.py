@@ -170,7 +170,7 @@ def typeset(
     try:
         built = build.run(pdflatex_command(preloaded))
         if build.standby:
-            standbys.start(pdflatex_command(preloaded), latex_environment, f"{JOB}.tex")
+            standbys.start_soon(pdflatex_command(preloaded), latex_environment, f"{JOB}.tex")
         return built
     except Unprocessable as exc:
         if exc.code == "latex_timeout":

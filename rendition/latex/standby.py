@@ -66,6 +66,7 @@ class Standby:
 
 _lock = threading.Lock()
 _waiting: Standby | None = None
+_starter: threading.Thread | None = None
 
 
 def start(command: list[str], environment: Callable[[Path], dict[str, str]],
@@ -95,6 +96,24 @@ def start(command: list[str], environment: Callable[[Path], dict[str, str]],
             retire.start()
             return
     started.end()  # another thread was quicker
+
+
+def start_soon(command: list[str], environment: Callable[[Path], dict[str, str]],
+               source_name: str) -> None:
+    """`start` on a thread of its own: a large server process takes tens of ms to start a
+    process, which the report that asked for the next standby should not wait for."""
+    global _starter
+    starter = threading.Thread(target=start, args=(command, environment, source_name),
+                               name="latex-standby", daemon=True)
+    _starter = starter
+    starter.start()
+
+
+def settle(timeout: float = 30.0) -> None:
+    """Wait until a standby being started (`start_soon`) is waiting."""
+    starter = _starter
+    if starter is not None:
+        starter.join(timeout)
 
 
 def _retire(idle: Standby) -> None:
