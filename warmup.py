@@ -215,40 +215,6 @@ def _charts(app: Flask | None) -> None:
     render_plotly(line, frames)
 
 
-# A small upload's worth of records: text categories spelling every printable ASCII character
-# (so the text renderer's glyphs are drawn once), whole numbers, decimals and yes/no.
-_LABELS = ("ABCDEFGHIJKLM", "NOPQRSTUVWXYZ", "abcdefghijklm", "nopqrstuvwxyz",
-           "0123456789 -_.,;:", "()[]/%&+'!?#@*=<>|~^$")
-_RECORDS = "Price,Area,Rooms,Garage,Label\n" + "".join(
-    f"{1_000_000 + 12_345 * n},{3000 + 17 * n},{1 + n % 4},{'yes' if n % 3 else 'no'},"
-    f"\"{_LABELS[n % len(_LABELS)]}\"\n" for n in range(48))
-
-
-def _first_upload(app: Flask) -> None:
-    """A table of records parsed as an upload is (by the parser pool), read back from its
-    Parquet as a chart reads a sheet (pyarrow's string conversions), then charted and described
-    in this worker: the first real upload's first chart otherwise pays ~20 ms for those paths,
-    the text it lays out and the glyphs it draws."""
-    import tempfile
-    from pathlib import Path
-
-    from analysis.describe import describe_sheet
-    from rendition.charts import ChartSpec, render_png
-    from upload.pipeline import ingest_file, read_sheet
-
-    with tempfile.TemporaryDirectory(prefix="quartile-warm-") as temp:
-        source, out = Path(temp) / "records.csv", Path(temp) / "parsed"
-        source.write_text(_RECORDS)
-        out.mkdir()
-        (sheet,) = ingest_file(source, source.name, out).sheets
-        frames = {sheet.name: read_sheet(out / sheet.parquet)}
-    for body in ({"kind": "pie", "x": "Label"},
-                 {"kind": "scatter", "x": "Area", "y": ["Price"], "options": {"fit": True}},
-                 {"kind": "bar", "x": "Label", "y": ["Price"]}):
-        render_png(ChartSpec.from_dict({"sheet": sheet.name, **body}), frames)
-    describe_sheet(frames[sheet.name], sheet.name).to_dict()
-
-
 def _statistics(app: Flask | None) -> None:
     """statsmodels' and scipy's first fit and test (lazy imports and caches inside)."""
     import numpy as np
@@ -287,5 +253,4 @@ def _parquet(app: Flask) -> None:
 
 STEPS = [("database", _database), ("upload statements", _upload_statements),
          ("templates", _templates), ("charts", _charts),
-         ("statistics", _statistics), ("latex", _latex), ("parquet", _parquet),
-         ("first upload", _first_upload)]
+         ("statistics", _statistics), ("latex", _latex), ("parquet", _parquet)]
