@@ -246,6 +246,17 @@ def _wait_for_connections_back(engine, timeout: float = 5.0) -> None:
         time.sleep(0.01)
 
 
+@pytest.fixture(autouse=True)
+def _no_standby_left_behind():
+    """A pdflatex one test's report left waiting (rendition/latex/standby.py) is not the next
+    test's: each test starts with none."""
+    yield
+    from rendition.latex import standby
+
+    standby.settle()
+    standby.end_waiting()
+
+
 @pytest.fixture
 def app(make_app):
     return make_app()

@@ -33,9 +33,9 @@ def formats(report_formats) -> FormatCache:
 @pytest.fixture(autouse=True)
 def no_standby_left():
     """Each test starts without a standby and ends its own."""
-    standbys._end_at_exit()
+    standbys.end_waiting()
     yield
-    standbys._end_at_exit()
+    standbys.end_waiting()
 
 
 def report(title: str = "Standby", body: str = "") -> tuple[str, dict[str, bytes]]:

@@ -236,8 +236,15 @@ def test_a_worker_killed_mid_report_leaves_a_failed_report_with_a_message(stack,
     assert queued.status_code == 202, queued.text
     report = queued.json()
     worker = psutil.Process(stack.worker.pid)
-    wait_for(lambda: "pdflatex" in names(worker.children(recursive=True)), 60,
-             "pdflatex to run on the worker", interval=0.01)
+
+    def typesetting() -> bool:
+        """The build has reached pdflatex (a pdflatex child alone may be the standby that an
+        earlier report left waiting: rendition/latex/standby.py)."""
+        job = requests.get(f"{b}/api/v1/jobs/{report['job']}", timeout=10).json()
+        return job["message"] == "Typesetting with pdflatex" \
+            and "pdflatex" in names(worker.children(recursive=True))
+
+    wait_for(typesetting, 60, "pdflatex to run the report on the worker", interval=0.005)
     stack.stop_worker(signal.SIGKILL)
     try:
         job = finished_job(b, report["job"], timeout=30)

@@ -13,7 +13,6 @@ it is drawing is done, while that chart is encoded and sent (rendition/charts/dr
 
 from __future__ import annotations
 
-import gc
 import pickle
 from collections import OrderedDict
 from collections.abc import Callable
@@ -56,11 +55,7 @@ def _make_spare(key: tuple, blob: bytes) -> None:
     that asked)."""
     if key in _SPARES or _TEMPLATES.get(key) is not blob:
         return  # made meanwhile, or the template was dropped: nothing to make ahead
-    gc.disable()  # ~5,000 objects in cycles, kept: not worth the collector's passes
-    try:
-        _SPARES[key] = pickle.loads(blob)
-    finally:
-        gc.enable()
+    _SPARES[key] = pickle.loads(blob)  # the collector stays on: this runs after the request
     while len(_SPARES) > _SPARES_KEPT:
         del _SPARES[next(iter(_SPARES))]
 

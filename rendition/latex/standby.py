@@ -154,7 +154,8 @@ def dated(tex: str, marker: str) -> str:
                        f"\n{marker}\\pdfinfo{{/CreationDate ({stamp})/ModDate ({stamp})}}\n", 1)
 
 
-def _end_at_exit() -> None:
+def end_waiting() -> None:
+    """End the standby waiting now, if any (at exit; tests, between tests)."""
     global _waiting
     with _lock:
         waiting, _waiting = _waiting, None
@@ -170,5 +171,5 @@ def _after_fork_in_child() -> None:
     _waiting = None
 
 
-atexit.register(_end_at_exit)
+atexit.register(end_waiting)
 os.register_at_fork(after_in_child=_after_fork_in_child)
