@@ -57,7 +57,9 @@ def test_the_store_stopped_upload_is_503_and_the_rest_answers(s3_app, stopped_st
     client = s3_app.test_client()
     started = time.monotonic()
     response = UploadActions(client).upload("HousingPreferences.csv")
-    assert time.monotonic() - started < 5  # a clear answer soon, not a hung request
+    # a clear answer, not a request waiting out retries and timeouts; the bound leaves room for
+    # a loaded CI machine (6.4 s seen once under the full suite, ~1 s alone)
+    assert time.monotonic() - started < 15
     assert response.status_code == 503
     assert response.get_json()["error"] == {"status": 503, "code": "storage_unavailable",
                                              "message": WRITE}
