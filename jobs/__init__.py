@@ -37,6 +37,8 @@ something changed (call it after an upload or a report build).
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from typing import TypeVar
 
 from flask import Flask, current_app
 
@@ -50,6 +52,7 @@ from store.models import Job, User
 
 EXTENSION = "quartile_jobs"
 ENGINES = ("embedded", "celery")
+T = TypeVar("T")
 WAIT_POLL_SECONDS = 0.5  # `wait` re-reads the row this often when no event comes
 
 __all__ = [
@@ -62,6 +65,7 @@ __all__ = [
     "init_app",
     "job_dict",
     "publish_change",
+    "reread",
     "submit",
     "task",
     "wait",
@@ -126,20 +130,28 @@ def cancel(job_id: str) -> Job:
     return job
 
 
-def wait(job_id: str, seconds: float) -> Job | None:
-    """Block up to `seconds` until the job has ended (an API client's `Prefer: wait`); the row
-    as it is then, or None once it is gone. Follows the job's events, and re-reads the row
+def wait(job_id: str, seconds: float) -> str | None:
+    """Block up to `seconds` until the job has ended (an API client's `Prefer: wait`); its
+    state then, or None once it is gone. Follows the job's events, and re-reads the row
     between them, so a missed event or a lost worker costs a poll, never the whole wait."""
     deadline = time.monotonic() + seconds
     with events.subscribe([events.job_topic(job_id)], timeout=seconds) as subscription:
         while True:
-            job = db.session.get(Job, job_id, populate_existing=True)
-            job = watch([job])[0] if job is not None else None
-            db.session.commit()  # end the read: the next one must see the worker's commits
+            state = reread(job_id, lambda job: job.state)
             remaining = deadline - time.monotonic()
-            if job is None or job.state in FINAL or remaining <= 0:
-                return job
+            if state is None or state in FINAL or remaining <= 0:
+                return state
             subscription.get(min(remaining, WAIT_POLL_SECONDS))
+
+
+def reread(job_id: str, view: Callable[[Job], T]) -> T | None:
+    """`view` of the job's row read anew (given up on if its worker is lost), taken before the
+    read is ended, so that a long wait or stream holds no snapshot and its next read sees the
+    worker's commits; None once the row is gone."""
+    job = db.session.get(Job, job_id, populate_existing=True)
+    seen = view(watch([job])[0]) if job is not None else None
+    db.session.commit()
+    return seen
 
 
 def watch(rows: list[Job]) -> list[Job]:

@@ -217,11 +217,8 @@ def change_stream(subscription: events.Subscription) -> Iterator[str]:
 
 
 def fresh_job(job_id: str) -> dict | None:
-    """Read the row anew (and give up on it if its worker is lost); None once it is gone."""
-    job = db.session.get(Job, job_id, populate_existing=True)
-    data = lifecycle.job_dict(jobs.watch([job])[0]) if job is not None else None
-    db.session.commit()  # end the read, give the connection back: streams are long
-    return data
+    """The job's JSON read anew (streams are long: no read is held open); None once gone."""
+    return jobs.reread(job_id, lifecycle.job_dict)
 
 
 # -- shared by the API and the pages ---------------------------------------------------------
