@@ -205,8 +205,8 @@ def read_ahead(files_dir: Path, dataset: Dataset) -> None:
     sheets = (dataset.meta or {}).get("sheets", [])
     if sum(s["n_rows"] * max(s["n_cols"], 1) for s in sheets) > READ_AHEAD_CELLS:
         return
-    prefix = FileStore.parse_prefix(dataset.sha256, dataset.parse_key)
-    _read_cached.read_ahead(objects_for(files_dir), [prefix + s["parquet"] for s in sheets])
+    _read_cached.read_ahead(objects_for(files_dir),
+                            [sheet_key(files_dir, dataset, s["name"]) for s in sheets])
 
 
 def display_name(filename: str) -> str:
